@@ -1,0 +1,204 @@
+//! Chat server functions for the UI: the same backend calls as the REST API.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use super::AppError;
+#[cfg(feature = "ssr")]
+use super::{app_state, fail};
+#[cfg(feature = "ssr")]
+use crate::api::session::current_user;
+use crate::protocol::{
+    Changes, ConversationId, ConversationKind, ConversationSummary, Message, MessageId,
+    MessagePage, ParticipantRole, ReadState, SearchHit, SendMessage as NewMessage, UserId,
+    UserSummary,
+};
+
+#[server(prefix = "/api/fn", endpoint = "conversations", input = Json)]
+pub async fn list_conversations() -> Result<Vec<ConversationSummary>, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?.backend.conversations(&me).await.map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "conversation", input = Json)]
+pub async fn get_conversation(id: ConversationId) -> Result<ConversationSummary, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .conversation(&me, id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "messages", input = Json)]
+pub async fn get_messages(
+    conversation_id: ConversationId,
+    before_seq: Option<i64>,
+    limit: Option<i64>,
+) -> Result<MessagePage, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .messages(&me, conversation_id, before_seq, limit)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "changes", input = Json)]
+pub async fn get_changes(conversation_id: ConversationId, since: i64) -> Result<Changes, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .changes_since(&me, conversation_id, since)
+        .await
+        .map_err(fail)
+}
+
+/// The fallback path for sending when the WebSocket is down.
+#[server(prefix = "/api/fn", endpoint = "send", input = Json)]
+pub async fn send_message(
+    conversation_id: ConversationId,
+    message: NewMessage,
+) -> Result<Message, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .send_message(&me, conversation_id, message, None)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "edit", input = Json)]
+pub async fn edit_message(message_id: MessageId, content: String) -> Result<Message, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .edit_message(&me, message_id, &content)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "delete", input = Json)]
+pub async fn delete_message(message_id: MessageId) -> Result<Message, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .delete_message(&me, message_id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "react", input = Json)]
+pub async fn toggle_reaction(message_id: MessageId, emoji: String) -> Result<Message, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .toggle_reaction(&me, message_id, &emoji)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "read", input = Json)]
+pub async fn mark_read(
+    conversation_id: ConversationId,
+    up_to_seq: Option<i64>,
+) -> Result<ReadState, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .mark_read(&me, conversation_id, up_to_seq)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "contacts", input = Json)]
+pub async fn contacts(query: String) -> Result<Vec<UserSummary>, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .contacts(&me, &query)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "search", input = Json)]
+pub async fn search_messages(query: String) -> Result<Vec<SearchHit>, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?.backend.search(&me, &query).await.map_err(fail)
+}
+
+/// Gets or creates a direct conversation, or creates a group or broadcast.
+#[server(prefix = "/api/fn", endpoint = "create-conversation", input = Json)]
+pub async fn create_conversation(
+    kind: ConversationKind,
+    target_user_id: Option<UserId>,
+    title: Option<String>,
+    member_ids: Vec<UserId>,
+) -> Result<ConversationSummary, AppError> {
+    use crate::protocol::CreateConversation as NewConversation;
+    let me = current_user().await.map_err(fail)?;
+    let request = NewConversation {
+        kind: Some(kind),
+        target_user_id,
+        title,
+        member_ids,
+    };
+    app_state()?
+        .backend
+        .create_conversation(&me, request)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "add-participants", input = Json)]
+pub async fn add_participants(
+    conversation_id: ConversationId,
+    user_ids: Vec<UserId>,
+) -> Result<(), AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .add_participants(&me, conversation_id, user_ids)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "remove-participant", input = Json)]
+pub async fn remove_participant(
+    conversation_id: ConversationId,
+    user_id: UserId,
+) -> Result<(), AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .remove_participant(&me, conversation_id, user_id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "rename", input = Json)]
+pub async fn rename_conversation(
+    conversation_id: ConversationId,
+    title: String,
+) -> Result<(), AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .rename_conversation(&me, conversation_id, &title)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "set-role", input = Json)]
+pub async fn set_role(
+    conversation_id: ConversationId,
+    user_id: UserId,
+    role: ParticipantRole,
+) -> Result<(), AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .set_participant_role(&me, conversation_id, user_id, role)
+        .await
+        .map_err(fail)
+}

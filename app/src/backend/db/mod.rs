@@ -1,0 +1,225 @@
+//! Storage: one pool for either engine, chosen by the URL, and one module of
+//! storage functions per aggregate.
+//!
+//! Queries are written once, in the dialect both engines share: `$1`
+//! placeholders, i64 ids, unix-millisecond i64 timestamps and JSON as TEXT. The
+//! few engine-specific parts (pragmas, full-text search, LISTEN/NOTIFY) sit behind
+//! small functions that match on [`Engine`].
+
+pub mod attachments;
+pub mod conversations;
+pub mod login_throttle;
+pub mod messages;
+pub mod orgs;
+pub mod participants;
+mod sql;
+pub mod users;
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Every SQLite connection gets these. WAL lets readers run beside the one
+/// writer; `synchronous=FULL` makes a commit durable before it returns, which the
+/// delivery guarantees need ("durable before acknowledged").
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON;
+PRAGMA busy_timeout = 5000;
+PRAGMA temp_store = MEMORY;
+PRAGMA cache_size = -16000;
+PRAGMA mmap_size = 268435456;";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn from_url(url: &str) -> anyhow::Result<Engine> {
+        if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://")
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// A handle on the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+    url: std::sync::Arc<str>,
+}
+
+impl Db {
+    /// Connects to the database the URL names. A SQLite file and its directory
+    /// are created when missing.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::from_url(url)?;
+        let url = match engine {
+            Engine::Sqlite => prepare_sqlite_url(url)?,
+            Engine::Postgres => url.to_owned(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn: &mut AnyConnection, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        conn.execute(SQLITE_PRAGMAS).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .with_context(|| format!("Failed to connect to the {} database", engine.name()))?;
+        Ok(Db {
+            pool,
+            engine,
+            url: url.into(),
+        })
+    }
+
+    /// Applies the engine's migrations. Running them again is a no-op.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("Failed to run database migrations")
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock
+    /// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes can fail with SQLITE_BUSY instead of waiting its turn.
+    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// A connection of its own, outside the pool, for a task that writes
+    /// continuously on a thread of its own (the chat writer). Connections are
+    /// tied to the runtime that opens them, so it is opened there.
+    pub async fn dedicated_connection(&self) -> sqlx::Result<AnyConnection> {
+        use sqlx::Connection;
+        let mut conn = AnyConnection::connect(&self.url).await?;
+        if self.engine == Engine::Sqlite {
+            conn.execute(SQLITE_PRAGMAS).await?;
+        }
+        Ok(conn)
+    }
+
+    /// Begins a write transaction on a connection of one's own (see [`Db::begin_write`]).
+    pub async fn begin_write_on<'c>(
+        &self,
+        conn: &'c mut AnyConnection,
+    ) -> sqlx::Result<Transaction<'c, Any>> {
+        use sqlx::Connection;
+        match self.engine {
+            Engine::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => conn.begin().await,
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn is_ready(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure the SQLite file can be created: its directory exists and the
+/// URL asks for read-write-create.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let parent = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|_| path != ":memory:") {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!(
+                "Failed to create the database directory {}",
+                parent.display()
+            )
+        })?;
+    }
+    Ok(if query.is_empty() {
+        format!("sqlite://{path}?mode=rwc")
+    } else {
+        url.to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_is_chosen_by_the_url() {
+        assert_eq!(
+            Engine::from_url("sqlite://data/x.db").unwrap(),
+            Engine::Sqlite
+        );
+        assert_eq!(
+            Engine::from_url("postgres://u@h/db").unwrap(),
+            Engine::Postgres
+        );
+        assert_eq!(
+            Engine::from_url("postgresql://u@h/db").unwrap(),
+            Engine::Postgres
+        );
+        assert!(Engine::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn a_sqlite_url_without_options_asks_for_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/nested/x.db", dir.path().display());
+        let prepared = prepare_sqlite_url(&url).unwrap();
+        assert!(prepared.ends_with("/nested/x.db?mode=rwc"), "{prepared}");
+        assert!(dir.path().join("nested").is_dir());
+    }
+}

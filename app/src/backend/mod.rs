@@ -1,0 +1,81 @@
+//! Everything that runs only on the server: storage, auth and, in later
+//! modules, chat, notifications and the real-time hub. Nothing in here knows
+//! about HTTP; the edges (REST handlers, server functions, the WebSocket
+//! gateway) parse input, call in here, and map [`Error`] to a response.
+
+pub mod auth;
+pub mod chat;
+pub mod config;
+pub mod db;
+pub mod directory;
+pub mod error;
+pub mod realtime;
+pub mod seed;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use db::{Db, Engine};
+pub use error::{Error, Result};
+
+use crate::protocol;
+
+use auth::passwords::Passwords;
+use auth::tokens::Tokens;
+use chat::files::{BlobStore, LocalDir};
+use chat::writer::Writer;
+use realtime::Hub;
+
+/// The server's services. Cheap to clone: every field is shared.
+#[derive(Clone)]
+pub struct Backend {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub passwords: Passwords,
+    pub tokens: Tokens,
+    /// Every change to a conversation goes through it (see `chat::writer`).
+    pub writer: Writer,
+    pub hub: Arc<Hub>,
+    pub blobs: Arc<dyn BlobStore>,
+    /// Delivery marks on their way to the writer (see `realtime::session`).
+    delivery: tokio::sync::mpsc::Sender<(protocol::ConversationId, protocol::UserId, i64)>,
+}
+
+impl Backend {
+    /// Connects to the database, migrates it, and seeds demo data when the
+    /// configuration asks for it and the database is empty.
+    pub async fn start(config: Config) -> anyhow::Result<Backend> {
+        let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+        db.migrate().await?;
+        let backend = Backend::with_db(config, db);
+        if backend.config.seed_demo {
+            seed::seed_demo_if_empty(&backend).await?;
+        }
+        Ok(backend)
+    }
+
+    /// Wraps an already migrated database. Needs a Tokio runtime: it starts the writer.
+    pub fn with_db(config: Config, db: Db) -> Backend {
+        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hub = Hub::new();
+        let writer = Writer::start(db.clone(), hub.clone());
+        realtime::session::start_typing_sweeper(Arc::downgrade(&hub));
+        Backend {
+            tokens: Tokens::new(&config.jwt_secret),
+            passwords: Passwords::new(hashing_threads),
+            delivery: realtime::session::start_delivery_tracker(writer.clone()),
+            writer,
+            hub,
+            blobs: Arc::new(LocalDir::new(config.data_dir.join("uploads"))),
+            config: Arc::new(config),
+            db,
+        }
+    }
+}
+
+/// Now, in unix milliseconds: the one timestamp format of the schema and the wire.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,5 @@
+//! Routes.
+
+pub mod home;
+pub mod login;
+pub mod not_found;

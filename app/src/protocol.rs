@@ -1,0 +1,686 @@
+//! Wire types shared by the browser and the server: ids, users, sessions and
+//! (in later modules) messages, conversations, notifications and real-time events.
+//!
+//! Everything here serialises to JSON with camelCase field names, so the REST API,
+//! the server functions and the WebSocket speak the same vocabulary.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! typed_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map($name)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// An organisation: the tenant boundary. Nothing crosses it.
+    OrgId
+);
+typed_id!(
+    /// A person who signs in.
+    UserId
+);
+
+/// A user's role in their organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgRole {
+    Admin,
+    Member,
+}
+
+impl OrgRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::Admin => "admin",
+            OrgRole::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(OrgRole::Admin),
+            "member" => Some(OrgRole::Member),
+            _ => None,
+        }
+    }
+}
+
+/// The signed-in user as the UI and API clients see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: OrgRole,
+    pub org_id: OrgId,
+    pub org_name: String,
+}
+
+/// Another user of one's organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    pub id: UserId,
+    pub display_name: String,
+    pub email: String,
+    pub role: OrgRole,
+    /// Unix milliseconds of the end of the user's last connection, if any.
+    pub last_seen_at: Option<i64>,
+}
+
+/// `POST /api/auth/login` body.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /api/auth/login` answer: a bearer token for API clients.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub token: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    pub user: Me,
+}
+
+// ---------------------------------------------------------------------------
+// Chat
+// ---------------------------------------------------------------------------
+
+typed_id!(
+    /// A direct, group or broadcast conversation.
+    ConversationId
+);
+typed_id!(
+    /// A message; messages also have a position (`seq`) within their conversation.
+    MessageId
+);
+typed_id!(
+    /// An uploaded file, owned by the conversation it was uploaded to.
+    AttachmentId
+);
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Direct: two people. Group: a titled room with roles. Broadcast: an
+    /// organisation-wide announcement channel that only its admins post in.
+    ConversationKind { Direct = "direct", Group = "group", Broadcast = "broadcast" }
+);
+
+wire_enum!(
+    /// A participant's role in a conversation.
+    ParticipantRole { Admin = "admin", Moderator = "moderator", Member = "member" }
+);
+
+wire_enum!(
+    /// What a message carries. System messages record membership changes.
+    MessageKind { Text = "text", Image = "image", File = "file", System = "system" }
+);
+
+/// A member of a conversation as the conversation list shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub role: ParticipantRole,
+    pub last_read_seq: i64,
+    pub last_delivered_seq: i64,
+    pub is_online: bool,
+    /// Unix milliseconds.
+    pub last_seen_at: Option<i64>,
+}
+
+/// The last message of a conversation, for the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePreview {
+    pub message_id: MessageId,
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    pub message_type: MessageKind,
+    /// Up to 140 characters; empty when deleted.
+    pub text: String,
+    pub is_deleted: bool,
+    pub created_at: i64,
+}
+
+/// One row of a user's conversation list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    /// The group or broadcast title, or the other person's name for a direct conversation.
+    pub title: String,
+    pub my_role: ParticipantRole,
+    pub can_post: bool,
+    pub muted: bool,
+    pub unread_count: i64,
+    pub my_last_read_seq: i64,
+    pub last_message: Option<MessagePreview>,
+    pub last_message_seq: i64,
+    /// The conversation's change counter: resume from here.
+    pub last_event_seq: i64,
+    /// Unix milliseconds of the last message, or of creation.
+    pub last_activity_at: i64,
+    /// Everyone in a direct or group conversation; empty for broadcasts, which
+    /// reach the whole organisation (see `participant_count`).
+    pub participants: Vec<Participant>,
+    pub participant_count: i64,
+}
+
+/// A file attached to a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Images only, so the thread can reserve their space.
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// Where members of the conversation download it.
+    pub url: String,
+}
+
+/// The message a reply quotes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyPreview {
+    pub message_id: MessageId,
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    /// Up to 140 characters; empty when the quoted message was deleted.
+    pub text: String,
+    pub is_deleted: bool,
+}
+
+/// The reactions with one emoji on one message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionSummary {
+    pub emoji: String,
+    pub count: i64,
+    /// Whether the viewing user is among them.
+    pub me: bool,
+    pub user_ids: Vec<UserId>,
+}
+
+/// A message as every read path returns it. A deleted message keeps its place
+/// as a tombstone: `content` is empty and `deletedAt` is set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// Position in the conversation: 1, 2, 3, … without gaps.
+    pub seq: i64,
+    /// The conversation event that last changed this message.
+    pub event_seq: i64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    pub client_msg_id: Option<String>,
+    pub message_type: MessageKind,
+    pub content: String,
+    pub reply_to: Option<ReplyPreview>,
+    pub attachment: Option<Attachment>,
+    pub reactions: Vec<ReactionSummary>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+/// A page of history, newest last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    pub conversation_id: ConversationId,
+    pub messages: Vec<Message>,
+    /// Whether older messages exist before the first one here.
+    pub has_more: bool,
+}
+
+/// What `changesSince` answers: every message that changed after a cursor,
+/// in the order of the changes, up to `last_event_seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Changes {
+    pub conversation_id: ConversationId,
+    pub messages: Vec<Message>,
+    pub last_event_seq: i64,
+}
+
+/// A search hit: a message with the matching words marked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub conversation_title: String,
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub sender_name: String,
+    pub created_at: i64,
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// A piece of a search snippet; matching words have `highlight` set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnippetPart {
+    pub text: String,
+    pub highlight: bool,
+}
+
+/// The receipt state of one member, for ticks and "read by".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadState {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub last_read_seq: i64,
+    pub last_delivered_seq: i64,
+    pub unread_count: i64,
+}
+
+// --- Requests -------------------------------------------------------------
+
+/// `POST /api/chat/conversations`: get-or-create a direct conversation
+/// (`targetUserId`), or create a group (`title` and `memberIds`) or, for
+/// organisation admins, a broadcast (`kind: "broadcast"` and `title`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateConversation {
+    pub kind: Option<ConversationKind>,
+    pub target_user_id: Option<UserId>,
+    pub title: Option<String>,
+    #[serde(default)]
+    pub member_ids: Vec<UserId>,
+}
+
+/// A message to send. `clientMsgId` (a UUID made by the client) makes the
+/// send idempotent: a retry returns the stored message.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessage {
+    pub client_msg_id: Option<String>,
+    #[serde(default)]
+    pub content: String,
+    pub message_type: Option<MessageKind>,
+    pub reply_to: Option<MessageId>,
+    pub attachment_id: Option<AttachmentId>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditMessage {
+    pub content: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToggleReaction {
+    pub emoji: String,
+}
+
+/// `PATCH /api/chat/conversations/{id}/read`. Without `upToSeq`, everything
+/// up to the newest message.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkRead {
+    pub up_to_seq: Option<i64>,
+}
+
+/// Group administration: `PATCH /api/chat/conversations/{id}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateConversation {
+    pub title: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddParticipants {
+    pub user_ids: Vec<UserId>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRole {
+    pub role: ParticipantRole,
+}
+
+// ---------------------------------------------------------------------------
+// Real time: one WebSocket per tab at /ws, JSON frames tagged by `type`.
+// ---------------------------------------------------------------------------
+
+/// What a client sends over the WebSocket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ClientEvent {
+    /// First frame after connecting: the last `eventSeq` applied per
+    /// conversation. The server replays every change after each, then `resumed`.
+    Resume {
+        #[serde(default, with = "cursor_map")]
+        cursors: std::collections::BTreeMap<ConversationId, i64>,
+    },
+    /// Sends a message. Answered by `messageDelivered` (same `clientMsgId`)
+    /// once it is durable, or by `error` with `ref` = `clientMsgId`.
+    SendMessage {
+        conversation_id: ConversationId,
+        client_msg_id: String,
+        #[serde(default)]
+        content: String,
+        message_type: Option<MessageKind>,
+        reply_to: Option<MessageId>,
+        attachment_id: Option<AttachmentId>,
+    },
+    EditMessage {
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+        message_id: MessageId,
+        content: String,
+    },
+    DeleteMessage {
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+        message_id: MessageId,
+    },
+    ToggleReaction {
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+        message_id: MessageId,
+        emoji: String,
+    },
+    /// Reads up to `upToSeq` (default: everything).
+    MarkMessagesAsRead {
+        conversation_id: ConversationId,
+        up_to_seq: Option<i64>,
+    },
+    /// Typing started or stopped. Relayed at most every 2 s; expires after 6 s.
+    Typing {
+        conversation_id: ConversationId,
+        is_typing: bool,
+    },
+    /// Application-level heartbeat for clients that cannot see WebSocket pings
+    /// (browsers). Answered by `pong`.
+    Ping,
+}
+
+/// What the server sends over the WebSocket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ServerEvent {
+    /// A new message for one of the user's conversations (another tab's own
+    /// sends included).
+    NewMessage(Message),
+    /// The acknowledgement of this connection's `sendMessage`: it is durable.
+    MessageDelivered {
+        client_msg_id: String,
+        message_id: MessageId,
+        conversation_id: ConversationId,
+        timestamp: i64,
+        message: Message,
+    },
+    /// A message was edited (or, in a replay, changed in any way).
+    MessageUpdated(Message),
+    /// A message was deleted; `message` is its tombstone.
+    MessageDeleted {
+        message_id: MessageId,
+        conversation_id: ConversationId,
+        event_seq: i64,
+        timestamp: i64,
+        message: Message,
+    },
+    ReactionsChanged {
+        message_id: MessageId,
+        conversation_id: ConversationId,
+        event_seq: i64,
+        reactions: Vec<ReactionSummary>,
+    },
+    /// Another member read up to `upToSeq`.
+    MessagesRead {
+        conversation_id: ConversationId,
+        read_by: UserId,
+        up_to_seq: i64,
+        timestamp: i64,
+    },
+    /// Another member's devices received messages up to `upToSeq`.
+    MessagesDelivered {
+        conversation_id: ConversationId,
+        delivered_to: UserId,
+        up_to_seq: i64,
+    },
+    UserTyping {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        user_name: String,
+        is_typing: bool,
+    },
+    /// Someone in the organisation came online or went offline.
+    UserStatusChanged {
+        user_id: UserId,
+        is_online: bool,
+        last_seen: Option<i64>,
+        timestamp: i64,
+    },
+    /// The list row of a conversation changed. Message events carry the
+    /// counts and preview; membership changes carry the whole row.
+    ConversationUpdated {
+        conversation_id: ConversationId,
+        unread_count: Option<i64>,
+        last_read_seq: Option<i64>,
+        last_message: Option<MessagePreview>,
+        last_event_seq: Option<i64>,
+        last_activity_at: Option<i64>,
+        conversation: Option<ConversationSummary>,
+    },
+    /// The user is no longer in the conversation.
+    ConversationRemoved {
+        conversation_id: ConversationId,
+    },
+    /// The replay after `resume` is complete: live events follow. The cursors
+    /// are where each conversation now stands.
+    Resumed {
+        #[serde(with = "cursor_map")]
+        cursors: std::collections::BTreeMap<ConversationId, i64>,
+    },
+    Error {
+        code: crate::api::ErrorCode,
+        message: String,
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<ConversationId>,
+    },
+    Pong,
+}
+
+/// `{"12": 40}`: cursors by conversation id. JSON keys are strings, and an
+/// internally tagged event is buffered before its fields are read, which
+/// loses serde's usual string-to-integer key conversion: so it is done here.
+mod cursor_map {
+    use std::collections::BTreeMap;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::ConversationId;
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<ConversationId, i64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(map.iter().map(|(id, cursor)| (id.0.to_string(), cursor)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<ConversationId, i64>, D::Error> {
+        BTreeMap::<String, i64>::deserialize(deserializer)?
+            .into_iter()
+            .map(|(id, cursor)| {
+                let id = id
+                    .trim()
+                    .parse()
+                    .map_err(|_| D::Error::custom(format!("{id:?} is not a conversation id")))?;
+                Ok((ConversationId(id), cursor))
+            })
+            .collect()
+    }
+}
+
+/// Close codes the server uses, beyond the standard ones.
+pub mod close_code {
+    /// The session ended (sign-out, revocation, expiry): sign in again.
+    pub const SESSION_ENDED: u16 = 4401;
+    /// The client fell too far behind; reconnect and resume.
+    pub const RESUME_REQUIRED: u16 = 4008;
+    /// Too many connections for this user.
+    pub const TOO_MANY_CONNECTIONS: u16 = 4029;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_frame_carries_cursors_keyed_by_conversation() {
+        let frame = r#"{"type":"resume","cursors":{"12":40,"7":0}}"#;
+        let ClientEvent::Resume { cursors } = serde_json::from_str(frame).unwrap() else {
+            panic!("not a resume")
+        };
+        assert_eq!(
+            cursors,
+            std::collections::BTreeMap::from([(ConversationId(7), 0), (ConversationId(12), 40)])
+        );
+        assert!(
+            serde_json::from_str::<ClientEvent>(r#"{"type":"resume","cursors":{"x":1}}"#).is_err()
+        );
+        let resumed = serde_json::to_string(&ServerEvent::Resumed { cursors }).unwrap();
+        assert_eq!(resumed, r#"{"type":"resumed","cursors":{"7":0,"12":40}}"#);
+    }
+
+    /// Every example frame in docs/protocol.md parses as the event it is
+    /// documented as, and every event has an example.
+    #[test]
+    fn the_protocol_document_s_examples_are_real_frames() {
+        let document = include_str!("../../docs/protocol.md");
+        let (client, server) = document
+            .split_once("## Server → client")
+            .expect("two sections");
+        let examples = |section: &str| -> Vec<(String, serde_json::Value)> {
+            section
+                .split("```json")
+                .skip(1)
+                .map(|block| {
+                    let json = block.split("```").next().unwrap_or_default();
+                    let value: serde_json::Value = serde_json::from_str(json)
+                        .unwrap_or_else(|e| panic!("not JSON: {json}: {e}"));
+                    (value["type"].as_str().unwrap_or_default().to_owned(), value)
+                })
+                .collect()
+        };
+        let mut client_types = std::collections::BTreeSet::new();
+        for (kind, value) in examples(client) {
+            let event: ClientEvent =
+                serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(serde_json::to_value(&event).unwrap()["type"], value["type"]);
+            client_types.insert(kind);
+        }
+        let mut server_types = std::collections::BTreeSet::new();
+        for (kind, value) in examples(server) {
+            let event: ServerEvent =
+                serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(serde_json::to_value(&event).unwrap()["type"], value["type"]);
+            server_types.insert(kind);
+        }
+        assert_eq!(
+            client_types.len(),
+            8,
+            "an example for each client event: {client_types:?}"
+        );
+        assert_eq!(
+            server_types.len(),
+            14,
+            "an example for each server event: {server_types:?}"
+        );
+    }
+
+    #[test]
+    fn events_use_the_seed_vocabulary_in_camel_case() {
+        let typing = serde_json::to_value(ServerEvent::UserTyping {
+            conversation_id: ConversationId(1),
+            user_id: UserId(2),
+            user_name: "Bob".into(),
+            is_typing: true,
+        })
+        .unwrap();
+        assert_eq!(
+            typing,
+            serde_json::json!({"type": "userTyping", "conversationId": 1, "userId": 2, "userName": "Bob", "isTyping": true})
+        );
+        let read: ClientEvent =
+            serde_json::from_str(r#"{"type":"markMessagesAsRead","conversationId":3}"#).unwrap();
+        assert_eq!(
+            read,
+            ClientEvent::MarkMessagesAsRead {
+                conversation_id: ConversationId(3),
+                up_to_seq: None
+            }
+        );
+    }
+}

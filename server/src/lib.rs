@@ -1,0 +1,231 @@
+//! The crm-chat server: configuration, the router (Leptos pages, server
+//! functions, the REST API, health checks), startup and graceful shutdown.
+
+pub mod gateway;
+pub mod health;
+pub mod middleware;
+pub mod rest;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, patch, post};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use app::api::state::AppState;
+use app::backend::{Backend, Config};
+use app::{App, shell};
+
+/// The name cargo-leptos gives the WASM, JS and CSS bundles.
+pub const OUTPUT_NAME: &str = "crm-chat";
+
+/// Leptos' settings: where the built site is, from `LEPTOS_SITE_ROOT`
+/// (default `target/site`, as cargo-leptos builds it).
+pub fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned());
+    LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(site_addr)
+        .build()
+}
+
+/// Every route of the app.
+pub fn router(state: AppState, limits: gateway::Limits) -> Router {
+    // The multipart envelope around a file needs a little room of its own.
+    let upload_limit = usize::try_from(state.backend.config.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
+    let api = Router::new()
+        .route("/api/auth/login", post(rest::auth::login))
+        .route("/api/auth/logout", post(rest::auth::logout))
+        .route("/api/auth/me", get(rest::auth::me))
+        .route("/api/users/{id}", get(rest::users::get))
+        .route(
+            "/api/chat/conversations",
+            get(rest::chat::list_conversations).post(rest::chat::create_conversation),
+        )
+        .route(
+            "/api/chat/conversations/{id}",
+            get(rest::chat::get_conversation).patch(rest::chat::update_conversation),
+        )
+        .route(
+            "/api/chat/conversations/{id}/participants",
+            post(rest::chat::add_participants),
+        )
+        .route(
+            "/api/chat/conversations/{id}/participants/{user_id}",
+            delete(rest::chat::remove_participant).patch(rest::chat::change_role),
+        )
+        .route(
+            "/api/chat/conversations/{id}/messages",
+            get(rest::chat::list_messages).post(rest::chat::send_message),
+        )
+        .route(
+            "/api/chat/conversations/{id}/changes",
+            get(rest::chat::changes),
+        )
+        .route(
+            "/api/chat/conversations/{id}/read",
+            patch(rest::chat::mark_read),
+        )
+        .route(
+            "/api/chat/messages/{id}",
+            patch(rest::chat::edit_message).delete(rest::chat::delete_message),
+        )
+        .route(
+            "/api/chat/messages/{id}/reactions",
+            post(rest::chat::toggle_reaction),
+        )
+        .route("/api/chat/contacts", get(rest::chat::contacts))
+        .route("/api/chat/search", get(rest::chat::search))
+        .route(
+            "/api/chat/uploads",
+            post(rest::chat::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/chat/uploads/{id}", get(rest::chat::download));
+
+    let leptos_context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            leptos::nonce::provide_nonce();
+        }
+    };
+    let shell_options = state.leptos_options.clone();
+
+    Router::new()
+        .merge(api)
+        .route("/ws", get(gateway::upgrade).layer(axum::Extension(limits)))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            leptos_context,
+            move || shell(shell_options.clone()),
+        )
+        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::page_guard::guard_pages,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::cross_site::reject_cross_site,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub backend: Backend,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    /// Starts the backend (database, migrations, demo data) and serves on `listener`.
+    pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Server> {
+        let backend = Backend::start(config).await?;
+        Server::start_with_backend(backend, listener).await
+    }
+
+    pub async fn start_with_backend(
+        backend: Backend,
+        listener: TcpListener,
+    ) -> anyhow::Result<Server> {
+        Server::start_with(backend, listener, gateway::Limits::default()).await
+    }
+
+    /// Starts with gateway limits of one's own (tests shorten the timings).
+    pub async fn start_with(
+        backend: Backend,
+        listener: TcpListener,
+        limits: gateway::Limits,
+    ) -> anyhow::Result<Server> {
+        let addr = listener
+            .local_addr()
+            .context("Failed to read the listening address")?;
+        let state = AppState {
+            backend: backend.clone(),
+            leptos_options: leptos_options(addr),
+        };
+        let (shutdown, shutdown_signal) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(state, listener, limits, async move {
+            let _ = shutdown_signal.await;
+        }));
+        Ok(Server {
+            addr,
+            backend,
+            shutdown: Some(shutdown),
+            task,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        (&mut self.task).await.context("The server task panicked")?
+    }
+}
+
+/// Serves until `shutdown` resolves, then drains and closes the database.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    limits: gateway::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let backend = state.backend.clone();
+    let app = router(state, limits).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("The HTTP server failed")?;
+    // Give the pool a moment to finish statements that requests started.
+    tokio::time::timeout(Duration::from_secs(5), backend.db.close())
+        .await
+        .ok();
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

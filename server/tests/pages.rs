@@ -1,0 +1,85 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+//! Server-rendered pages, the cookie session and the health checks.
+
+mod common;
+
+use app::protocol::OrgRole;
+use common::{PASSWORD, TestApp, test_both_dbs};
+use reqwest::StatusCode;
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("crm_chat_session="))
+        .map(str::to_owned)
+}
+
+test_both_dbs! {
+    async fn a_signed_out_visitor_is_redirected_to_login(engine) {
+        let app = TestApp::spawn(engine).await;
+        let home = app.get("/").send().await.unwrap();
+        assert_eq!(home.status(), StatusCode::SEE_OTHER);
+        assert_eq!(home.headers()["location"], "/login");
+
+        let login = app.get("/login").send().await.unwrap();
+        assert_eq!(login.status(), StatusCode::OK);
+        let csp = login.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'nonce-"), "{csp}");
+        let html = login.text().await.unwrap();
+        assert!(html.contains("Sign in"), "the login form is rendered on the server");
+    }
+
+    async fn the_login_form_sets_an_http_only_cookie_that_renders_the_shell(engine) {
+        let app = TestApp::spawn(engine).await;
+        let org = app.create_org("Acme").await;
+        let alice = app.create_user(org, "Alice Admin", OrgRole::Admin).await;
+
+        // A plain HTML form post, as a browser without JavaScript sends it.
+        let response = app
+            .post("/api/fn/login")
+            .header("accept", "text/html")
+            .header("origin", app.url.clone())
+            .form(&[("email", alice.email.as_str()), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert_eq!(response.headers()["location"], "/");
+        let cookie = session_cookie(&response).expect("a session cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+
+        let home = app.get("/").header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(home.status(), StatusCode::OK);
+        let html = home.text().await.unwrap();
+        assert!(html.contains("Alice Admin") && html.contains("Acme"), "the shell names the user and organisation");
+
+        let login_again = app.get("/login").header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(login_again.status(), StatusCode::SEE_OTHER, "signed in, /login leads to the app");
+
+        let logout = app
+            .post("/api/fn/logout")
+            .header("accept", "text/html")
+            .header("origin", app.url.clone())
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(logout.status(), StatusCode::FOUND);
+        assert!(session_cookie(&logout).unwrap().contains("Max-Age=0"));
+        let after = app.get("/").header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(after.status(), StatusCode::SEE_OTHER, "the old cookie is revoked");
+    }
+
+    async fn health_and_readiness_answer(engine) {
+        let app = TestApp::spawn(engine).await;
+        assert_eq!(app.get("/healthz").send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(app.get("/readyz").send().await.unwrap().status(), StatusCode::OK);
+        app.test_db.db.close().await;
+        assert_eq!(app.get("/readyz").send().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}
