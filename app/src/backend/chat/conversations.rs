@@ -1,0 +1,316 @@
+//! Conversations: direct get-or-create, groups, broadcasts, the list, and
+//! group administration (through the writer, since it changes the event stream).
+
+use std::sync::Arc;
+
+use super::events::ChatEvent;
+use super::input::Title;
+use super::views::summary_from_rows;
+use super::writer::{Command, MembershipChange, Outcome};
+use crate::backend::db::{conversations, messages, participants, users};
+use crate::backend::{Backend, Error, Result, now_ms};
+use crate::protocol::{
+    ConversationId, ConversationKind, ConversationSummary, CreateConversation, Me, MessageKind,
+    OrgRole, ParticipantRole, UserId, UserSummary,
+};
+
+/// The most members a group can be created with in one call.
+const MAX_GROUP_MEMBERS: usize = 500;
+
+impl Backend {
+    /// The people of the caller's organisation whose name or email contains
+    /// `query`, with their presence.
+    pub async fn contacts(&self, me: &Me, query: &str) -> Result<Vec<UserSummary>> {
+        let mut people = users::list_in_org(&self.db, me.org_id, query, 200).await?;
+        people.retain(|p| p.id != me.id);
+        Ok(people)
+    }
+
+    /// The caller's conversations, most recently active first. One query.
+    pub async fn conversations(&self, me: &Me) -> Result<Vec<ConversationSummary>> {
+        let mut conn = self.db.pool().acquire().await?;
+        let rows = conversations::summaries_for_user(&mut conn, me.id).await?;
+        let is_online = |user: UserId| self.hub.is_online(user);
+        Ok(rows
+            .into_iter()
+            .map(|row| summary_from_rows(row, me, &is_online))
+            .collect())
+    }
+
+    /// One of the caller's conversations. Not being in it is `NotFound`.
+    pub async fn conversation(&self, me: &Me, id: ConversationId) -> Result<ConversationSummary> {
+        let mut conn = self.db.pool().acquire().await?;
+        let row = conversations::summary_for_user(&mut conn, me.id, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let is_online = |user: UserId| self.hub.is_online(user);
+        Ok(summary_from_rows(row, me, &is_online))
+    }
+
+    /// `POST /api/chat/conversations`: a direct conversation (get-or-create),
+    /// a group, or a broadcast.
+    pub async fn create_conversation(
+        &self,
+        me: &Me,
+        request: CreateConversation,
+    ) -> Result<ConversationSummary> {
+        let kind = request.kind.unwrap_or(if request.target_user_id.is_some() {
+            ConversationKind::Direct
+        } else {
+            ConversationKind::Group
+        });
+        let id = match kind {
+            ConversationKind::Direct => {
+                let target = request.target_user_id.ok_or_else(|| {
+                    Error::InvalidInput(
+                        "targetUserId is required for a direct conversation.".into(),
+                    )
+                })?;
+                self.direct_conversation(me, target).await?
+            }
+            ConversationKind::Group => {
+                let title = Title::parse(request.title.as_deref().unwrap_or_default())?;
+                self.create_group(me, &title, &request.member_ids).await?
+            }
+            ConversationKind::Broadcast => {
+                let title = Title::parse(request.title.as_deref().unwrap_or_default())?;
+                self.create_broadcast(me, &title).await?
+            }
+        };
+        self.conversation(me, id).await
+    }
+
+    /// Gets or creates the direct conversation with another user of the
+    /// organisation. Racing calls get the same conversation: the pair's key is unique.
+    pub async fn direct_conversation(&self, me: &Me, target: UserId) -> Result<ConversationId> {
+        if target == me.id {
+            return Err(Error::InvalidInput(
+                "Pick someone else to chat with.".into(),
+            ));
+        }
+        users::find_in_org(&self.db, me.org_id, target)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let key = format!("{}:{}", me.id.min(target), me.id.max(target));
+        let mut tx = self.db.begin_write().await?;
+        if let Some(existing) = conversations::find_direct(&mut tx, &key).await? {
+            return Ok(existing);
+        }
+        let now = now_ms();
+        let Some(id) = conversations::insert_direct(&mut tx, me.org_id, &key, me.id, now).await?
+        else {
+            // Another transaction created it between our look and our insert.
+            drop(tx);
+            let mut conn = self.db.pool().acquire().await?;
+            return conversations::find_direct(&mut conn, &key)
+                .await?
+                .ok_or(Error::NotFound);
+        };
+        let members = [
+            (me.id, ParticipantRole::Member),
+            (target, ParticipantRole::Member),
+        ];
+        participants::insert_many(&mut tx, id, &members, 0, now).await?;
+        tx.commit().await?;
+        self.announce_new_conversation(id, vec![me.id, target]);
+        Ok(id)
+    }
+
+    async fn create_group(
+        &self,
+        me: &Me,
+        title: &Title,
+        member_ids: &[UserId],
+    ) -> Result<ConversationId> {
+        let mut wanted: Vec<UserId> = member_ids
+            .iter()
+            .copied()
+            .filter(|id| *id != me.id)
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.len() > MAX_GROUP_MEMBERS {
+            return Err(Error::InvalidInput(format!(
+                "A group starts with at most {MAX_GROUP_MEMBERS} members."
+            )));
+        }
+        let mut tx = self.db.begin_write().await?;
+        let found = users::names_in_org(&mut tx, me.org_id, &wanted).await?;
+        if found.len() != wanted.len() {
+            return Err(Error::NotFound);
+        }
+        let now = now_ms();
+        let id = conversations::insert(
+            &mut tx,
+            me.org_id,
+            ConversationKind::Group,
+            title.as_str(),
+            me.id,
+            now,
+        )
+        .await?;
+        let mut members = vec![(me.id, ParticipantRole::Admin)];
+        members.extend(wanted.iter().map(|id| (*id, ParticipantRole::Member)));
+        participants::insert_many(&mut tx, id, &members, 0, now).await?;
+        self.first_system_message(
+            &mut tx,
+            me,
+            id,
+            format!("{} created the group “{}”", me.display_name, title.as_str()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.announce_new_conversation(id, members.iter().map(|(id, _)| *id).collect());
+        Ok(id)
+    }
+
+    /// A broadcast reaches everyone in the organisation; its admins (the
+    /// organisation's admins) post, everyone else reads and reacts.
+    async fn create_broadcast(&self, me: &Me, title: &Title) -> Result<ConversationId> {
+        if me.role != OrgRole::Admin {
+            return Err(Error::Forbidden(
+                "Only organisation admins can create a broadcast.",
+            ));
+        }
+        let mut tx = self.db.begin_write().await?;
+        let now = now_ms();
+        let id = conversations::insert(
+            &mut tx,
+            me.org_id,
+            ConversationKind::Broadcast,
+            title.as_str(),
+            me.id,
+            now,
+        )
+        .await?;
+        participants::insert_whole_org(&mut tx, id, me.org_id, now).await?;
+        self.first_system_message(
+            &mut tx,
+            me,
+            id,
+            format!(
+                "{} started the broadcast “{}”",
+                me.display_name,
+                title.as_str()
+            ),
+            now,
+        )
+        .await?;
+        let members: Vec<UserId> = participants::of_conversations(&mut tx, &[id])
+            .await?
+            .into_iter()
+            .map(|p| p.user_id)
+            .collect();
+        tx.commit().await?;
+        self.announce_new_conversation(id, members);
+        Ok(id)
+    }
+
+    /// Message 1 of a new conversation, in the creating transaction: nothing
+    /// else can be in its event stream yet.
+    async fn first_system_message(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        me: &Me,
+        id: ConversationId,
+        text: String,
+        now: i64,
+    ) -> Result<()> {
+        conversations::advance(conn, &[(id, 1, 1)], now).await?;
+        let new = messages::NewMessage {
+            conversation_id: id,
+            org_id: me.org_id,
+            seq: 1,
+            event_seq: 1,
+            sender_id: me.id,
+            client_msg_id: None,
+            kind: MessageKind::System,
+            body: &text,
+            reply_to_id: None,
+            attachment_id: None,
+            created_at: now,
+        };
+        messages::insert_many(conn, &[new]).await?;
+        Ok(())
+    }
+
+    fn announce_new_conversation(&self, conversation_id: ConversationId, members: Vec<UserId>) {
+        use crate::backend::chat::writer::EventSink;
+        self.hub.publish(vec![ChatEvent::ConversationChanged {
+            conversation_id,
+            members: Arc::from(members),
+            removed: Vec::new(),
+        }]);
+    }
+
+    pub async fn add_participants(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        user_ids: Vec<UserId>,
+    ) -> Result<()> {
+        self.change_membership(me, id, MembershipChange::Add(user_ids))
+            .await
+    }
+
+    pub async fn remove_participant(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        user_id: UserId,
+    ) -> Result<()> {
+        let change = if user_id == me.id {
+            MembershipChange::Leave
+        } else {
+            MembershipChange::Remove(user_id)
+        };
+        self.change_membership(me, id, change).await
+    }
+
+    pub async fn leave_conversation(&self, me: &Me, id: ConversationId) -> Result<()> {
+        self.change_membership(me, id, MembershipChange::Leave)
+            .await
+    }
+
+    pub async fn rename_conversation(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        title: &str,
+    ) -> Result<()> {
+        let title = Title::parse(title)?;
+        self.change_membership(me, id, MembershipChange::Rename(title))
+            .await
+    }
+
+    pub async fn set_participant_role(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        user_id: UserId,
+        role: ParticipantRole,
+    ) -> Result<()> {
+        self.change_membership(me, id, MembershipChange::SetRole(user_id, role))
+            .await
+    }
+
+    async fn change_membership(
+        &self,
+        me: &Me,
+        conversation_id: ConversationId,
+        change: MembershipChange,
+    ) -> Result<()> {
+        match self
+            .writer
+            .submit(Command::Membership {
+                actor: me.clone(),
+                conversation_id,
+                change,
+            })
+            .await?
+        {
+            Outcome::Done | Outcome::Message(_) | Outcome::Replayed(_) | Outcome::Read(_) => Ok(()),
+        }
+    }
+}

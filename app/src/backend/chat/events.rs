@@ -1,0 +1,90 @@
+//! What changed, as the writer hands it to the real-time hub after a commit.
+//! Each event carries the conversation's members, so the hub routes it only to
+//! them without reading the database.
+
+use std::sync::Arc;
+
+use crate::protocol::{ConversationId, ConversationKind, Message, UserId};
+
+/// A live connection (a browser tab or an API client's socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// A member's unread state after a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnreadState {
+    pub user_id: UserId,
+    pub unread_count: i64,
+    pub last_read_seq: i64,
+}
+
+/// How a stored message changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageChange {
+    Edited,
+    Deleted,
+    Reactions,
+}
+
+#[derive(Clone, Debug)]
+pub enum ChatEvent {
+    /// A new message. The connection that sent it (if any) gets the
+    /// acknowledgement; every other tab of every member gets the message.
+    MessageCreated {
+        message: Arc<Message>,
+        origin: Option<ConnectionId>,
+        kind: ConversationKind,
+        members: Arc<[UserId]>,
+        /// Unread counts that changed with this message.
+        unread: Vec<UnreadState>,
+    },
+    /// A message was edited, deleted or reacted to.
+    MessageChanged {
+        message: Arc<Message>,
+        change: MessageChange,
+        members: Arc<[UserId]>,
+        unread: Vec<UnreadState>,
+    },
+    /// A member read up to `up_to_seq`.
+    Read {
+        conversation_id: ConversationId,
+        kind: ConversationKind,
+        reader: UserId,
+        up_to_seq: i64,
+        unread_count: i64,
+        members: Arc<[UserId]>,
+        /// Who may see read receipts: everyone, or in a broadcast its admins.
+        receipt_audience: Arc<[UserId]>,
+    },
+    /// A member's devices received messages up to `up_to_seq`.
+    Delivered {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        up_to_seq: i64,
+        members: Arc<[UserId]>,
+    },
+    /// Membership, title or roles changed, or the conversation is new.
+    ConversationChanged {
+        conversation_id: ConversationId,
+        members: Arc<[UserId]>,
+        removed: Vec<UserId>,
+    },
+}
+
+impl ChatEvent {
+    pub fn conversation_id(&self) -> ConversationId {
+        match self {
+            ChatEvent::MessageCreated { message, .. }
+            | ChatEvent::MessageChanged { message, .. } => message.conversation_id,
+            ChatEvent::Read {
+                conversation_id, ..
+            }
+            | ChatEvent::Delivered {
+                conversation_id, ..
+            }
+            | ChatEvent::ConversationChanged {
+                conversation_id, ..
+            } => *conversation_id,
+        }
+    }
+}

@@ -1,0 +1,1383 @@
+//! The writer: every change to a conversation goes through this one task.
+//!
+//! It takes whatever commands are queued (up to [`MAX_BATCH`]), applies them
+//! in one transaction and commits once (group commit: SQLite has one writer
+//! anyway, and one fsync for many sends is what makes durable sends fast).
+//! Only after the commit does it answer each command and hand the events to
+//! the hub, in commit order, so that:
+//!
+//! - an acknowledged message is durable ("durable before acknowledged");
+//! - events of one conversation are published in `event_seq` order;
+//! - a retried send finds the first attempt, because the two are never in
+//!   flight in two transactions of this process at once.
+//!
+//! A command that is invalid fails alone: validation happens before any of
+//! its writes. If the database fails a batch, the batch is rolled back and
+//! every command is retried in a transaction of its own, so one bad command
+//! cannot take others down with it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+use sqlx::{AnyConnection, Connection};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Duration, Instant};
+
+use super::events::{ChatEvent, ConnectionId, MessageChange, UnreadState};
+use super::input::{ClientMsgId, Emoji, MessageBody, Title};
+use super::views::{can_post, message_from_row};
+use crate::backend::db::conversations::LockedMember;
+use crate::backend::db::messages::{MessageRow, NewMessage};
+use crate::backend::db::participants::{ParticipantRow, UnreadChange};
+use crate::backend::db::{Db, Engine, attachments, conversations, messages, participants, users};
+use crate::backend::{Error, Result, now_ms};
+use crate::protocol::{
+    AttachmentId, ConversationId, ConversationKind, Me, Message, MessageId, MessageKind,
+    ParticipantRole, ReadState, UserId,
+};
+
+/// The most commands applied in one transaction.
+pub const MAX_BATCH: usize = 256;
+/// Commands waiting beyond this make senders wait (backpressure).
+const QUEUE_CAPACITY: usize = 8192;
+/// Messages may be edited this long after they were sent.
+pub const EDIT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+/// How long after new messages the search index catches up (SQLite).
+const INDEX_DELAY: Duration = Duration::from_millis(500);
+/// How long the writer waits before reaching for the database again.
+const RECONNECT_DELAY: Duration = Duration::from_millis(200);
+/// Distinct emoji allowed on one message.
+const MAX_DISTINCT_REACTIONS: i64 = 20;
+
+/// Receives the events of each commit, in commit order.
+pub trait EventSink: Send + Sync + 'static {
+    fn publish(&self, events: Vec<ChatEvent>);
+}
+
+/// A send, parsed and ready.
+#[derive(Clone, Debug)]
+pub struct SendCommand {
+    pub sender: Me,
+    pub conversation_id: ConversationId,
+    pub client_msg_id: ClientMsgId,
+    pub body: MessageBody,
+    pub reply_to: Option<MessageId>,
+    pub attachment_id: Option<AttachmentId>,
+    pub origin: Option<ConnectionId>,
+}
+
+#[derive(Clone, Debug)]
+pub enum MembershipChange {
+    Add(Vec<UserId>),
+    Remove(UserId),
+    Leave,
+    Rename(Title),
+    SetRole(UserId, ParticipantRole),
+}
+
+#[derive(Clone, Debug)]
+pub enum Command {
+    Send(SendCommand),
+    Edit {
+        actor: Me,
+        message_id: MessageId,
+        body: MessageBody,
+    },
+    Delete {
+        actor: Me,
+        message_id: MessageId,
+    },
+    React {
+        actor: Me,
+        message_id: MessageId,
+        emoji: Emoji,
+    },
+    MarkRead {
+        actor: Me,
+        conversation_id: ConversationId,
+        up_to_seq: Option<i64>,
+    },
+    /// Brings the search index up to date now (see [`Writer::index_search`]).
+    IndexSearch,
+    /// Records what reached members' devices: `(conversation, user, seq)`.
+    MarkDelivered {
+        marks: Vec<(ConversationId, UserId, i64)>,
+    },
+    Membership {
+        actor: Me,
+        conversation_id: ConversationId,
+        change: MembershipChange,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Message(Box<Message>),
+    /// A retried send: the message stored by the first attempt. No event
+    /// announces it again, so the caller acknowledges it itself.
+    Replayed(Box<Message>),
+    Read(ReadState),
+    Done,
+}
+
+struct Job {
+    command: Command,
+    reply: oneshot::Sender<Result<Outcome>>,
+}
+
+/// The handle through which commands reach the writer task.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Job>,
+    stats: Arc<Stats>,
+}
+
+/// Counters for benchmarks and metrics.
+#[derive(Default)]
+struct Stats {
+    batches: AtomicU64,
+    commands: AtomicU64,
+}
+
+impl Writer {
+    /// Starts the writer on a thread of its own, with a single-threaded
+    /// runtime and a connection of its own: its statements never wait for a
+    /// worker busy with requests, and it never waits for the pool. It runs
+    /// until every handle is dropped, then finishes the commands already queued.
+    pub fn start(db: Db, sink: Arc<dyn EventSink>) -> Writer {
+        let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
+        let stats = Arc::new(Stats::default());
+        let thread_stats = stats.clone();
+        let spawned = std::thread::Builder::new()
+            .name("crm-chat-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(run(db, sink, jobs, thread_stats)),
+                    Err(error) => tracing::error!(%error, "the writer could not start its runtime"),
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "the writer thread could not start");
+        }
+        Writer { queue, stats }
+    }
+
+    /// Makes every message committed so far findable by search. Search
+    /// catches up on its own within about a second; this is for callers that
+    /// need to read their own writes.
+    pub async fn index_search(&self) -> Result<()> {
+        self.submit(Command::IndexSearch).await.map(|_| ())
+    }
+
+    /// Batches committed and commands applied so far.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.stats.batches.load(Ordering::Relaxed),
+            self.stats.commands.load(Ordering::Relaxed),
+        )
+    }
+
+    pub async fn submit(&self, command: Command) -> Result<Outcome> {
+        self.enqueue(command).await?.await
+    }
+
+    /// Queues a command and returns its answer to await later. Commands are
+    /// applied in the order they were queued, so a caller that queues several
+    /// before awaiting any keeps their order and pipelines them.
+    pub async fn enqueue(
+        &self,
+        command: Command,
+    ) -> Result<impl Future<Output = Result<Outcome>> + use<>> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { command, reply })
+            .await
+            .map_err(|_| anyhow::anyhow!("The writer has stopped"))?;
+        Ok(async move {
+            answer
+                .await
+                .map_err(|_| anyhow::anyhow!("The writer dropped a command"))?
+        })
+    }
+}
+
+async fn run(db: Db, sink: Arc<dyn EventSink>, mut jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut connection: Option<AnyConnection> = None;
+    // When the search index should next catch up (SQLite): soon after start,
+    // in case the last run stopped before indexing, then after each batch of
+    // new messages.
+    let mut index_due = (db.engine() == Engine::Sqlite).then(Instant::now);
+    loop {
+        let wake = match index_due {
+            None => Wake::Jobs(jobs.recv_many(&mut batch, MAX_BATCH).await),
+            // `recv_many` is cancel safe: losing the race to the timer loses no job.
+            Some(due) => tokio::select! {
+                received = jobs.recv_many(&mut batch, MAX_BATCH) => Wake::Jobs(received),
+                () = tokio::time::sleep_until(due) => Wake::IndexDue,
+            },
+        };
+        let Some(conn) = writer_connection(&db, &mut connection).await else {
+            for job in batch.drain(..) {
+                let _ = job
+                    .reply
+                    .send(Err(anyhow::anyhow!("The database is unavailable").into()));
+            }
+            tokio::time::sleep(RECONNECT_DELAY).await;
+            continue;
+        };
+        match wake {
+            Wake::Jobs(0) => break,
+            Wake::Jobs(_) => {
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .commands
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                let (results, inserted) = process(&db, conn, &batch, sink.as_ref()).await;
+                if results.iter().any(Result::is_err) && conn.ping().await.is_err() {
+                    // A broken connection; the next batch opens a new one.
+                    connection = None;
+                }
+                for (job, result) in batch.drain(..).zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                if inserted && index_due.is_none() && db.engine() == Engine::Sqlite {
+                    index_due = Some(Instant::now() + INDEX_DELAY);
+                }
+            }
+            Wake::IndexDue => {}
+        }
+        let conn = connection
+            .as_mut()
+            .filter(|_| index_due.is_some_and(|due| due <= Instant::now()));
+        if let Some(conn) = conn {
+            // One chunk per turn: sends waiting behind the index wait one
+            // chunk at most, and a backlog is worked off between batches.
+            index_due = match index_one_chunk(&db, conn).await {
+                Ok(true) => Some(Instant::now()),
+                Ok(false) => None,
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "the search index could not catch up");
+                    Some(Instant::now() + INDEX_DELAY)
+                }
+            };
+        }
+    }
+}
+
+/// Indexes one chunk of new messages in a transaction of its own. Whether
+/// more remain.
+async fn index_one_chunk(db: &Db, conn: &mut AnyConnection) -> anyhow::Result<bool> {
+    let mut tx = db.begin_write_on(conn).await?;
+    let indexed = super::search::index_pending(&mut tx, db.engine()).await?;
+    tx.commit().await?;
+    Ok(indexed >= super::search::INDEX_CHUNK)
+}
+
+enum Wake {
+    Jobs(usize),
+    IndexDue,
+}
+
+/// The writer's connection, opened again after it broke.
+async fn writer_connection<'c>(
+    db: &Db,
+    connection: &'c mut Option<AnyConnection>,
+) -> Option<&'c mut AnyConnection> {
+    if connection.is_none() {
+        match db.dedicated_connection().await {
+            Ok(conn) => *connection = Some(conn),
+            Err(error) => tracing::error!(%error, "the writer cannot reach the database"),
+        }
+    }
+    connection.as_mut()
+}
+
+/// Applies a batch and publishes its events. When the database fails the
+/// batch, each command is tried alone, so one bad command fails alone.
+/// Returns the results in order, and whether any message was inserted.
+async fn process(
+    db: &Db,
+    conn: &mut AnyConnection,
+    batch: &[Job],
+    sink: &dyn EventSink,
+) -> (Vec<Result<Outcome>>, bool) {
+    let commands: Vec<Command> = batch.iter().map(|job| job.command.clone()).collect();
+    let inserted = |events: &[ChatEvent]| {
+        events
+            .iter()
+            .any(|e| matches!(e, ChatEvent::MessageCreated { .. }))
+    };
+    match apply_batch(db, conn, &commands).await {
+        Ok((results, events)) => {
+            let any = inserted(&events);
+            sink.publish(events);
+            (results, any)
+        }
+        Err(error) if commands.len() > 1 => {
+            tracing::warn!(error = %format!("{error:#}"), size = commands.len(), "a batch failed; retrying its commands one by one");
+            let mut results = Vec::with_capacity(commands.len());
+            let mut any = false;
+            for command in &commands {
+                match apply_batch(db, conn, std::slice::from_ref(command)).await {
+                    Ok((mut one, events)) => {
+                        any |= inserted(&events);
+                        sink.publish(events);
+                        results.push(
+                            one.pop()
+                                .unwrap_or_else(|| Err(anyhow::anyhow!("no result").into())),
+                        );
+                    }
+                    Err(error) => results.push(Err(Error::Unexpected(error))),
+                }
+            }
+            (results, any)
+        }
+        Err(error) => (vec![Err(Error::Unexpected(error))], false),
+    }
+}
+
+/// Applies commands in one transaction. Domain errors fail their command
+/// only; a database error fails the batch.
+async fn apply_batch(
+    db: &Db,
+    conn: &mut AnyConnection,
+    commands: &[Command],
+) -> anyhow::Result<(Vec<Result<Outcome>>, Vec<ChatEvent>)> {
+    let now = now_ms();
+    let mut tx = db
+        .begin_write_on(conn)
+        .await
+        .context("Failed to begin a write transaction")?;
+    let mut results: Vec<Option<Result<Outcome>>> = commands.iter().map(|_| None).collect();
+    let mut events = Vec::new();
+
+    let sends: Vec<(usize, &SendCommand)> = commands
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match c {
+            Command::Send(send) => Some((i, send)),
+            _ => None,
+        })
+        .collect();
+    if !sends.is_empty() {
+        for (index, result) in apply_sends(&mut tx, db.engine(), &sends, now, &mut events).await? {
+            results[index] = Some(result);
+        }
+    }
+    for (index, command) in commands.iter().enumerate() {
+        if matches!(command, Command::Send(_)) {
+            continue;
+        }
+        let result = apply_one(&mut tx, db.engine(), command, now, &mut events).await;
+        match result {
+            Err(Error::Unexpected(error)) => return Err(error),
+            other => results[index] = Some(other),
+        }
+    }
+    tx.commit().await.context("Failed to commit a batch")?;
+    let results = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("a command was not applied").into())))
+        .collect();
+    Ok((results, events))
+}
+
+// ---------------------------------------------------------------------------
+// Sends: a whole batch in five statements, whatever its size.
+// ---------------------------------------------------------------------------
+
+/// A send that passed validation, with its position.
+struct Accepted<'a> {
+    index: usize,
+    send: &'a SendCommand,
+    kind: MessageKind,
+    seq: i64,
+    event_seq: i64,
+}
+
+async fn apply_sends(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    sends: &[(usize, &SendCommand)],
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> anyhow::Result<Vec<(usize, Result<Outcome>)>> {
+    let mut results: Vec<(usize, Result<Outcome>)> = Vec::with_capacity(sends.len());
+
+    // 1. The same send twice in this batch: the second gets the first's answer.
+    let mut first_of: HashMap<(UserId, &str), usize> = HashMap::new();
+    let mut copies: Vec<(usize, usize)> = Vec::new();
+    let mut unique: Vec<(usize, &SendCommand)> = Vec::new();
+    for &(index, send) in sends {
+        match first_of.get(&(send.sender.id, send.client_msg_id.as_str())) {
+            Some(&first) => copies.push((index, first)),
+            None => {
+                first_of.insert((send.sender.id, send.client_msg_id.as_str()), index);
+                unique.push((index, send));
+            }
+        }
+    }
+
+    // 2. Sends stored by an earlier batch: answer with the stored message.
+    //    (Statement 1.)
+    let client_ids: Vec<&str> = unique
+        .iter()
+        .map(|(_, s)| s.client_msg_id.as_str())
+        .collect();
+    let stored: HashMap<(String, UserId), (MessageId, ConversationId)> =
+        messages::find_by_client_ids(conn, &client_ids)
+            .await?
+            .into_iter()
+            .map(|(client_id, sender, id, conversation)| ((client_id, sender), (id, conversation)))
+            .collect();
+    let mut replays: Vec<(usize, MessageId, UserId)> = Vec::new();
+    let mut fresh: Vec<(usize, &SendCommand)> = Vec::new();
+    for (index, send) in unique {
+        match stored.get(&(send.client_msg_id.as_str().to_owned(), send.sender.id)) {
+            Some(&(id, conversation)) if conversation == send.conversation_id => {
+                replays.push((index, id, send.sender.id));
+            }
+            Some(_) => results.push((index, Err(Error::ClientMsgIdReused))),
+            None => fresh.push((index, send)),
+        }
+    }
+
+    // 3. Members and counters of every conversation written to, locked for
+    //    the batch (statement 2); quoted messages and attachments when any.
+    let mut conversation_ids: Vec<ConversationId> =
+        fresh.iter().map(|(_, s)| s.conversation_id).collect();
+    conversation_ids.sort();
+    conversation_ids.dedup();
+    let mut members: BTreeMap<ConversationId, Vec<LockedMember>> = BTreeMap::new();
+    for row in conversations::lock_members(conn, engine, &conversation_ids).await? {
+        members.entry(row.conversation_id).or_default().push(row);
+    }
+    let reply_ids: Vec<MessageId> = fresh.iter().filter_map(|(_, s)| s.reply_to).collect();
+    let replies: HashMap<MessageId, MessageRow> = messages::by_ids(conn, &reply_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let attachment_ids: Vec<AttachmentId> =
+        fresh.iter().filter_map(|(_, s)| s.attachment_id).collect();
+    let attachment_rows: HashMap<AttachmentId, attachments::AttachmentRow> =
+        attachments::get_many(conn, &attachment_ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+
+    let mut accepted: BTreeMap<ConversationId, Vec<Accepted>> = BTreeMap::new();
+    for (index, send) in fresh {
+        let verdict = validate_send(
+            send,
+            members.get(&send.conversation_id),
+            &replies,
+            &attachment_rows,
+        );
+        match verdict {
+            Ok(kind) => accepted
+                .entry(send.conversation_id)
+                .or_default()
+                .push(Accepted {
+                    index,
+                    send,
+                    kind,
+                    seq: 0,
+                    event_seq: 0,
+                }),
+            Err(error) => results.push((index, Err(error))),
+        }
+    }
+
+    // 4. Positions, from the counters read under the lock (statement 3).
+    let mut counters = Vec::with_capacity(accepted.len());
+    for (id, sends) in accepted.iter_mut() {
+        let Some(first) = members.get(id).and_then(|m| m.first()) else {
+            continue;
+        };
+        let (mut event_seq, mut seq) = (first.last_event_seq, first.last_message_seq);
+        for a in sends.iter_mut() {
+            seq += 1;
+            event_seq += 1;
+            a.seq = seq;
+            a.event_seq = event_seq;
+        }
+        counters.push((*id, event_seq, seq));
+    }
+    conversations::set_counters(conn, &counters, now).await?;
+
+    // 5. The rows (statement 4).
+    let new_rows: Vec<NewMessage> = accepted
+        .iter()
+        .flat_map(|(conversation_id, sends)| {
+            let org_id = members
+                .get(conversation_id)
+                .and_then(|m| m.first())
+                .map(|m| m.org_id);
+            sends.iter().filter_map(move |a| {
+                Some(NewMessage {
+                    conversation_id: *conversation_id,
+                    org_id: org_id?,
+                    seq: a.seq,
+                    event_seq: a.event_seq,
+                    sender_id: a.send.sender.id,
+                    client_msg_id: Some(a.send.client_msg_id.as_str()),
+                    kind: a.kind,
+                    body: a.send.body.as_str(),
+                    reply_to_id: a.send.reply_to,
+                    attachment_id: a.send.attachment_id,
+                    created_at: now,
+                })
+            })
+        })
+        .collect();
+    let ids: HashMap<(ConversationId, i64), MessageId> = messages::insert_many(conn, &new_rows)
+        .await?
+        .into_iter()
+        .map(|(conversation, seq, id)| ((conversation, seq), id))
+        .collect();
+
+    // 6. Unread counts (statement 5), from the state read under the lock:
+    //    each member gains the others' new messages; a sender has read up to
+    //    their own newest one, so only others' messages after it are unread.
+    let mut changes = Vec::new();
+    let mut unread: HashMap<(ConversationId, UserId), UnreadState> = HashMap::new();
+    for (conversation_id, sends) in &accepted {
+        for member in members
+            .get(conversation_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let last_own = sends
+                .iter()
+                .filter(|a| a.send.sender.id == member.user_id)
+                .map(|a| a.seq)
+                .max();
+            let (unread_count, last_read_seq) = match last_own {
+                Some(seq) => {
+                    let after = sends
+                        .iter()
+                        .filter(|a| a.seq > seq && a.send.sender.id != member.user_id)
+                        .count();
+                    (after as i64, seq.max(member.last_read_seq))
+                }
+                None => (
+                    member.unread_count + sends.len() as i64,
+                    member.last_read_seq,
+                ),
+            };
+            changes.push((
+                *conversation_id,
+                member.user_id,
+                UnreadChange::Set {
+                    unread_count,
+                    last_read_seq,
+                },
+            ));
+            unread.insert(
+                (*conversation_id, member.user_id),
+                UnreadState {
+                    user_id: member.user_id,
+                    unread_count,
+                    last_read_seq,
+                },
+            );
+        }
+    }
+    participants::apply_unread(conn, &changes).await?;
+
+    // 7. Answers and events, built from what was written.
+    for (conversation_id, sends) in &accepted {
+        let member_rows = members
+            .get(conversation_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let member_ids: Arc<[UserId]> = member_rows.iter().map(|m| m.user_id).collect();
+        let kind = member_rows
+            .first()
+            .map_or(ConversationKind::Group, LockedMember::kind);
+        let last = sends.len() - 1;
+        for (i, a) in sends.iter().enumerate() {
+            let Some(&id) = ids.get(&(*conversation_id, a.seq)) else {
+                anyhow::bail!("an inserted message did not come back");
+            };
+            let message = new_message(id, *conversation_id, a, now, &replies, &attachment_rows);
+            // Counts change once per batch; the conversation's last new message carries them.
+            let unread_states = if i == last {
+                member_rows
+                    .iter()
+                    .filter_map(|m| unread.get(&(*conversation_id, m.user_id)).copied())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            events.push(ChatEvent::MessageCreated {
+                message: Arc::new(message.clone()),
+                origin: a.send.origin,
+                kind,
+                members: member_ids.clone(),
+                unread: unread_states,
+            });
+            results.push((a.index, Ok(Outcome::Message(Box::new(message)))));
+        }
+    }
+
+    // 8. Retries of stored sends: the stored message, unchanged.
+    if !replays.is_empty() {
+        let ids: Vec<MessageId> = replays.iter().map(|(_, id, _)| *id).collect();
+        let rows: HashMap<MessageId, MessageRow> = messages::by_ids(conn, &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        for (index, id, viewer) in replays {
+            let row = rows
+                .get(&id)
+                .cloned()
+                .context("a stored message vanished")?;
+            results.push((
+                index,
+                Ok(Outcome::Replayed(Box::new(message_from_row(row, viewer)))),
+            ));
+        }
+    }
+
+    // Copies answer like their first.
+    for (copy, first) in copies {
+        let answer = match results.iter().find(|(i, _)| *i == first) {
+            Some((_, Ok(Outcome::Message(message) | Outcome::Replayed(message)))) => {
+                Ok(Outcome::Replayed(message.clone()))
+            }
+            Some((_, Ok(outcome))) => Ok(outcome.clone()),
+            Some((_, Err(error))) => Err(error.duplicate()),
+            None => Err(anyhow::anyhow!("a duplicate send lost its original").into()),
+        };
+        results.push((copy, answer));
+    }
+    Ok(results)
+}
+
+/// Whether the sender may post this, and as what kind of message.
+fn validate_send(
+    send: &SendCommand,
+    members: Option<&Vec<LockedMember>>,
+    replies: &HashMap<MessageId, MessageRow>,
+    attachments: &HashMap<AttachmentId, attachments::AttachmentRow>,
+) -> Result<MessageKind> {
+    let members = members
+        .filter(|m| m.first().is_some_and(|c| c.org_id == send.sender.org_id))
+        .ok_or(Error::NotFound)?;
+    let me = members
+        .iter()
+        .find(|m| m.user_id == send.sender.id)
+        .ok_or(Error::NotFound)?;
+    if !can_post(me.kind(), me.role()) {
+        return Err(Error::Forbidden(
+            "Only the admins of a broadcast post in it.",
+        ));
+    }
+    let quotes_elsewhere = send.reply_to.is_some_and(|id| {
+        replies
+            .get(&id)
+            .is_none_or(|r| r.conversation_id != send.conversation_id)
+    });
+    if quotes_elsewhere {
+        return Err(Error::InvalidInput(
+            "replyTo must be a message of the same conversation.".into(),
+        ));
+    }
+    match send.attachment_id {
+        None if send.body.as_str().is_empty() => Err(Error::EmptyMessage),
+        None => Ok(MessageKind::Text),
+        Some(id) => {
+            let attachment = attachments
+                .get(&id)
+                .filter(|a| {
+                    a.conversation_id == send.conversation_id && a.uploader_id == send.sender.id
+                })
+                .ok_or(Error::NotFound)?;
+            Ok(if attachment.content_type.starts_with("image/") {
+                MessageKind::Image
+            } else {
+                MessageKind::File
+            })
+        }
+    }
+}
+
+/// The message just inserted, as its sender sees it.
+fn new_message(
+    id: MessageId,
+    conversation_id: ConversationId,
+    a: &Accepted,
+    now: i64,
+    replies: &HashMap<MessageId, MessageRow>,
+    attachments: &HashMap<AttachmentId, attachments::AttachmentRow>,
+) -> Message {
+    let row = MessageRow {
+        id,
+        conversation_id,
+        seq: a.seq,
+        event_seq: a.event_seq,
+        created_event_seq: a.event_seq,
+        sender_id: a.send.sender.id,
+        sender_name: a.send.sender.display_name.clone(),
+        client_msg_id: Some(a.send.client_msg_id.as_str().to_owned()),
+        kind: a.kind.as_str().to_owned(),
+        body: a.send.body.as_str().to_owned(),
+        created_at: now,
+        edited_at: None,
+        deleted_at: None,
+        reply_id: None,
+        reply_seq: None,
+        reply_sender_id: None,
+        reply_sender_name: None,
+        reply_body: None,
+        reply_deleted_at: None,
+        attachment_id: None,
+        attachment_file_name: None,
+        attachment_content_type: None,
+        attachment_size: None,
+        attachment_width: None,
+        attachment_height: None,
+        reaction_list: None,
+    };
+    let row = with_reply(row, a.send.reply_to.and_then(|r| replies.get(&r)));
+    let row = with_attachment(
+        row,
+        a.send.attachment_id.and_then(|id| attachments.get(&id)),
+    );
+    message_from_row(row, a.send.sender.id)
+}
+
+fn with_reply(mut row: MessageRow, reply: Option<&MessageRow>) -> MessageRow {
+    if let Some(reply) = reply {
+        row.reply_id = Some(reply.id.0);
+        row.reply_seq = Some(reply.seq);
+        row.reply_sender_id = Some(reply.sender_id.0);
+        row.reply_sender_name = Some(reply.sender_name.clone());
+        row.reply_body = Some(reply.body.clone());
+        row.reply_deleted_at = reply.deleted_at;
+    }
+    row
+}
+
+fn with_attachment(
+    mut row: MessageRow,
+    attachment: Option<&attachments::AttachmentRow>,
+) -> MessageRow {
+    if let Some(a) = attachment {
+        row.attachment_id = Some(a.id.0);
+        row.attachment_file_name = Some(a.file_name.clone());
+        row.attachment_content_type = Some(a.content_type.clone());
+        row.attachment_size = Some(a.size_bytes);
+        row.attachment_width = a.width;
+        row.attachment_height = a.height;
+    }
+    row
+}
+
+// ---------------------------------------------------------------------------
+// Everything else: one command at a time, inside the batch's transaction.
+// ---------------------------------------------------------------------------
+
+async fn apply_one(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    command: &Command,
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    match command {
+        Command::Send(_) => Err(anyhow::anyhow!("sends are applied in bulk").into()),
+        Command::Edit {
+            actor,
+            message_id,
+            body,
+        } => edit(conn, engine, actor, *message_id, body, now, events).await,
+        Command::Delete { actor, message_id } => {
+            delete(conn, engine, actor, *message_id, now, events).await
+        }
+        Command::React {
+            actor,
+            message_id,
+            emoji,
+        } => react(conn, engine, actor, *message_id, emoji, now, events).await,
+        Command::MarkRead {
+            actor,
+            conversation_id,
+            up_to_seq,
+        } => mark_read(conn, engine, actor, *conversation_id, *up_to_seq, events).await,
+        Command::Membership {
+            actor,
+            conversation_id,
+            change,
+        } => membership(conn, engine, actor, *conversation_id, change, now, events).await,
+        Command::IndexSearch => {
+            while super::search::index_pending(conn, engine).await? > 0 {}
+            Ok(Outcome::Done)
+        }
+        Command::MarkDelivered { marks } => mark_delivered(conn, marks, events).await,
+    }
+}
+
+/// A message the actor can see: it exists, and they are in its conversation.
+async fn visible_message(
+    conn: &mut AnyConnection,
+    actor: &Me,
+    message_id: MessageId,
+) -> Result<(MessageRow, ParticipantRow, conversations::ConversationRow)> {
+    let row = messages::by_id(conn, message_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let participant = participants::get(conn, row.conversation_id, actor.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let conversation = conversations::get(conn, row.conversation_id)
+        .await?
+        .filter(|c| c.org_id == actor.org_id)
+        .ok_or(Error::NotFound)?;
+    Ok((row, participant, conversation))
+}
+
+async fn member_ids(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+) -> Result<Arc<[UserId]>> {
+    Ok(participants::of_conversations(conn, &[conversation_id])
+        .await?
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect())
+}
+
+/// Advances one conversation's counters; returns the new `(event_seq, message_seq)`.
+async fn advance_one(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    conversation_id: ConversationId,
+    new_messages: i64,
+    now: i64,
+) -> Result<(i64, i64)> {
+    conversations::lock(conn, engine, &[conversation_id]).await?;
+    let advanced = conversations::advance(conn, &[(conversation_id, 1, new_messages)], now).await?;
+    let (_, event_seq, message_seq) = advanced.first().copied().ok_or(Error::NotFound)?;
+    Ok((event_seq, message_seq))
+}
+
+async fn changed_message(
+    conn: &mut AnyConnection,
+    message_id: MessageId,
+    viewer: UserId,
+) -> Result<Message> {
+    let row = messages::by_id(conn, message_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(message_from_row(row, viewer))
+}
+
+async fn edit(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    message_id: MessageId,
+    body: &MessageBody,
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let (row, _, _) = visible_message(conn, actor, message_id).await?;
+    if row.sender_id != actor.id || row.kind() == MessageKind::System {
+        return Err(Error::Forbidden("Only the sender can edit a message."));
+    }
+    if row.deleted_at.is_some() {
+        return Err(Error::MessageDeleted);
+    }
+    if now - row.created_at > EDIT_WINDOW_MS {
+        return Err(Error::EditWindowClosed);
+    }
+    if body.as_str().is_empty() && row.kind() == MessageKind::Text {
+        return Err(Error::EmptyMessage);
+    }
+    if row.body == body.as_str() {
+        // A retried edit: nothing changes, nothing is announced.
+        return Ok(Outcome::Message(Box::new(message_from_row(row, actor.id))));
+    }
+    let (event_seq, _) = advance_one(conn, engine, row.conversation_id, 0, now).await?;
+    messages::set_body(conn, message_id, body.as_str(), event_seq, now).await?;
+    let message = changed_message(conn, message_id, actor.id).await?;
+    events.push(ChatEvent::MessageChanged {
+        message: Arc::new(message.clone()),
+        change: MessageChange::Edited,
+        members: member_ids(conn, row.conversation_id).await?,
+        unread: Vec::new(),
+    });
+    Ok(Outcome::Message(Box::new(message)))
+}
+
+async fn delete(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    message_id: MessageId,
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let (row, participant, conversation) = visible_message(conn, actor, message_id).await?;
+    let moderates = match conversation.kind() {
+        ConversationKind::Direct => false,
+        ConversationKind::Group => matches!(
+            participant.role(),
+            ParticipantRole::Admin | ParticipantRole::Moderator
+        ),
+        ConversationKind::Broadcast => participant.role() == ParticipantRole::Admin,
+    };
+    if row.kind() == MessageKind::System || (row.sender_id != actor.id && !moderates) {
+        return Err(Error::Forbidden(
+            "Only the sender or a moderator can delete a message.",
+        ));
+    }
+    if row.deleted_at.is_some() {
+        // Deleting twice is deleting once.
+        return Ok(Outcome::Message(Box::new(message_from_row(row, actor.id))));
+    }
+    let (event_seq, _) = advance_one(conn, engine, row.conversation_id, 0, now).await?;
+    messages::tombstone(conn, message_id, actor.id, event_seq, now).await?;
+    let unread =
+        participants::forget_unread_message(conn, row.conversation_id, row.seq, row.sender_id)
+            .await?
+            .into_iter()
+            .map(|u| UnreadState {
+                user_id: u.user_id,
+                unread_count: u.unread_count,
+                last_read_seq: u.last_read_seq,
+            })
+            .collect();
+    let message = changed_message(conn, message_id, actor.id).await?;
+    events.push(ChatEvent::MessageChanged {
+        message: Arc::new(message.clone()),
+        change: MessageChange::Deleted,
+        members: member_ids(conn, row.conversation_id).await?,
+        unread,
+    });
+    Ok(Outcome::Message(Box::new(message)))
+}
+
+async fn react(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    message_id: MessageId,
+    emoji: &Emoji,
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let (row, _, _) = visible_message(conn, actor, message_id).await?;
+    if row.deleted_at.is_some() {
+        return Err(Error::MessageDeleted);
+    }
+    if row.kind() == MessageKind::System {
+        return Err(Error::Forbidden("System messages take no reactions."));
+    }
+    let existing = super::views::parse_reactions(row.reaction_list.as_deref(), actor.id);
+    let emoji_is_new = !existing.iter().any(|r| r.emoji == emoji.as_str());
+    if emoji_is_new
+        && messages::distinct_emoji_count(conn, message_id).await? >= MAX_DISTINCT_REACTIONS
+    {
+        return Err(Error::InvalidInput(format!(
+            "A message can carry at most {MAX_DISTINCT_REACTIONS} different reactions."
+        )));
+    }
+    let (event_seq, _) = advance_one(conn, engine, row.conversation_id, 0, now).await?;
+    messages::toggle_reaction(conn, message_id, actor.id, emoji.as_str(), now).await?;
+    messages::stamp(conn, message_id, event_seq).await?;
+    let message = changed_message(conn, message_id, actor.id).await?;
+    events.push(ChatEvent::MessageChanged {
+        message: Arc::new(message.clone()),
+        change: MessageChange::Reactions,
+        members: member_ids(conn, row.conversation_id).await?,
+        unread: Vec::new(),
+    });
+    Ok(Outcome::Message(Box::new(message)))
+}
+
+async fn mark_read(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    conversation_id: ConversationId,
+    up_to_seq: Option<i64>,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let conversation = conversations::get(conn, conversation_id)
+        .await?
+        .filter(|c| c.org_id == actor.org_id)
+        .ok_or(Error::NotFound)?;
+    participants::lock_row(conn, engine, conversation_id, actor.id).await?;
+    let participant = participants::get(conn, conversation_id, actor.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let target = match up_to_seq {
+        Some(seq) if seq < 0 => {
+            return Err(Error::InvalidInput("upToSeq cannot be negative.".into()));
+        }
+        // Reading past the newest message reads up to it.
+        Some(seq) => seq.min(conversation.last_message_seq),
+        None => conversation.last_message_seq,
+    };
+    let changed = if target > participant.last_read_seq {
+        participants::mark_read(conn, conversation_id, actor.id, target).await?
+    } else {
+        None
+    };
+    let state = read_state(conn, conversation_id, actor.id).await?;
+    if let Some(row) = changed {
+        let members: Vec<ParticipantRow> =
+            participants::of_conversations(conn, &[conversation_id]).await?;
+        let kind = conversation.kind();
+        let receipt_audience: Arc<[UserId]> = members
+            .iter()
+            .filter(|m| kind != ConversationKind::Broadcast || m.role() == ParticipantRole::Admin)
+            .map(|m| m.user_id)
+            .collect();
+        events.push(ChatEvent::Read {
+            conversation_id,
+            kind,
+            reader: actor.id,
+            up_to_seq: row.last_read_seq,
+            unread_count: row.unread_count,
+            members: members.iter().map(|m| m.user_id).collect(),
+            receipt_audience,
+        });
+    }
+    Ok(Outcome::Read(state))
+}
+
+async fn read_state(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+) -> Result<ReadState> {
+    let (last_read_seq, last_delivered_seq, unread_count): (i64, i64, i64) = sqlx::query_as(
+        "SELECT last_read_seq, last_delivered_seq, unread_count FROM participants
+         WHERE conversation_id = $1 AND user_id = $2",
+    )
+    .bind(conversation_id)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(ReadState {
+        conversation_id,
+        user_id,
+        last_read_seq,
+        last_delivered_seq,
+        unread_count,
+    })
+}
+
+async fn mark_delivered(
+    conn: &mut AnyConnection,
+    marks: &[(ConversationId, UserId, i64)],
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let advanced = participants::mark_delivered_many(conn, marks).await?;
+    let mut conversation_ids: Vec<ConversationId> = advanced.iter().map(|(c, _, _)| *c).collect();
+    conversation_ids.sort();
+    conversation_ids.dedup();
+    let mut members: HashMap<ConversationId, Vec<UserId>> = HashMap::new();
+    for row in participants::of_conversations(conn, &conversation_ids).await? {
+        members
+            .entry(row.conversation_id)
+            .or_default()
+            .push(row.user_id);
+    }
+    for (conversation_id, user_id, up_to_seq) in advanced {
+        let members: Arc<[UserId]> = members
+            .get(&conversation_id)
+            .cloned()
+            .unwrap_or_default()
+            .into();
+        events.push(ChatEvent::Delivered {
+            conversation_id,
+            user_id,
+            up_to_seq,
+            members,
+        });
+    }
+    Ok(Outcome::Done)
+}
+
+/// Records a membership change as a system message ("Alice added Bob").
+async fn system_message(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    conversation: &conversations::ConversationRow,
+    text: String,
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Message> {
+    let (event_seq, seq) = advance_one(conn, engine, conversation.id, 1, now).await?;
+    let new = NewMessage {
+        conversation_id: conversation.id,
+        org_id: conversation.org_id,
+        seq,
+        event_seq,
+        sender_id: actor.id,
+        client_msg_id: None,
+        kind: MessageKind::System,
+        body: &text,
+        reply_to_id: None,
+        attachment_id: None,
+        created_at: now,
+    };
+    let inserted = messages::insert_many(conn, &[new]).await?;
+    let (_, _, id) = inserted.first().copied().ok_or(Error::NotFound)?;
+    let message = changed_message(conn, id, actor.id).await?;
+    events.push(ChatEvent::MessageCreated {
+        message: Arc::new(message.clone()),
+        origin: None,
+        kind: conversation.kind(),
+        members: member_ids(conn, conversation.id).await?,
+        unread: Vec::new(),
+    });
+    Ok(message)
+}
+
+async fn membership(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    conversation_id: ConversationId,
+    change: &MembershipChange,
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let conversation = conversations::get(conn, conversation_id)
+        .await?
+        .filter(|c| c.org_id == actor.org_id)
+        .ok_or(Error::NotFound)?;
+    let me = participants::get(conn, conversation_id, actor.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if conversation.kind() != ConversationKind::Group {
+        return Err(Error::Forbidden(
+            "Only groups have members, titles and roles to manage.",
+        ));
+    }
+    let is_admin = me.role() == ParticipantRole::Admin;
+    let require_admin = || {
+        if is_admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("Only group admins can do that."))
+        }
+    };
+    let mut removed = Vec::new();
+
+    match change {
+        MembershipChange::Add(user_ids) => {
+            require_admin()?;
+            let wanted: HashSet<UserId> = user_ids
+                .iter()
+                .copied()
+                .filter(|id| *id != actor.id)
+                .collect();
+            let found = users::names_in_org(
+                conn,
+                actor.org_id,
+                &wanted.iter().copied().collect::<Vec<_>>(),
+            )
+            .await?;
+            if found.len() != wanted.len() {
+                return Err(Error::NotFound);
+            }
+            let current: HashSet<UserId> = member_ids(conn, conversation_id)
+                .await?
+                .iter()
+                .copied()
+                .collect();
+            let joining: Vec<(UserId, String)> = found
+                .into_iter()
+                .filter(|(id, _)| !current.contains(id))
+                .collect();
+            if joining.is_empty() {
+                return Ok(Outcome::Done);
+            }
+            let rows: Vec<(UserId, ParticipantRole)> = joining
+                .iter()
+                .map(|(id, _)| (*id, ParticipantRole::Member))
+                .collect();
+            participants::insert_many(
+                conn,
+                conversation_id,
+                &rows,
+                conversation.last_message_seq,
+                now,
+            )
+            .await?;
+            let names: Vec<&str> = joining.iter().map(|(_, name)| name.as_str()).collect();
+            system_message(
+                conn,
+                engine,
+                actor,
+                &conversation,
+                format!("{} added {}", actor.display_name, join_names(&names)),
+                now,
+                events,
+            )
+            .await?;
+        }
+        MembershipChange::Remove(user_id) => {
+            require_admin()?;
+            if *user_id == actor.id {
+                return Err(Error::InvalidInput("Use leave to leave a group.".into()));
+            }
+            let target = participants::get(conn, conversation_id, *user_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            participants::remove(conn, conversation_id, *user_id).await?;
+            removed.push(*user_id);
+            system_message(
+                conn,
+                engine,
+                actor,
+                &conversation,
+                format!("{} removed {}", actor.display_name, target.display_name),
+                now,
+                events,
+            )
+            .await?;
+        }
+        MembershipChange::Leave => {
+            participants::remove(conn, conversation_id, actor.id).await?;
+            removed.push(actor.id);
+            system_message(
+                conn,
+                engine,
+                actor,
+                &conversation,
+                format!("{} left", actor.display_name),
+                now,
+                events,
+            )
+            .await?;
+            let remaining = participants::of_conversations(conn, &[conversation_id]).await?;
+            let no_admin_left = !remaining.iter().any(|p| p.role() == ParticipantRole::Admin);
+            // The last admin leaving promotes the longest-standing member.
+            if let (true, Some(oldest)) = (
+                no_admin_left,
+                remaining.iter().min_by_key(|p| (p.joined_at, p.user_id)),
+            ) {
+                participants::set_role(
+                    conn,
+                    conversation_id,
+                    oldest.user_id,
+                    ParticipantRole::Admin,
+                )
+                .await?;
+                system_message(
+                    conn,
+                    engine,
+                    actor,
+                    &conversation,
+                    format!("{} is now an admin", oldest.display_name),
+                    now,
+                    events,
+                )
+                .await?;
+            }
+        }
+        MembershipChange::Rename(title) => {
+            require_admin()?;
+            if conversation.title.as_deref() == Some(title.as_str()) {
+                return Ok(Outcome::Done);
+            }
+            conversations::set_title(conn, conversation_id, title.as_str()).await?;
+            system_message(
+                conn,
+                engine,
+                actor,
+                &conversation,
+                format!(
+                    "{} renamed the group to “{}”",
+                    actor.display_name,
+                    title.as_str()
+                ),
+                now,
+                events,
+            )
+            .await?;
+        }
+        MembershipChange::SetRole(user_id, role) => {
+            require_admin()?;
+            let target = participants::get(conn, conversation_id, *user_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            if target.role() == *role {
+                return Ok(Outcome::Done);
+            }
+            let admins = participants::of_conversations(conn, &[conversation_id])
+                .await?
+                .iter()
+                .filter(|p| p.role() == ParticipantRole::Admin)
+                .count();
+            if target.role() == ParticipantRole::Admin && admins == 1 {
+                return Err(Error::Forbidden("A group needs at least one admin."));
+            }
+            participants::set_role(conn, conversation_id, *user_id, *role).await?;
+            let what = match role {
+                ParticipantRole::Admin => "an admin",
+                ParticipantRole::Moderator => "a moderator",
+                ParticipantRole::Member => "a member",
+            };
+            system_message(
+                conn,
+                engine,
+                actor,
+                &conversation,
+                format!(
+                    "{} made {} {}",
+                    actor.display_name, target.display_name, what
+                ),
+                now,
+                events,
+            )
+            .await?;
+        }
+    }
+    events.push(ChatEvent::ConversationChanged {
+        conversation_id,
+        members: member_ids(conn, conversation_id).await?,
+        removed,
+    });
+    Ok(Outcome::Done)
+}
+
+/// "Bob", "Bob and Carol", "Bob, Carol and Dave".
+fn join_names(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {}", init.join(", "), last),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_names;
+
+    #[test]
+    fn names_are_joined_as_a_person_would() {
+        assert_eq!(join_names(&["Bob"]), "Bob");
+        assert_eq!(join_names(&["Bob", "Carol"]), "Bob and Carol");
+        assert_eq!(join_names(&["Bob", "Carol", "Dave"]), "Bob, Carol and Dave");
+    }
+}

@@ -1,0 +1,386 @@
+//! Who is in a conversation, with their role and read cursors.
+//!
+//! `unread_count` is the materialised form of the derived count: messages
+//! from others, not deleted and not system messages, with `seq` after
+//! `last_read_seq`. Every statement that changes one of those inputs updates
+//! it in the same transaction; [`derived_unread`] recomputes it.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::sql::{self, Column, engine_of};
+use crate::protocol::{ConversationId, OrgId, ParticipantRole, UserId};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ParticipantRow {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub role: String,
+    pub display_name: String,
+    pub last_read_seq: i64,
+    pub joined_at: i64,
+}
+
+impl ParticipantRow {
+    pub fn role(&self) -> ParticipantRole {
+        ParticipantRole::parse(&self.role).unwrap_or(ParticipantRole::Member)
+    }
+}
+
+/// A participant's unread state after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
+pub struct UnreadRow {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub unread_count: i64,
+    pub last_read_seq: i64,
+}
+
+const PARTICIPANT_SELECT: &str = "
+    SELECT p.conversation_id, p.user_id, p.role, u.display_name, p.last_read_seq, p.joined_at
+    FROM participants p JOIN users u ON u.id = p.user_id";
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_many(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    members: &[(UserId, ParticipantRole)],
+    read_up_to_seq: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    #[derive(serde::Serialize)]
+    struct Member {
+        user_id: UserId,
+        role: &'static str,
+    }
+    let rows: Vec<Member> = members
+        .iter()
+        .map(|&(user_id, role)| Member {
+            user_id,
+            role: role.as_str(),
+        })
+        .collect();
+    // New members start with the history before them read, so it is not unread.
+    let sql = format!(
+        "INSERT INTO participants (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq)
+         SELECT $2, v.user_id, v.role, $3, $4, $4 FROM {} WHERE true
+         ON CONFLICT (conversation_id, user_id) DO NOTHING",
+        sql::records(engine_of(conn), 1, "v", &[Column::Int("user_id"), Column::Text("role")])
+    );
+    sqlx::query(&sql)
+        .bind(sql::json(&rows))
+        .bind(conversation_id)
+        .bind(now)
+        .bind(read_up_to_seq)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds every user of the organisation: its admins as admins, everyone else as members.
+#[tracing::instrument(skip_all)]
+pub async fn insert_whole_org(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    org_id: OrgId,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO participants (conversation_id, user_id, role, joined_at)
+         SELECT $1, id, CASE WHEN org_role = 'admin' THEN 'admin' ELSE 'member' END, $2
+         FROM users WHERE org_id = $3
+         ON CONFLICT (conversation_id, user_id) DO NOTHING",
+    )
+    .bind(conversation_id)
+    .bind(now)
+    .bind(org_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+) -> sqlx::Result<Option<ParticipantRow>> {
+    sqlx::query_as(&format!(
+        "{PARTICIPANT_SELECT} WHERE p.conversation_id = $1 AND p.user_id = $2"
+    ))
+    .bind(conversation_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Everyone in the conversations, oldest members first.
+#[tracing::instrument(skip_all)]
+pub async fn of_conversations(
+    conn: &mut AnyConnection,
+    ids: &[ConversationId],
+) -> sqlx::Result<Vec<ParticipantRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{PARTICIPANT_SELECT} WHERE p.conversation_id IN {} ORDER BY p.conversation_id, p.joined_at, p.user_id",
+        sql::ids(engine_of(conn), 1)
+    );
+    sqlx::query_as(&sql)
+        .bind(sql::json(ids))
+        .fetch_all(conn)
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn remove(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM participants WHERE conversation_id = $1 AND user_id = $2")
+        .bind(conversation_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_role(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    role: ParticipantRole,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE participants SET role = $1 WHERE conversation_id = $2 AND user_id = $3")
+        .bind(role.as_str())
+        .bind(conversation_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A member's unread state after a batch of new messages, computed by the
+/// writer from the state it read under the conversation's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnreadChange {
+    Set {
+        unread_count: i64,
+        last_read_seq: i64,
+    },
+}
+
+/// Applies a batch's unread changes in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn apply_unread(
+    conn: &mut AnyConnection,
+    changes: &[(ConversationId, UserId, UnreadChange)],
+) -> sqlx::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    #[derive(serde::Serialize)]
+    struct Change {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        unread_count: i64,
+        last_read_seq: i64,
+    }
+    let rows: Vec<Change> = changes
+        .iter()
+        .map(|&(conversation_id, user_id, change)| {
+            let (unread_count, last_read_seq) = match change {
+                UnreadChange::Set {
+                    unread_count,
+                    last_read_seq,
+                } => (unread_count, last_read_seq),
+            };
+            Change {
+                conversation_id,
+                user_id,
+                unread_count,
+                last_read_seq,
+            }
+        })
+        .collect();
+    let columns = [
+        Column::Int("conversation_id"),
+        Column::Int("user_id"),
+        Column::Int("unread_count"),
+        Column::Int("last_read_seq"),
+    ];
+    let sql = format!(
+        "UPDATE participants SET
+             unread_count = v.unread_count,
+             last_read_seq = v.last_read_seq,
+             last_delivered_seq = CASE WHEN v.last_read_seq > last_delivered_seq THEN v.last_read_seq ELSE last_delivered_seq END
+         FROM {}
+         WHERE participants.conversation_id = v.conversation_id AND participants.user_id = v.user_id",
+        sql::records(engine_of(conn), 1, "v", &columns)
+    );
+    sqlx::query(&sql)
+        .bind(sql::json(&rows))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The derived unread count of a member: messages from others, not deleted,
+/// not system messages, after their read cursor.
+#[tracing::instrument(skip_all)]
+pub async fn derived_unread(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    after_seq: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages
+         WHERE conversation_id = $1 AND seq > $2 AND sender_id <> $3
+           AND deleted_at IS NULL AND kind <> 'system'",
+    )
+    .bind(conversation_id)
+    .bind(after_seq)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Moves a member's read cursor to `up_to_seq` if that is forward, and
+/// recomputes their unread count. `None` when the cursor was already there.
+///
+/// The caller holds the participant's row lock (SQLite: the write lock;
+/// PostgreSQL: [`lock_row`]) so that no message lands between the count and
+/// the update.
+#[tracing::instrument(skip_all)]
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    up_to_seq: i64,
+) -> sqlx::Result<Option<UnreadRow>> {
+    let unread = derived_unread(&mut *conn, conversation_id, user_id, up_to_seq).await?;
+    sqlx::query_as(
+        "UPDATE participants SET
+             last_read_seq = $1,
+             last_delivered_seq = CASE WHEN last_delivered_seq < $1 THEN $1 ELSE last_delivered_seq END,
+             unread_count = $2
+         WHERE conversation_id = $3 AND user_id = $4 AND last_read_seq < $1
+         RETURNING conversation_id, user_id, unread_count, last_read_seq",
+    )
+    .bind(up_to_seq)
+    .bind(unread)
+    .bind(conversation_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Takes a participant's row lock on PostgreSQL (no-op on SQLite, whose write
+/// transactions are exclusive).
+pub async fn lock_row(
+    conn: &mut AnyConnection,
+    engine: super::Engine,
+    conversation_id: ConversationId,
+    user_id: UserId,
+) -> sqlx::Result<()> {
+    if engine == super::Engine::Postgres {
+        sqlx::query(
+            "SELECT 1 FROM participants WHERE conversation_id = $1 AND user_id = $2 FOR UPDATE",
+        )
+        .bind(conversation_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A message at `seq` from `sender` was deleted: members who had not read it
+/// have one unread message fewer.
+#[tracing::instrument(skip_all)]
+pub async fn forget_unread_message(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    seq: i64,
+    sender_id: UserId,
+) -> sqlx::Result<Vec<UnreadRow>> {
+    sqlx::query_as(
+        "UPDATE participants SET unread_count = unread_count - 1
+         WHERE conversation_id = $1 AND user_id <> $2 AND last_read_seq < $3 AND unread_count > 0
+         RETURNING conversation_id, user_id, unread_count, last_read_seq",
+    )
+    .bind(conversation_id)
+    .bind(sender_id)
+    .bind(seq)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records what reached members' devices, forward only: `(conversation,
+/// user, seq)`. Returns the cursors that moved, with their new values.
+#[tracing::instrument(skip_all)]
+pub async fn mark_delivered_many(
+    conn: &mut AnyConnection,
+    marks: &[(ConversationId, UserId, i64)],
+) -> sqlx::Result<Vec<(ConversationId, UserId, i64)>> {
+    if marks.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(serde::Serialize)]
+    struct Mark {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        seq: i64,
+    }
+    let rows: Vec<Mark> = marks
+        .iter()
+        .map(|&(conversation_id, user_id, seq)| Mark {
+            conversation_id,
+            user_id,
+            seq,
+        })
+        .collect();
+    let columns = [
+        Column::Int("conversation_id"),
+        Column::Int("user_id"),
+        Column::Int("seq"),
+    ];
+    let sql = format!(
+        "UPDATE participants SET last_delivered_seq = v.seq
+         FROM {}
+         WHERE participants.conversation_id = v.conversation_id AND participants.user_id = v.user_id
+           AND participants.last_delivered_seq < v.seq
+         RETURNING participants.conversation_id, participants.user_id, participants.last_delivered_seq",
+        sql::records(engine_of(conn), 1, "v", &columns)
+    );
+    sqlx::query_as(&sql)
+        .bind(sql::json(&rows))
+        .fetch_all(conn)
+        .await
+}
+
+/// Records that messages up to `seq` reached the member's devices. Forward only.
+#[tracing::instrument(skip_all)]
+pub async fn mark_delivered(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    seq: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE participants SET last_delivered_seq = $1
+         WHERE conversation_id = $2 AND user_id = $3 AND last_delivered_seq < $1",
+    )
+    .bind(seq)
+    .bind(conversation_id)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,0 +1,421 @@
+//! The chat REST API (seed 000/001 shapes, camelCase JSON). Every handler
+//! authenticates, parses, calls the backend, and maps the error; membership and
+//! organisation are checked in the backend, where a foreign id is `NotFound`.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde::Deserialize;
+use serde_json::json;
+use tokio_util::io::ReaderStream;
+
+use app::api::session::Authenticated;
+use app::api::state::AppState;
+use app::api::{AppError, ErrorCode};
+use app::protocol::{
+    AddParticipants, Attachment, AttachmentId, ChangeRole, Changes, ConversationId,
+    ConversationSummary, CreateConversation, EditMessage, MarkRead, Message, MessageId,
+    MessagePage, ReadState, SendMessage, ToggleReaction, UpdateConversation, UserId,
+};
+
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+
+/// # GET /api/chat/conversations
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let conversations = state.backend.conversations(&me).await?;
+    Ok(Json(json!({ "conversations": conversations })))
+}
+
+/// # POST /api/chat/conversations
+///
+/// `{"targetUserId": 7}` gets or creates a direct conversation;
+/// `{"title": "…", "memberIds": [..]}` creates a group;
+/// `{"kind": "broadcast", "title": "…"}` creates a broadcast (organisation admins).
+pub async fn create_conversation(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiJson(request): ApiJson<CreateConversation>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    Ok(Json(state.backend.create_conversation(&me, request).await?))
+}
+
+/// # GET /api/chat/conversations/{id}
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    Ok(Json(state.backend.conversation(&me, id).await?))
+}
+
+/// # PATCH /api/chat/conversations/{id}
+///
+/// Renames a group (its admins).
+pub async fn update_conversation(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<UpdateConversation>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    if let Some(title) = request.title {
+        state.backend.rename_conversation(&me, id, &title).await?;
+    }
+    Ok(Json(state.backend.conversation(&me, id).await?))
+}
+
+/// # POST /api/chat/conversations/{id}/participants
+pub async fn add_participants(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<AddParticipants>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    state
+        .backend
+        .add_participants(&me, id, request.user_ids)
+        .await?;
+    Ok(Json(state.backend.conversation(&me, id).await?))
+}
+
+/// # DELETE /api/chat/conversations/{id}/participants/{userId}
+///
+/// Removes a member (group admins), or leaves when it is the caller.
+pub async fn remove_participant(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath((id, user_id)): ApiPath<(ConversationId, UserId)>,
+) -> Result<StatusCode, AppError> {
+    state.backend.remove_participant(&me, id, user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # PATCH /api/chat/conversations/{id}/participants/{userId}
+///
+/// `{"role": "moderator"}` (group admins).
+pub async fn change_role(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath((id, user_id)): ApiPath<(ConversationId, UserId)>,
+    ApiJson(request): ApiJson<ChangeRole>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    state
+        .backend
+        .set_participant_role(&me, id, user_id, request.role)
+        .await?;
+    Ok(Json(state.backend.conversation(&me, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// # GET /api/chat/conversations/{id}/messages?before=&limit=
+///
+/// Up to `limit` (default 50, at most 100) messages before the `seq` given
+/// (or the newest), oldest first, and whether there are older ones.
+pub async fn list_messages(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Json<MessagePage>, AppError> {
+    Ok(Json(
+        state
+            .backend
+            .messages(&me, id, query.before, query.limit)
+            .await?,
+    ))
+}
+
+/// # POST /api/chat/conversations/{id}/messages
+///
+/// Durable when answered. Send a `clientMsgId` (UUID) to make retries safe.
+pub async fn send_message(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<SendMessage>,
+) -> Result<(StatusCode, Json<Message>), AppError> {
+    let message = state.backend.send_message(&me, id, request, None).await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesQuery {
+    since: i64,
+}
+
+/// # GET /api/chat/conversations/{id}/changes?since=
+///
+/// Every message changed after the event cursor, in order, and the cursor to
+/// continue from.
+pub async fn changes(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiQuery(query): ApiQuery<ChangesQuery>,
+) -> Result<Json<Changes>, AppError> {
+    Ok(Json(
+        state.backend.changes_since(&me, id, query.since).await?,
+    ))
+}
+
+/// # PATCH /api/chat/conversations/{id}/read
+///
+/// `{"upToSeq": 42}`, or no body for everything. Only ever moves forward.
+pub async fn mark_read(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    body: axum::body::Bytes,
+) -> Result<Json<ReadState>, AppError> {
+    let request: MarkRead = if body.iter().all(u8::is_ascii_whitespace) {
+        MarkRead::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            AppError::new(
+                ErrorCode::BadRequest,
+                format!("The body is not a valid read marker: {e}"),
+            )
+        })?
+    };
+    let up_to_seq = request.up_to_seq;
+    Ok(Json(state.backend.mark_read(&me, id, up_to_seq).await?))
+}
+
+/// # PATCH /api/chat/messages/{id}
+///
+/// Edits one's own message within 24 hours.
+pub async fn edit_message(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<MessageId>,
+    ApiJson(request): ApiJson<EditMessage>,
+) -> Result<Json<Message>, AppError> {
+    Ok(Json(
+        state
+            .backend
+            .edit_message(&me, id, &request.content)
+            .await?,
+    ))
+}
+
+/// # DELETE /api/chat/messages/{id}
+///
+/// Deletes one's own message, or any message as a group moderator or admin.
+/// Answers with the tombstone.
+pub async fn delete_message(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<MessageId>,
+) -> Result<Json<Message>, AppError> {
+    Ok(Json(state.backend.delete_message(&me, id).await?))
+}
+
+/// # POST /api/chat/messages/{id}/reactions
+///
+/// `{"emoji": "👍"}` adds the reaction, or takes it back.
+pub async fn toggle_reaction(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<MessageId>,
+    ApiJson(request): ApiJson<ToggleReaction>,
+) -> Result<Json<Message>, AppError> {
+    Ok(Json(
+        state
+            .backend
+            .toggle_reaction(&me, id, &request.emoji)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TextQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// # GET /api/chat/contacts?q=
+pub async fn contacts(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiQuery(query): ApiQuery<TextQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let contacts = state.backend.contacts(&me, &query.q).await?;
+    Ok(Json(json!({ "contacts": contacts })))
+}
+
+/// # GET /api/chat/search?q=
+pub async fn search(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiQuery(query): ApiQuery<TextQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let results = state.backend.search(&me, &query.q).await?;
+    Ok(Json(json!({ "results": results })))
+}
+
+/// # POST /api/chat/uploads
+///
+/// A multipart form with `conversationId` first, then `file`. Streamed to disk;
+/// answers 413 as soon as the file passes the limit (or at once, from
+/// `Content-Length`).
+pub async fn upload(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<Attachment>), AppError> {
+    let max_bytes = state.backend.config.max_upload_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_bytes + MULTIPART_OVERHEAD) {
+        return Err(app::backend::Error::PayloadTooLarge { max_bytes }.into());
+    }
+    let mut conversation_id = None;
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        match field.name() {
+            Some("conversationId") => {
+                let text = field.text().await.map_err(bad_form)?;
+                let id = text.trim().parse().map_err(|_| {
+                    AppError::new(ErrorCode::InvalidInput, "conversationId must be a number.")
+                })?;
+                conversation_id = Some(ConversationId(id));
+            }
+            Some("file") => {
+                let conversation_id = conversation_id.ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::InvalidInput,
+                        "Send conversationId before the file.",
+                    )
+                })?;
+                let file_name = field.file_name().unwrap_or("file").to_owned();
+                let body = field.map_err(std::io::Error::other);
+                let attachment = state
+                    .backend
+                    .upload_attachment(&me, conversation_id, &file_name, Box::pin(body), max_bytes)
+                    .await?;
+                return Ok((StatusCode::CREATED, Json(attachment)));
+            }
+            _ => {}
+        }
+    }
+    Err(AppError::new(
+        ErrorCode::InvalidInput,
+        "The form has no file field.",
+    ))
+}
+
+/// Room for multipart boundaries and headers around the file itself.
+const MULTIPART_OVERHEAD: u64 = 16 * 1024;
+
+fn bad_form(error: axum::extract::multipart::MultipartError) -> AppError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::new(ErrorCode::PayloadTooLarge, "The upload is too large.");
+    }
+    AppError::new(
+        ErrorCode::BadRequest,
+        format!("The upload could not be read: {}", error.body_text()),
+    )
+}
+
+/// # GET /api/chat/uploads/{id}
+///
+/// For members of the conversation only. Served with `nosniff`, a sandboxing
+/// CSP, and as an attachment unless it is a safe image.
+pub async fn download(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<AttachmentId>,
+) -> Result<Response, AppError> {
+    let download = state.backend.download_attachment(&me, id).await?;
+    let a = &download.attachment;
+    let disposition = content_disposition(
+        if download.inline {
+            "inline"
+        } else {
+            "attachment"
+        },
+        &a.file_name,
+    );
+    let mut response = Body::from_stream(ReaderStream::new(download.body)).into_response();
+    let headers = response.headers_mut();
+    let content_type = HeaderValue::from_str(&a.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(a.size_bytes));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// `attachment; filename="report.pdf"; filename*=UTF-8''report.pdf`, with
+/// the plain name reduced to safe ASCII and the full name percent-encoded.
+pub fn content_disposition(kind: &str, file_name: &str) -> String {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " ._-()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn file_names_cannot_break_out_of_the_header() {
+        let header = content_disposition("attachment", "a\"; x=\"y.pdf");
+        assert!(
+            header.starts_with("attachment; filename=\"a__ x__y.pdf\""),
+            "{header}"
+        );
+        assert!(
+            header.contains("filename*=UTF-8''a%22%3B%20x%3D%22y.pdf"),
+            "{header}"
+        );
+    }
+
+    #[test]
+    fn unicode_names_are_percent_encoded() {
+        assert!(content_disposition("inline", "Réunion.png").contains("R%C3%A9union.png"));
+    }
+}
