@@ -1,0 +1,612 @@
+//! The real-time load generator: N WebSocket clients over loopback against
+//! the real server binary, measuring latency from send to delivery in the
+//! receiving client.
+//!
+//! Profiles (`--profile direct|fanout|idle|all`):
+//! - `direct`: 1,000 clients in 500 direct conversations, both sides sending,
+//!   at stepped offered rates; p50/p99/max latency and delivered messages/s.
+//! - `fanout`: 20 groups of 50 members; deliveries/s as the rate rises.
+//! - `idle`: 15,000 idle connections; server memory per connection.
+//!
+//! The server runs as its own process on a fresh SQLite database, seeded
+//! here; tokens are signed here with the server's secret. Both share the two
+//! cores, so the client side is kept lean: frames are not parsed beyond what
+//! the measurement needs.
+
+#![allow(clippy::print_stdout)] // A report for people, on stdout.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bench::{Percentiles, row, write_report};
+use futures::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use app::backend::auth::tokens::Tokens;
+use app::backend::{Backend, Config, Db, now_ms};
+use app::protocol::{ConversationId, OrgId, UserId};
+
+const SECRET: &str = "loadgen-secret-loadgen-secret-0123456789abcdef";
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+#[derive(Serialize, Default)]
+struct Report {
+    direct: Option<DirectReport>,
+    fanout: Option<FanoutReport>,
+    idle: Option<IdleReport>,
+}
+
+#[derive(Serialize)]
+struct Step {
+    offered_per_second: u64,
+    sent_per_second: f64,
+    delivered_per_second: f64,
+    latency: Percentiles,
+    errors: u64,
+}
+
+#[derive(Serialize)]
+struct DirectReport {
+    clients: usize,
+    conversations: usize,
+    steps: Vec<Step>,
+    /// The highest offered rate whose p99 stayed within 25 ms.
+    highest_rate_within_25ms_p99: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct FanoutReport {
+    groups: usize,
+    members_per_group: usize,
+    steps: Vec<Step>,
+    deliveries_per_second_at_saturation: f64,
+}
+
+#[derive(Serialize)]
+struct IdleReport {
+    connections: usize,
+    rss_before_kib: u64,
+    rss_after_kib: u64,
+    kib_per_connection: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let profile = arg("--profile").unwrap_or_else(|| "all".into());
+        let server_bin = arg("--server").unwrap_or_else(|| {
+            let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+            format!("{target}/release/server")
+        });
+        let step_seconds: u64 = arg("--step-seconds")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(5);
+        let mut report = Report::default();
+        if profile == "direct" || profile == "all" {
+            report.direct = Some(direct(&server_bin, step_seconds).await?);
+        }
+        if profile == "fanout" || profile == "all" {
+            report.fanout = Some(fanout(&server_bin, step_seconds).await?);
+        }
+        if profile == "idle" || profile == "all" {
+            report.idle = Some(idle(&server_bin).await?);
+        }
+        print_report(&report);
+        let path = write_report("realtime", &report)?;
+        println!("\nJSON: {}", path.display());
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The server and its data
+// ---------------------------------------------------------------------------
+
+/// The server binary on a fresh database, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// What a profile seeds: users (with tokens) and conversations.
+struct World {
+    tokens: Vec<String>,
+    users: Vec<UserId>,
+}
+
+async fn seed(data: &Path, users: usize) -> anyhow::Result<(Backend, World, OrgId)> {
+    let url = app::backend::config::default_sqlite_url(data);
+    let db = Db::connect(&url, 2).await?;
+    db.migrate().await?;
+    let mut config = Config::for_tests(url, data.to_owned());
+    config.jwt_secret = SECRET.as_bytes().to_vec();
+    let backend = Backend::with_db(config, db);
+    let org = backend.create_org("Load", "load").await?;
+    let hash = backend.passwords.hash("load").await?;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         INSERT INTO users (org_id, email, display_name, password_hash, org_role, created_at)
+         SELECT $2, 'user' || i || '@load.test', 'User ' || i, $3, 'member', $4 FROM n",
+    )
+    .bind(users as i64 - 1)
+    .bind(org)
+    .bind(&hash)
+    .bind(now_ms())
+    .execute(backend.db.pool())
+    .await?;
+    let ids: Vec<UserId> = sqlx::query_scalar("SELECT id FROM users ORDER BY id")
+        .fetch_all(backend.db.pool())
+        .await?;
+    let tokens = Tokens::new(SECRET.as_bytes());
+    let now = now_ms() / 1000;
+    let tokens = ids
+        .iter()
+        .map(|id| {
+            tokens
+                .issue(*id, org, 0, now, 24 * 3600)
+                .map(|(token, _)| token)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((backend, World { tokens, users: ids }, org))
+}
+
+async fn start(server_bin: &str, data: tempfile::TempDir) -> anyhow::Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(server_bin)
+        .env_remove("DATABASE_URL")
+        .env("CRM_CHAT_DATA_DIR", data.path())
+        .env("CRM_CHAT_ADDR", format!("127.0.0.1:{port}"))
+        .env("CRM_CHAT_SEED_DEMO", "false")
+        .env("CRM_CHAT_JWT_SECRET", SECRET)
+        .env("CRM_CHAT_WS_SENDS_PER_SECOND", "1000")
+        .env("CRM_CHAT_WS_SEND_BURST", "1000")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| {
+            format!("Failed to start {server_bin}; build it with `cargo leptos build --release`")
+        })?;
+    let server = Server {
+        child,
+        port,
+        _data: data,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        anyhow::ensure!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(server)
+}
+
+async fn connect(port: u16, token: &str) -> anyhow::Result<Socket> {
+    let mut request = format!("ws://127.0.0.1:{port}/ws").into_client_request()?;
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    socket
+        .send(Message::Text(r#"{"type":"resume","cursors":{}}"#.into()))
+        .await?;
+    while let Some(frame) = socket.next().await {
+        if let Message::Text(text) = frame?
+            && text.starts_with(r#"{"type":"resumed""#)
+        {
+            return Ok(socket);
+        }
+    }
+    anyhow::bail!("the socket closed before resuming")
+}
+
+/// Connects every token, 64 at a time.
+async fn connect_all(port: u16, tokens: &[String]) -> anyhow::Result<Vec<Socket>> {
+    let mut sockets = Vec::with_capacity(tokens.len());
+    for chunk in tokens.chunks(64) {
+        let connected = futures::future::join_all(chunk.iter().map(|t| connect(port, t))).await;
+        for socket in connected {
+            sockets.push(socket?);
+        }
+    }
+    Ok(sockets)
+}
+
+// ---------------------------------------------------------------------------
+// Clients under load
+// ---------------------------------------------------------------------------
+
+/// Counters and samples one step gathers.
+#[derive(Default)]
+struct Tally {
+    measuring: AtomicBool,
+    sent: AtomicU64,
+    delivered: AtomicU64,
+    errors: AtomicU64,
+    latencies: Mutex<Vec<Duration>>,
+}
+
+/// Runs a client: sends into `conversation` every `period` (open loop: the
+/// schedule does not wait for the server), and reads everything, timing
+/// each `newMessage` from the moment in its content to now.
+fn spawn_client(
+    socket: Socket,
+    conversation: ConversationId,
+    period: Arc<std::sync::Mutex<Option<Duration>>>,
+    epoch: Instant,
+    tally: Arc<Tally>,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let (mut sink, mut stream) = socket.split();
+        let reader_tally = tally.clone();
+        let reader = tokio::spawn(async move {
+            let mut local = Vec::new();
+            while let Some(Ok(frame)) = stream.next().await {
+                let Message::Text(text) = frame else { continue };
+                if text.starts_with(r#"{"type":"newMessage""#) {
+                    if let Some(sent_at) = sent_micros(&text) {
+                        let now = epoch.elapsed().as_micros() as u64;
+                        if reader_tally.measuring.load(Ordering::Relaxed) {
+                            reader_tally.delivered.fetch_add(1, Ordering::Relaxed);
+                            local.push(Duration::from_micros(now.saturating_sub(sent_at)));
+                            if local.len() >= 256 {
+                                reader_tally.latencies.lock().await.append(&mut local);
+                            }
+                        }
+                    }
+                } else if text.starts_with(r#"{"type":"error""#) {
+                    reader_tally.errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            reader_tally.latencies.lock().await.append(&mut local);
+        });
+        // Start at a random phase so clients do not send in lockstep.
+        tokio::time::sleep(Duration::from_micros(
+            u64::from(conversation.0 as u32 % 997) * 37,
+        ))
+        .await;
+        while !stop.load(Ordering::Relaxed) {
+            let wait = *period.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(wait) = wait else {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            };
+            let next = Instant::now() + wait;
+            let sent_at = epoch.elapsed().as_micros() as u64;
+            let frame = format!(
+                r#"{{"type":"sendMessage","conversationId":{},"clientMsgId":"{}","content":"t{:016}"}}"#,
+                conversation.0,
+                uuid::Uuid::new_v4(),
+                sent_at
+            );
+            if sink.send(Message::Text(frame.into())).await.is_err() {
+                break;
+            }
+            if tally.measuring.load(Ordering::Relaxed) {
+                tally.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            tokio::time::sleep_until(next.into()).await;
+        }
+        let _ = sink.close().await;
+        reader.abort();
+    })
+}
+
+/// The send time a load message carries in its content (`"content":"t…"`).
+fn sent_micros(frame: &str) -> Option<u64> {
+    let at = frame.find(r#""content":"t"#)? + r#""content":"t"#.len();
+    frame.get(at..at + 16)?.parse().ok()
+}
+
+/// Steps through offered rates with every client sending into its
+/// conversation; returns what each step measured.
+async fn run_steps(
+    sockets: Vec<(Socket, ConversationId)>,
+    rates: &[u64],
+    step_seconds: u64,
+    per_send_deliveries: u64,
+) -> anyhow::Result<Vec<Step>> {
+    let clients = sockets.len() as u64;
+    let epoch = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let period = Arc::new(std::sync::Mutex::new(None));
+    let tally = Arc::new(Tally::default());
+    let mut tasks = Vec::new();
+    for (socket, conversation) in sockets {
+        tasks.push(spawn_client(
+            socket,
+            conversation,
+            period.clone(),
+            epoch,
+            tally.clone(),
+            stop.clone(),
+        ));
+    }
+    let mut steps = Vec::new();
+    for &rate in rates {
+        *period.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Duration::from_secs_f64(clients as f64 / rate as f64));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tally.latencies.lock().await.clear();
+        for counter in [&tally.sent, &tally.delivered, &tally.errors] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        tally.measuring.store(true, Ordering::Relaxed);
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(step_seconds)).await;
+        tally.measuring.store(false, Ordering::Relaxed);
+        let elapsed = started.elapsed().as_secs_f64();
+        let mut samples = std::mem::take(&mut *tally.latencies.lock().await);
+        let step = Step {
+            offered_per_second: rate,
+            sent_per_second: tally.sent.load(Ordering::Relaxed) as f64 / elapsed,
+            delivered_per_second: tally.delivered.load(Ordering::Relaxed) as f64 / elapsed,
+            latency: Percentiles::of(&mut samples),
+            errors: tally.errors.load(Ordering::Relaxed),
+        };
+        println!(
+            "  offered {:>6}/s: sent {:>8.0}/s, delivered {:>8.0}/s (expected {:>8}/s), p50 {:>7.2} ms, p99 {:>8.2} ms, max {:>8.1} ms, errors {}",
+            rate,
+            step.sent_per_second,
+            step.delivered_per_second,
+            rate * per_send_deliveries,
+            step.latency.p50_ms,
+            step.latency.p99_ms,
+            step.latency.max_ms,
+            step.errors
+        );
+        let saturated = step.delivered_per_second < 0.8 * (rate * per_send_deliveries) as f64;
+        steps.push(step);
+        // Pause between steps so a backlog does not spill into the next.
+        *period.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if saturated {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+    Ok(steps)
+}
+
+// ---------------------------------------------------------------------------
+// Profiles
+// ---------------------------------------------------------------------------
+
+async fn direct(server_bin: &str, step_seconds: u64) -> anyhow::Result<DirectReport> {
+    println!("direct: 1,000 clients in 500 direct conversations");
+    let data = tempfile::tempdir()?;
+    let (backend, world, _) = seed(data.path(), 1000).await?;
+    let mut conversations = Vec::new();
+    for pair in world.users.chunks(2) {
+        let me = backend
+            .authenticate(
+                &world.tokens[world.users.iter().position(|u| *u == pair[0]).unwrap_or(0)],
+            )
+            .await?;
+        conversations.push(backend.direct_conversation(&me, pair[1]).await?);
+    }
+    drop(backend);
+    let server = start(server_bin, data).await?;
+    let sockets = connect_all(server.port, &world.tokens).await?;
+    let with_conversation = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s, conversations[i / 2]))
+        .collect();
+    let steps = run_steps(
+        with_conversation,
+        &[2_000, 5_000, 10_000, 20_000, 40_000],
+        step_seconds,
+        1,
+    )
+    .await?;
+    let highest = steps
+        .iter()
+        .filter(|s| {
+            s.latency.p99_ms <= 25.0 && s.delivered_per_second >= 0.95 * s.offered_per_second as f64
+        })
+        .map(|s| s.offered_per_second)
+        .max();
+    Ok(DirectReport {
+        clients: 1000,
+        conversations: 500,
+        steps,
+        highest_rate_within_25ms_p99: highest,
+    })
+}
+
+async fn fanout(server_bin: &str, step_seconds: u64) -> anyhow::Result<FanoutReport> {
+    const GROUPS: usize = 20;
+    const MEMBERS: usize = 50;
+    println!("fanout: {GROUPS} groups of {MEMBERS}");
+    let data = tempfile::tempdir()?;
+    let (backend, world, _) = seed(data.path(), GROUPS * MEMBERS).await?;
+    let mut groups = Vec::new();
+    for (g, members) in world.users.chunks(MEMBERS).enumerate() {
+        let owner = backend.authenticate(&world.tokens[g * MEMBERS]).await?;
+        let request = app::protocol::CreateConversation {
+            title: Some(format!("Team {g}")),
+            member_ids: members[1..].to_vec(),
+            ..Default::default()
+        };
+        groups.push(backend.create_conversation(&owner, request).await?.id);
+    }
+    drop(backend);
+    let server = start(server_bin, data).await?;
+    let sockets = connect_all(server.port, &world.tokens).await?;
+    // Every member reads; five per group send.
+    let mut senders = Vec::new();
+    let mut readers = Vec::new();
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let group = groups[i / MEMBERS];
+        if i % MEMBERS < 5 {
+            senders.push((socket, group))
+        } else {
+            readers.push(socket)
+        }
+    }
+    let keep_reading: Vec<_> = readers
+        .into_iter()
+        .map(|socket| tokio::spawn(async move { socket.for_each(|_| async {}).await }))
+        .collect();
+    let steps = run_steps(
+        senders,
+        &[100, 200, 500, 1_000, 2_000, 4_000],
+        step_seconds,
+        (MEMBERS - 1) as u64,
+    )
+    .await?;
+    for task in keep_reading {
+        task.abort();
+    }
+    // Deliveries measured are those to the sending members; every member gets the same.
+    let scale = (MEMBERS - 1) as f64 / 4.0;
+    let saturation = steps
+        .iter()
+        .map(|s| s.delivered_per_second * scale)
+        .fold(0.0, f64::max);
+    Ok(FanoutReport {
+        groups: GROUPS,
+        members_per_group: MEMBERS,
+        steps,
+        deliveries_per_second_at_saturation: saturation,
+    })
+}
+
+async fn idle(server_bin: &str) -> anyhow::Result<IdleReport> {
+    const CONNECTIONS: usize = 15_000;
+    const WARM: usize = 1_000;
+    println!("idle: {CONNECTIONS} connections");
+    let data = tempfile::tempdir()?;
+    let (backend, world, _) = seed(data.path(), 1000).await?;
+    drop(backend);
+    let server = start(server_bin, data).await?;
+    let tokens: Vec<String> = (0..CONNECTIONS)
+        .map(|i| world.tokens[i % world.tokens.len()].clone())
+        .collect();
+    // The first thousand warm the server up (pools, allocator); the rest are measured.
+    let mut sockets = connect_all(server.port, &tokens[..WARM]).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_before_kib = server.rss_kib();
+    sockets.extend(connect_all(server.port, &tokens[WARM..]).await?);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_after_kib = server.rss_kib();
+    let added = (CONNECTIONS - WARM) as f64;
+    let kib_per_connection = (rss_after_kib.saturating_sub(rss_before_kib)) as f64 / added;
+    drop(sockets);
+    Ok(IdleReport {
+        connections: CONNECTIONS,
+        rss_before_kib,
+        rss_after_kib,
+        kib_per_connection,
+    })
+}
+
+fn print_report(report: &Report) {
+    println!();
+    println!(
+        "{}",
+        row("real time, one server, SQLite", "measured".into(), "target")
+    );
+    println!("{}", row("---", "---".into(), "---"));
+    if let Some(direct) = &report.direct {
+        for step in &direct.steps {
+            println!(
+                "{}",
+                row(
+                    &format!(
+                        "direct, offered {}/s (delivered {:.0}/s)",
+                        step.offered_per_second, step.delivered_per_second
+                    ),
+                    format!(
+                        "p50 {:.2} / p99 {:.2} ms",
+                        step.latency.p50_ms, step.latency.p99_ms
+                    ),
+                    if step.offered_per_second == 2000 {
+                        "p99 ≤ 2 ms"
+                    } else {
+                        ""
+                    },
+                )
+            );
+        }
+        println!(
+            "{}",
+            row(
+                "direct, highest rate with p99 ≤ 25 ms",
+                direct
+                    .highest_rate_within_25ms_p99
+                    .map_or("none".into(), |r| format!("{r}/s")),
+                "≥ 25,000/s"
+            )
+        );
+    }
+    if let Some(fanout) = &report.fanout {
+        println!(
+            "{}",
+            row(
+                "fan-out, 20 groups of 50, deliveries/s",
+                format!("{:.0}/s", fanout.deliveries_per_second_at_saturation),
+                ""
+            )
+        );
+    }
+    if let Some(idle) = &report.idle {
+        println!(
+            "{}",
+            row(
+                &format!("idle, {} connections, RSS per connection", idle.connections),
+                format!("{:.1} KiB", idle.kib_per_connection),
+                "≤ 8 KiB"
+            )
+        );
+    }
+}
