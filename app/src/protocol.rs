@@ -10,7 +10,7 @@ macro_rules! typed_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+        #[cfg_attr(feature = "ssr", derive(sqlx::Type, utoipa::ToSchema), sqlx(transparent))]
         #[serde(transparent)]
         pub struct $name(pub i64);
 
@@ -40,6 +40,7 @@ typed_id!(
 
 /// A user's role in their organisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum OrgRole {
     Admin,
@@ -65,6 +66,7 @@ impl OrgRole {
 
 /// The signed-in user as the UI and API clients see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     pub id: UserId,
@@ -77,6 +79,7 @@ pub struct Me {
 
 /// Another user of one's organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserSummary {
     pub id: UserId,
@@ -89,6 +92,7 @@ pub struct UserSummary {
 
 /// `POST /api/auth/login` body.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginRequest {
     pub email: String,
@@ -97,6 +101,7 @@ pub struct LoginRequest {
 
 /// `POST /api/auth/login` answer: a bearer token for API clients.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResponse {
     pub token: String,
@@ -126,6 +131,7 @@ macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -160,6 +166,7 @@ wire_enum!(
 
 /// A member of a conversation as the conversation list shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Participant {
     pub user_id: UserId,
@@ -174,6 +181,7 @@ pub struct Participant {
 
 /// The last message of a conversation, for the list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePreview {
     pub message_id: MessageId,
@@ -189,6 +197,7 @@ pub struct MessagePreview {
 
 /// One row of a user's conversation list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummary {
     pub id: ConversationId,
@@ -214,6 +223,7 @@ pub struct ConversationSummary {
 
 /// A file attached to a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     pub id: AttachmentId,
@@ -229,6 +239,7 @@ pub struct Attachment {
 
 /// The message a reply quotes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReplyPreview {
     pub message_id: MessageId,
@@ -242,6 +253,7 @@ pub struct ReplyPreview {
 
 /// The reactions with one emoji on one message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReactionSummary {
     pub emoji: String,
@@ -254,6 +266,7 @@ pub struct ReactionSummary {
 /// A message as every read path returns it. A deleted message keeps its place
 /// as a tombstone: `content` is empty and `deletedAt` is set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: MessageId,
@@ -277,6 +290,7 @@ pub struct Message {
 
 /// A page of history, newest last.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePage {
     pub conversation_id: ConversationId,
@@ -288,6 +302,7 @@ pub struct MessagePage {
 /// What `changesSince` answers: every message that changed after a cursor,
 /// in the order of the changes, up to `last_event_seq`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Changes {
     pub conversation_id: ConversationId,
@@ -297,6 +312,7 @@ pub struct Changes {
 
 /// A search hit: a message with the matching words marked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
     pub message_id: MessageId,
@@ -311,6 +327,7 @@ pub struct SearchHit {
 
 /// A piece of a search snippet; matching words have `highlight` set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SnippetPart {
     pub text: String,
@@ -319,6 +336,7 @@ pub struct SnippetPart {
 
 /// The receipt state of one member, for ticks and "read by".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadState {
     pub conversation_id: ConversationId,
@@ -334,6 +352,7 @@ pub struct ReadState {
 /// (`targetUserId`), or create a group (`title` and `memberIds`) or, for
 /// organisation admins, a broadcast (`kind: "broadcast"` and `title`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateConversation {
     pub kind: Option<ConversationKind>,
@@ -346,6 +365,7 @@ pub struct CreateConversation {
 /// A message to send. `clientMsgId` (a UUID made by the client) makes the
 /// send idempotent: a retry returns the stored message.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SendMessage {
     pub client_msg_id: Option<String>,
@@ -357,12 +377,14 @@ pub struct SendMessage {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EditMessage {
     pub content: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ToggleReaction {
     pub emoji: String,
@@ -371,6 +393,7 @@ pub struct ToggleReaction {
 /// `PATCH /api/chat/conversations/{id}/read`. Without `upToSeq`, everything
 /// up to the newest message.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MarkRead {
     pub up_to_seq: Option<i64>,
@@ -378,21 +401,196 @@ pub struct MarkRead {
 
 /// Group administration: `PATCH /api/chat/conversations/{id}`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateConversation {
+    /// A new title (group admins).
     pub title: Option<String>,
+    /// Mute or unmute the conversation for the caller: messages still count
+    /// as unread, but leave no notifications.
+    pub muted: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AddParticipants {
     pub user_ids: Vec<UserId>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeRole {
     pub role: ParticipantRole,
+}
+
+// ---------------------------------------------------------------------------
+// Notifications
+// ---------------------------------------------------------------------------
+
+typed_id!(
+    /// A notification in one user's feed.
+    NotificationId
+);
+typed_id!(
+    /// An organisation API key, with which CRM systems create notifications.
+    ApiKeyId
+);
+
+wire_enum!(
+    /// What a notification is about (seed 000's types).
+    NotificationKind {
+        NewMessage = "NEW_MESSAGE",
+        LeadAssigned = "LEAD_ASSIGNED",
+        LeadStatusChanged = "LEAD_STATUS_CHANGED",
+        LeadUpdated = "LEAD_UPDATED",
+        SystemAlert = "SYSTEM_ALERT",
+        TaskAssigned = "TASK_ASSIGNED",
+        Reminder = "REMINDER",
+    }
+);
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 7] = [
+        NotificationKind::NewMessage,
+        NotificationKind::LeadAssigned,
+        NotificationKind::LeadStatusChanged,
+        NotificationKind::LeadUpdated,
+        NotificationKind::SystemAlert,
+        NotificationKind::TaskAssigned,
+        NotificationKind::Reminder,
+    ];
+
+    /// How people read the kind, for settings and icons' labels.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotificationKind::NewMessage => "New messages",
+            NotificationKind::LeadAssigned => "Lead assigned",
+            NotificationKind::LeadStatusChanged => "Lead status changed",
+            NotificationKind::LeadUpdated => "Lead updated",
+            NotificationKind::SystemAlert => "System alerts",
+            NotificationKind::TaskAssigned => "Task assigned",
+            NotificationKind::Reminder => "Reminders",
+        }
+    }
+}
+
+/// Who caused a notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    pub id: UserId,
+    pub display_name: String,
+}
+
+/// One notification in a user's feed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: NotificationId,
+    #[serde(rename = "type")]
+    pub kind: NotificationKind,
+    pub title: String,
+    pub body: String,
+    /// A JSON object from the system that created it (at most 8 KiB).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub metadata: serde_json::Value,
+    /// A path inside the app (`/c/12`) or an http(s) URL into the CRM.
+    pub link: Option<String>,
+    pub actor: Option<Actor>,
+    /// NEW_MESSAGE: the conversation.
+    pub conversation_id: Option<ConversationId>,
+    /// NEW_MESSAGE: how many unread messages this one stands for.
+    pub count: i64,
+    pub read_at: Option<i64>,
+    pub created_at: i64,
+    /// When it last changed: a collapsed NEW_MESSAGE moves up with each message.
+    pub updated_at: i64,
+}
+
+/// `GET /api/notifications`: newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    pub notifications: Vec<Notification>,
+    /// Whether older ones exist: ask again with `before` = the last id.
+    pub has_more: bool,
+    pub unread_count: i64,
+}
+
+/// `GET /api/notifications/unread-count`, and what changes push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadCount {
+    pub unread_count: i64,
+}
+
+/// `POST /api/notifications` (ingestion, with an organisation API key):
+/// one notification for `recipientId`, or one each for `recipientIds`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IngestNotification {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    pub recipient_id: Option<UserId>,
+    #[serde(default)]
+    pub recipient_ids: Vec<UserId>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub metadata: Option<serde_json::Value>,
+    pub link: Option<String>,
+    pub actor_id: Option<UserId>,
+}
+
+/// What ingestion created.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Ingested {
+    pub notifications: Vec<Notification>,
+}
+
+/// A user's setting for one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationSetting {
+    #[serde(rename = "type")]
+    pub kind: NotificationKind,
+    pub muted: bool,
+}
+
+/// An organisation API key as admins see it: never the key itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeySummary {
+    pub id: ApiKeyId,
+    pub name: String,
+    /// The key's first characters.
+    pub prefix: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A key just created: the only time the whole key is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NewApiKey {
+    pub key: String,
+    pub summary: ApiKeySummary,
 }
 
 // ---------------------------------------------------------------------------
@@ -546,6 +744,23 @@ pub enum ServerEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         conversation_id: Option<ConversationId>,
     },
+    /// A notification was created for the user (kinds the user muted are
+    /// stored but not pushed).
+    NewNotification {
+        notification: Notification,
+        unread_count: i64,
+    },
+    /// Notifications were read or deleted: the new unread count, and the
+    /// ones that changed (`all` when every one of a kind or all kinds did).
+    NotificationsUpdated {
+        unread_count: i64,
+        #[serde(default)]
+        read: Vec<NotificationId>,
+        #[serde(default)]
+        deleted: Vec<NotificationId>,
+        all_read: bool,
+        kind: Option<NotificationKind>,
+    },
     Pong,
 }
 
@@ -655,7 +870,7 @@ mod tests {
         );
         assert_eq!(
             server_types.len(),
-            14,
+            16,
             "an example for each server event: {server_types:?}"
         );
     }

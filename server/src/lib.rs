@@ -13,12 +13,15 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use app::api::state::AppState;
 use app::backend::{Backend, Config};
@@ -39,60 +42,48 @@ pub fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The REST API under `/api/`, and its OpenAPI document. Every route is
+/// registered through [`OpenApiRouter`], which takes its path and method from
+/// the handler's `#[utoipa::path]`: so the document cannot miss a route, and
+/// no route can be added to the API any other way.
+pub fn api_router(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use rest::{auth, chat, notifications, openapi, users};
+    let (router, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(users::get))
+        .routes(routes!(chat::list_conversations, chat::create_conversation))
+        .routes(routes!(chat::get_conversation, chat::update_conversation))
+        .routes(routes!(chat::add_participants))
+        .routes(routes!(chat::remove_participant, chat::change_role))
+        .routes(routes!(chat::list_messages, chat::send_message))
+        .routes(routes!(chat::changes))
+        .routes(routes!(chat::mark_read))
+        .routes(routes!(chat::edit_message, chat::delete_message))
+        .routes(routes!(chat::toggle_reaction))
+        .routes(routes!(chat::contacts))
+        .routes(routes!(chat::search))
+        .routes(routes!(chat::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .routes(routes!(chat::download))
+        .routes(routes!(notifications::list, notifications::ingest))
+        .routes(routes!(notifications::unread_count))
+        .routes(routes!(notifications::read_all))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::delete))
+        .routes(routes!(openapi::serve))
+        .split_for_parts();
+    let shared = openapi::Document(std::sync::Arc::new(document.clone()));
+    (router.layer(axum::Extension(shared)), document)
+}
+
 /// Every route of the app.
 pub fn router(state: AppState, limits: gateway::Limits) -> Router {
     // The multipart envelope around a file needs a little room of its own.
     let upload_limit = usize::try_from(state.backend.config.max_upload_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(64 * 1024);
-    let api = Router::new()
-        .route("/api/auth/login", post(rest::auth::login))
-        .route("/api/auth/logout", post(rest::auth::logout))
-        .route("/api/auth/me", get(rest::auth::me))
-        .route("/api/users/{id}", get(rest::users::get))
-        .route(
-            "/api/chat/conversations",
-            get(rest::chat::list_conversations).post(rest::chat::create_conversation),
-        )
-        .route(
-            "/api/chat/conversations/{id}",
-            get(rest::chat::get_conversation).patch(rest::chat::update_conversation),
-        )
-        .route(
-            "/api/chat/conversations/{id}/participants",
-            post(rest::chat::add_participants),
-        )
-        .route(
-            "/api/chat/conversations/{id}/participants/{user_id}",
-            delete(rest::chat::remove_participant).patch(rest::chat::change_role),
-        )
-        .route(
-            "/api/chat/conversations/{id}/messages",
-            get(rest::chat::list_messages).post(rest::chat::send_message),
-        )
-        .route(
-            "/api/chat/conversations/{id}/changes",
-            get(rest::chat::changes),
-        )
-        .route(
-            "/api/chat/conversations/{id}/read",
-            patch(rest::chat::mark_read),
-        )
-        .route(
-            "/api/chat/messages/{id}",
-            patch(rest::chat::edit_message).delete(rest::chat::delete_message),
-        )
-        .route(
-            "/api/chat/messages/{id}/reactions",
-            post(rest::chat::toggle_reaction),
-        )
-        .route("/api/chat/contacts", get(rest::chat::contacts))
-        .route("/api/chat/search", get(rest::chat::search))
-        .route(
-            "/api/chat/uploads",
-            post(rest::chat::upload).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/api/chat/uploads/{id}", get(rest::chat::download));
+    let (api, _) = api_router(upload_limit);
 
     let leptos_context = {
         let state = state.clone();

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Stable, machine-readable error codes. Clients branch on these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidCredentials,
@@ -30,6 +31,9 @@ pub enum ErrorCode {
     CursorAhead,
     RateLimited,
     TooManyConnections,
+    InvalidNotificationType,
+    MetadataTooLarge,
+    IdempotencyKeyReused,
     /// A WebSocket frame that is not JSON, or not a known event.
     BadFrame,
     /// The request could not be read or reached no server function.
@@ -48,13 +52,15 @@ impl ErrorCode {
             ErrorCode::MessageDeleted | ErrorCode::ClientMsgIdReused | ErrorCode::CursorAhead => {
                 409
             }
-            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::PayloadTooLarge | ErrorCode::MetadataTooLarge => 413,
+            ErrorCode::IdempotencyKeyReused => 422,
             ErrorCode::RateLimited | ErrorCode::TooManyConnections => 429,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::InvalidInput
             | ErrorCode::EmptyMessage
             | ErrorCode::MessageTooLong
             | ErrorCode::BadFrame
+            | ErrorCode::InvalidNotificationType
             | ErrorCode::BadRequest => 400,
             ErrorCode::Internal => 500,
         }
@@ -63,6 +69,7 @@ impl ErrorCode {
 
 /// `{"error": "not_found", "message": "…"}` on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppError {
     #[serde(rename = "error")]
@@ -142,6 +149,15 @@ mod ssr {
                     AppError::new(ErrorCode::UnsupportedMediaType, message)
                 }
                 Error::CursorAhead { .. } => AppError::new(ErrorCode::CursorAhead, message),
+                Error::UnknownNotificationKind(_) => {
+                    AppError::new(ErrorCode::InvalidNotificationType, message)
+                }
+                Error::MetadataTooLarge { .. } => {
+                    AppError::new(ErrorCode::MetadataTooLarge, message)
+                }
+                Error::IdempotencyKeyReused => {
+                    AppError::new(ErrorCode::IdempotencyKeyReused, message)
+                }
                 Error::Unexpected(detail) => {
                     tracing::error!(error = ?detail, "unexpected error");
                     AppError::new(

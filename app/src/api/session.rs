@@ -62,6 +62,41 @@ where
     }
 }
 
+/// The organisation of the API key a request carries as `Authorization:
+/// Bearer crmk_…`. Only a header: a key never rides in a cookie, and a
+/// user's session is no key.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiKeyOrg(pub crate::protocol::OrgId);
+
+impl<S> FromRequestParts<S> for ApiKeyOrg
+where
+    S: Send + Sync,
+    Backend: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                AppError::new(
+                    super::error::ErrorCode::Unauthenticated,
+                    "Send an organisation API key: Authorization: Bearer crmk_…",
+                )
+            })?;
+        let backend = Backend::from_ref(state);
+        let (_, org_id) = backend
+            .authenticate_api_key(key)
+            .await
+            .map_err(AppError::from)?;
+        Ok(ApiKeyOrg(org_id))
+    }
+}
+
 /// The signed-in user of the server function being run.
 pub async fn current_user() -> Result<Me, AppError> {
     let backend = leptos::prelude::use_context::<super::state::AppState>()

@@ -41,6 +41,14 @@ pub enum Error {
         conversation_id: ConversationId,
         last_event_seq: i64,
     },
+    #[error(
+        "{0:?} is not a notification type; use one of NEW_MESSAGE, LEAD_ASSIGNED, LEAD_STATUS_CHANGED, LEAD_UPDATED, SYSTEM_ALERT, TASK_ASSIGNED, REMINDER"
+    )]
+    UnknownNotificationKind(String),
+    #[error("metadata is larger than the limit of {max_bytes} bytes")]
+    MetadataTooLarge { max_bytes: usize },
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -84,6 +92,11 @@ impl Error {
                 conversation_id: *conversation_id,
                 last_event_seq: *last_event_seq,
             },
+            Error::UnknownNotificationKind(kind) => Error::UnknownNotificationKind(kind.clone()),
+            Error::MetadataTooLarge { max_bytes } => Error::MetadataTooLarge {
+                max_bytes: *max_bytes,
+            },
+            Error::IdempotencyKeyReused => Error::IdempotencyKeyReused,
             Error::Unexpected(error) => Error::Unexpected(anyhow::anyhow!("{error:#}")),
         }
     }

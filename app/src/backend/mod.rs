@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub mod notifications;
 pub mod realtime;
 pub mod seed;
 

@@ -9,9 +9,19 @@ use app::protocol::{LoginRequest, LoginResponse, Me};
 
 use super::extract::ApiJson;
 
-/// # POST /api/auth/login
-///
 /// Exchanges email and password for a bearer token.
+///
+/// The sixth failed attempt on an account within 15 minutes is 429 with
+/// `Retry-After`. Unknown accounts and wrong passwords answer alike.
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "Wrong email or password", body = AppError),
+        (status = 429, description = "Too many failed attempts", body = AppError),
+    ),
+)]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<LoginRequest>,
@@ -27,9 +37,13 @@ pub async fn login(
     }))
 }
 
-/// # POST /api/auth/logout
-///
-/// Revokes every token of the caller and clears the session cookie.
+/// Signs out everywhere: revokes every token of the caller, closes their
+/// sockets and clears the session cookie.
+#[utoipa::path(
+    post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out"), (status = 401, body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -44,7 +58,12 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, headers))
 }
 
-/// # GET /api/auth/me
+/// The signed-in user.
+#[utoipa::path(
+    get, path = "/api/auth/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn me(Authenticated(me): Authenticated) -> axum::Json<Me> {
     axum::Json(me)
 }

@@ -8,9 +8,9 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tokio_util::io::ReaderStream;
+use utoipa::{IntoParams, ToSchema};
 
 use app::api::session::Authenticated;
 use app::api::state::AppState;
@@ -18,25 +18,37 @@ use app::api::{AppError, ErrorCode};
 use app::protocol::{
     AddParticipants, Attachment, AttachmentId, ChangeRole, Changes, ConversationId,
     ConversationSummary, CreateConversation, EditMessage, MarkRead, Message, MessageId,
-    MessagePage, ReadState, SendMessage, ToggleReaction, UpdateConversation, UserId,
+    MessagePage, ReadState, SearchHit, SendMessage, ToggleReaction, UpdateConversation, UserId,
+    UserSummary,
 };
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 
-/// # GET /api/chat/conversations
+/// The caller's conversations, most recently active first.
+#[utoipa::path(
+    get, path = "/api/chat/conversations", tag = "chat",
+    responses((status = 200, body = ConversationList), (status = 401, body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn list_conversations(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<ConversationList>, AppError> {
     let conversations = state.backend.conversations(&me).await?;
-    Ok(Json(json!({ "conversations": conversations })))
+    Ok(Json(ConversationList { conversations }))
 }
 
-/// # POST /api/chat/conversations
+/// Gets or creates a direct conversation, or creates a group or broadcast.
 ///
 /// `{"targetUserId": 7}` gets or creates a direct conversation;
 /// `{"title": "…", "memberIds": [..]}` creates a group;
 /// `{"kind": "broadcast", "title": "…"}` creates a broadcast (organisation admins).
+#[utoipa::path(
+    post, path = "/api/chat/conversations", tag = "chat",
+    request_body = CreateConversation,
+    responses((status = 200, body = ConversationSummary), (status = 400, body = AppError), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn create_conversation(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -45,7 +57,13 @@ pub async fn create_conversation(
     Ok(Json(state.backend.create_conversation(&me, request).await?))
 }
 
-/// # GET /api/chat/conversations/{id}
+/// One of the caller's conversations.
+#[utoipa::path(
+    get, path = "/api/chat/conversations/{id}", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller")),
+    responses((status = 200, body = ConversationSummary), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn get_conversation(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -54,9 +72,14 @@ pub async fn get_conversation(
     Ok(Json(state.backend.conversation(&me, id).await?))
 }
 
-/// # PATCH /api/chat/conversations/{id}
-///
-/// Renames a group (its admins).
+/// Renames a group (its admins), or mutes it for the caller.
+#[utoipa::path(
+    patch, path = "/api/chat/conversations/{id}", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller")),
+    request_body = UpdateConversation,
+    responses((status = 200, body = ConversationSummary), (status = 400, body = AppError), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn update_conversation(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -66,10 +89,20 @@ pub async fn update_conversation(
     if let Some(title) = request.title {
         state.backend.rename_conversation(&me, id, &title).await?;
     }
+    if let Some(muted) = request.muted {
+        state.backend.set_conversation_muted(&me, id, muted).await?;
+    }
     Ok(Json(state.backend.conversation(&me, id).await?))
 }
 
-/// # POST /api/chat/conversations/{id}/participants
+/// Adds members to a group (its admins).
+#[utoipa::path(
+    post, path = "/api/chat/conversations/{id}/participants", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller")),
+    request_body = AddParticipants,
+    responses((status = 200, body = ConversationSummary), (status = 400, body = AppError), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn add_participants(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -83,9 +116,15 @@ pub async fn add_participants(
     Ok(Json(state.backend.conversation(&me, id).await?))
 }
 
-/// # DELETE /api/chat/conversations/{id}/participants/{userId}
+/// Removes a member from a group.
 ///
 /// Removes a member (group admins), or leaves when it is the caller.
+#[utoipa::path(
+    delete, path = "/api/chat/conversations/{id}/participants/{user_id}", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller"), ("user_id" = i64, Path, description = "A member")),
+    responses((status = 204, description = "Removed"), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn remove_participant(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -95,9 +134,16 @@ pub async fn remove_participant(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// # PATCH /api/chat/conversations/{id}/participants/{userId}
+/// Changes a member's role.
 ///
 /// `{"role": "moderator"}` (group admins).
+#[utoipa::path(
+    patch, path = "/api/chat/conversations/{id}/participants/{user_id}", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller"), ("user_id" = i64, Path, description = "A member")),
+    request_body = ChangeRole,
+    responses((status = 200, body = ConversationSummary), (status = 400, body = AppError), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn change_role(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -111,17 +157,26 @@ pub async fn change_role(
     Ok(Json(state.backend.conversation(&me, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Messages before this `seq` (default: the newest).
     before: Option<i64>,
+    /// 1 to 100, default 50.
     limit: Option<i64>,
 }
 
-/// # GET /api/chat/conversations/{id}/messages?before=&limit=
+/// A page of history.
 ///
 /// Up to `limit` (default 50, at most 100) messages before the `seq` given
 /// (or the newest), oldest first, and whether there are older ones.
+#[utoipa::path(
+    get, path = "/api/chat/conversations/{id}/messages", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller"), HistoryQuery),
+    responses((status = 200, body = MessagePage), (status = 400, body = AppError), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn list_messages(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -136,9 +191,16 @@ pub async fn list_messages(
     ))
 }
 
-/// # POST /api/chat/conversations/{id}/messages
+/// Sends a message.
 ///
 /// Durable when answered. Send a `clientMsgId` (UUID) to make retries safe.
+#[utoipa::path(
+    post, path = "/api/chat/conversations/{id}/messages", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller")),
+    request_body = SendMessage,
+    responses((status = 201, body = Message), (status = 400, body = AppError), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError), (status = 409, description = "clientMsgId used in another conversation", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn send_message(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -149,16 +211,24 @@ pub async fn send_message(
     Ok((StatusCode::CREATED, Json(message)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
+    /// The last `eventSeq` the client applied.
     since: i64,
 }
 
-/// # GET /api/chat/conversations/{id}/changes?since=
+/// The change feed of a conversation.
 ///
 /// Every message changed after the event cursor, in order, and the cursor to
 /// continue from.
+#[utoipa::path(
+    get, path = "/api/chat/conversations/{id}/changes", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller"), ChangesQuery),
+    responses((status = 200, body = Changes), (status = 400, body = AppError), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError), (status = 409, description = "The cursor is ahead of the conversation", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn changes(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -170,9 +240,16 @@ pub async fn changes(
     ))
 }
 
-/// # PATCH /api/chat/conversations/{id}/read
+/// Marks messages read.
 ///
 /// `{"upToSeq": 42}`, or no body for everything. Only ever moves forward.
+#[utoipa::path(
+    patch, path = "/api/chat/conversations/{id}/read", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller")),
+    request_body(content = Option<MarkRead>, description = "Empty for everything"),
+    responses((status = 200, body = ReadState), (status = 400, body = AppError), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn mark_read(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -193,9 +270,16 @@ pub async fn mark_read(
     Ok(Json(state.backend.mark_read(&me, id, up_to_seq).await?))
 }
 
-/// # PATCH /api/chat/messages/{id}
+/// Edits a message.
 ///
 /// Edits one's own message within 24 hours.
+#[utoipa::path(
+    patch, path = "/api/chat/messages/{id}", tag = "chat",
+    params(("id" = i64, Path, description = "A message in a conversation of the caller")),
+    request_body = EditMessage,
+    responses((status = 200, body = Message), (status = 400, body = AppError), (status = 401, body = AppError), (status = 403, description = "Not the sender, or past 24 hours", body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn edit_message(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -210,10 +294,16 @@ pub async fn edit_message(
     ))
 }
 
-/// # DELETE /api/chat/messages/{id}
+/// Deletes a message.
 ///
 /// Deletes one's own message, or any message as a group moderator or admin.
 /// Answers with the tombstone.
+#[utoipa::path(
+    delete, path = "/api/chat/messages/{id}", tag = "chat",
+    params(("id" = i64, Path, description = "A message in a conversation of the caller")),
+    responses((status = 200, body = Message), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn delete_message(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -222,9 +312,16 @@ pub async fn delete_message(
     Ok(Json(state.backend.delete_message(&me, id).await?))
 }
 
-/// # POST /api/chat/messages/{id}/reactions
+/// Toggles a reaction.
 ///
 /// `{"emoji": "👍"}` adds the reaction, or takes it back.
+#[utoipa::path(
+    post, path = "/api/chat/messages/{id}/reactions", tag = "chat",
+    params(("id" = i64, Path, description = "A message in a conversation of the caller")),
+    request_body = ToggleReaction,
+    responses((status = 200, body = Message), (status = 400, body = AppError), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn toggle_reaction(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -239,37 +336,72 @@ pub async fn toggle_reaction(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TextQuery {
+    /// Words to look for.
     #[serde(default)]
     q: String,
 }
 
-/// # GET /api/chat/contacts?q=
+#[derive(Serialize, ToSchema)]
+pub struct ConversationList {
+    conversations: Vec<ConversationSummary>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactList {
+    contacts: Vec<UserSummary>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    results: Vec<SearchHit>,
+}
+
+/// The people of the caller's organisation, optionally filtered by name.
+#[utoipa::path(
+    get, path = "/api/chat/contacts", tag = "chat",
+    params(TextQuery),
+    responses((status = 200, body = ContactList), (status = 401, body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn contacts(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
     ApiQuery(query): ApiQuery<TextQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<ContactList>, AppError> {
     let contacts = state.backend.contacts(&me, &query.q).await?;
-    Ok(Json(json!({ "contacts": contacts })))
+    Ok(Json(ContactList { contacts }))
 }
 
-/// # GET /api/chat/search?q=
+/// Full-text search of the messages the caller can see.
+#[utoipa::path(
+    get, path = "/api/chat/search", tag = "chat",
+    params(TextQuery),
+    responses((status = 200, body = SearchResults), (status = 401, body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn search(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
     ApiQuery(query): ApiQuery<TextQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<SearchResults>, AppError> {
     let results = state.backend.search(&me, &query.q).await?;
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(SearchResults { results }))
 }
 
-/// # POST /api/chat/uploads
+/// Uploads a file to a conversation.
 ///
 /// A multipart form with `conversationId` first, then `file`. Streamed to disk;
 /// answers 413 as soon as the file passes the limit (or at once, from
 /// `Content-Length`).
+#[utoipa::path(
+    post, path = "/api/chat/uploads", tag = "chat",
+    request_body(content_type = "multipart/form-data", description = "`conversationId`, then `file`"),
+    responses((status = 201, body = Attachment), (status = 400, body = AppError), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError), (status = 413, body = AppError), (status = 415, body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn upload(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,
@@ -331,10 +463,16 @@ fn bad_form(error: axum::extract::multipart::MultipartError) -> AppError {
     )
 }
 
-/// # GET /api/chat/uploads/{id}
+/// Downloads an attachment.
 ///
 /// For members of the conversation only. Served with `nosniff`, a sandboxing
 /// CSP, and as an attachment unless it is a safe image.
+#[utoipa::path(
+    get, path = "/api/chat/uploads/{id}", tag = "chat",
+    params(("id" = i64, Path, description = "An attachment of a conversation of the caller")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
 pub async fn download(
     State(state): State<AppState>,
     Authenticated(me): Authenticated,

@@ -4,4 +4,6 @@
 pub mod auth;
 pub mod chat;
 pub mod extract;
+pub mod notifications;
+pub mod openapi;
 pub mod users;

@@ -235,6 +235,7 @@ impl Backend {
         Ok(())
     }
 
+    /// Tells these members' tabs to fetch the conversation's row anew.
     fn announce_new_conversation(&self, conversation_id: ConversationId, members: Vec<UserId>) {
         use crate::backend::chat::writer::EventSink;
         self.hub.publish(vec![ChatEvent::ConversationChanged {
@@ -242,6 +243,23 @@ impl Backend {
             members: Arc::from(members),
             removed: Vec::new(),
         }]);
+    }
+
+    /// Mutes a conversation for the caller: its messages still count as
+    /// unread, but leave no notifications. Their other tabs see the change.
+    pub async fn set_conversation_muted(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        muted: bool,
+    ) -> Result<ConversationSummary> {
+        let mut conn = self.db.pool().acquire().await?;
+        if !participants::set_muted(&mut conn, id, me.id, muted).await? {
+            return Err(Error::NotFound);
+        }
+        drop(conn);
+        self.announce_new_conversation(id, vec![me.id]);
+        self.conversation(me, id).await
     }
 
     pub async fn add_participants(

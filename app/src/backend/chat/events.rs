@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use crate::protocol::{ConversationId, ConversationKind, Message, UserId};
+use crate::protocol::{
+    ConversationId, ConversationKind, Message, Notification, NotificationId, NotificationKind,
+    UserId,
+};
 
 /// A live connection (a browser tab or an API client's socket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,13 +72,31 @@ pub enum ChatEvent {
         members: Arc<[UserId]>,
         removed: Vec<UserId>,
     },
+    /// A notification was stored for a user. `push` is false for kinds the
+    /// user muted: stored and listed, not pushed.
+    NotificationCreated {
+        user_id: UserId,
+        notification: Arc<Notification>,
+        unread_count: i64,
+        push: bool,
+    },
+    /// A user's notifications were read or deleted.
+    NotificationsChanged {
+        user_id: UserId,
+        unread_count: i64,
+        read: Vec<NotificationId>,
+        deleted: Vec<NotificationId>,
+        all_read: bool,
+        kind: Option<NotificationKind>,
+    },
 }
 
 impl ChatEvent {
-    pub fn conversation_id(&self) -> ConversationId {
+    /// The conversation the event is about; none for a user's notifications.
+    pub fn conversation_id(&self) -> Option<ConversationId> {
         match self {
             ChatEvent::MessageCreated { message, .. }
-            | ChatEvent::MessageChanged { message, .. } => message.conversation_id,
+            | ChatEvent::MessageChanged { message, .. } => Some(message.conversation_id),
             ChatEvent::Read {
                 conversation_id, ..
             }
@@ -84,7 +105,8 @@ impl ChatEvent {
             }
             | ChatEvent::ConversationChanged {
                 conversation_id, ..
-            } => *conversation_id,
+            } => Some(*conversation_id),
+            ChatEvent::NotificationCreated { .. } | ChatEvent::NotificationsChanged { .. } => None,
         }
     }
 }

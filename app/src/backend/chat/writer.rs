@@ -31,7 +31,10 @@ use super::views::{can_post, message_from_row};
 use crate::backend::db::conversations::LockedMember;
 use crate::backend::db::messages::{MessageRow, NewMessage};
 use crate::backend::db::participants::{ParticipantRow, UnreadChange};
-use crate::backend::db::{Db, Engine, attachments, conversations, messages, participants, users};
+use crate::backend::db::{
+    Db, Engine, attachments, conversations, messages, notifications, participants, users,
+};
+use crate::backend::notifications::chat::notices_for_offline_members;
 use crate::backend::{Error, Result, now_ms};
 use crate::protocol::{
     AttachmentId, ConversationId, ConversationKind, Me, Message, MessageId, MessageKind,
@@ -51,9 +54,11 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(200);
 /// Distinct emoji allowed on one message.
 const MAX_DISTINCT_REACTIONS: i64 = 20;
 
-/// Receives the events of each commit, in commit order.
+/// Receives the events of each commit, in commit order, and knows who is
+/// connected (members who are not get NEW_MESSAGE notifications).
 pub trait EventSink: Send + Sync + 'static {
     fn publish(&self, events: Vec<ChatEvent>);
+    fn is_connected(&self, user_id: UserId) -> bool;
 }
 
 /// A send, parsed and ready.
@@ -313,7 +318,7 @@ async fn process(
             .iter()
             .any(|e| matches!(e, ChatEvent::MessageCreated { .. }))
     };
-    match apply_batch(db, conn, &commands).await {
+    match apply_batch(db, conn, &commands, sink).await {
         Ok((results, events)) => {
             let any = inserted(&events);
             sink.publish(events);
@@ -324,7 +329,7 @@ async fn process(
             let mut results = Vec::with_capacity(commands.len());
             let mut any = false;
             for command in &commands {
-                match apply_batch(db, conn, std::slice::from_ref(command)).await {
+                match apply_batch(db, conn, std::slice::from_ref(command), sink).await {
                     Ok((mut one, events)) => {
                         any |= inserted(&events);
                         sink.publish(events);
@@ -348,6 +353,7 @@ async fn apply_batch(
     db: &Db,
     conn: &mut AnyConnection,
     commands: &[Command],
+    sink: &dyn EventSink,
 ) -> anyhow::Result<(Vec<Result<Outcome>>, Vec<ChatEvent>)> {
     let now = now_ms();
     let mut tx = db
@@ -366,7 +372,17 @@ async fn apply_batch(
         })
         .collect();
     if !sends.is_empty() {
-        for (index, result) in apply_sends(&mut tx, db.engine(), &sends, now, &mut events).await? {
+        let is_connected = |user| sink.is_connected(user);
+        for (index, result) in apply_sends(
+            &mut tx,
+            db.engine(),
+            &sends,
+            now,
+            &is_connected,
+            &mut events,
+        )
+        .await?
+        {
             results[index] = Some(result);
         }
     }
@@ -406,6 +422,7 @@ async fn apply_sends(
     engine: Engine,
     sends: &[(usize, &SendCommand)],
     now: i64,
+    is_connected: &dyn Fn(UserId) -> bool,
     events: &mut Vec<ChatEvent>,
 ) -> anyhow::Result<Vec<(usize, Result<Outcome>)>> {
     let mut results: Vec<(usize, Result<Outcome>)> = Vec::with_capacity(sends.len());
@@ -594,6 +611,7 @@ async fn apply_sends(
     participants::apply_unread(conn, &changes).await?;
 
     // 7. Answers and events, built from what was written.
+    let mut created: Vec<(Arc<Message>, &[LockedMember])> = Vec::new();
     for (conversation_id, sends) in &accepted {
         let member_rows = members
             .get(conversation_id)
@@ -618,8 +636,10 @@ async fn apply_sends(
             } else {
                 Vec::new()
             };
+            let shared = Arc::new(message.clone());
+            created.push((shared.clone(), member_rows));
             events.push(ChatEvent::MessageCreated {
-                message: Arc::new(message.clone()),
+                message: shared,
                 origin: a.send.origin,
                 kind,
                 members: member_ids.clone(),
@@ -629,7 +649,17 @@ async fn apply_sends(
         }
     }
 
-    // 8. Retries of stored sends: the stored message, unchanged.
+    // 8. Members who are not connected find a notification when they come
+    //    back (statement 6, only when there are any).
+    let notices = notices_for_offline_members(
+        created
+            .iter()
+            .map(|(message, members)| (message.as_ref(), *members)),
+        is_connected,
+    );
+    notifications::collapse_chat(conn, &notices, now).await?;
+
+    // 9. Retries of stored sends: the stored message, unchanged.
     if !replays.is_empty() {
         let ids: Vec<MessageId> = replays.iter().map(|(_, id, _)| *id).collect();
         let rows: HashMap<MessageId, MessageRow> = messages::by_ids(conn, &ids)
@@ -1055,6 +1085,20 @@ async fn mark_read(
             members: members.iter().map(|m| m.user_id).collect(),
             receipt_audience,
         });
+        // Everything read: the conversation's NEW_MESSAGE notification is too.
+        if row.unread_count == 0
+            && let Some(id) =
+                notifications::mark_chat_read(conn, actor.id, conversation_id, now_ms()).await?
+        {
+            events.push(ChatEvent::NotificationsChanged {
+                user_id: actor.id,
+                unread_count: notifications::unread_count(conn, actor.id).await?,
+                read: vec![id],
+                deleted: Vec::new(),
+                all_read: false,
+                kind: None,
+            });
+        }
     }
     Ok(Outcome::Read(state))
 }

@@ -208,6 +208,7 @@ pub struct LockedMember {
     pub conversation_id: ConversationId,
     pub org_id: OrgId,
     pub kind: String,
+    pub title: Option<String>,
     pub last_event_seq: i64,
     pub last_message_seq: i64,
     pub user_id: UserId,
@@ -216,6 +217,8 @@ pub struct LockedMember {
     pub unread_count: i64,
     pub last_read_seq: i64,
     pub last_delivered_seq: i64,
+    /// 0 or 1: the member muted the conversation.
+    pub muted: i64,
 }
 
 impl LockedMember {
@@ -247,8 +250,9 @@ pub async fn lock_members(
         Engine::Postgres => " FOR UPDATE OF c",
     };
     let sql = format!(
-        "SELECT c.id AS conversation_id, c.org_id, c.kind, c.last_event_seq, c.last_message_seq,
-                p.user_id, p.role, u.display_name, p.unread_count, p.last_read_seq, p.last_delivered_seq
+        "SELECT c.id AS conversation_id, c.org_id, c.kind, c.title, c.last_event_seq, c.last_message_seq,
+                p.user_id, p.role, u.display_name, p.unread_count, p.last_read_seq, p.last_delivered_seq,
+                p.muted
          FROM conversations c
          JOIN participants p ON p.conversation_id = c.id
          JOIN users u ON u.id = p.user_id

@@ -6,10 +6,12 @@
 //! few engine-specific parts (pragmas, full-text search, LISTEN/NOTIFY) sit behind
 //! small functions that match on [`Engine`].
 
+pub mod api_keys;
 pub mod attachments;
 pub mod conversations;
 pub mod login_throttle;
 pub mod messages;
+pub mod notifications;
 pub mod orgs;
 pub mod participants;
 mod sql;

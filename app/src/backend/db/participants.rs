@@ -149,6 +149,25 @@ pub async fn remove(
     Ok(done.rows_affected() > 0)
 }
 
+/// Mutes or unmutes a conversation for a member. Whether they are one.
+#[tracing::instrument(skip_all)]
+pub async fn set_muted(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    muted: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE participants SET muted = $1 WHERE conversation_id = $2 AND user_id = $3",
+    )
+    .bind(i64::from(muted))
+    .bind(conversation_id)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn set_role(
     conn: &mut AnyConnection,

@@ -23,7 +23,8 @@ use crate::backend::chat::views::{preview_of, reactions_for_viewer};
 use crate::backend::chat::writer::EventSink;
 use crate::backend::now_ms;
 use crate::protocol::{
-    ConversationId, ConversationKind, Me, Message, OrgId, ServerEvent, UserId, close_code,
+    ConversationId, ConversationKind, Me, Message, Notification, OrgId, ServerEvent, UserId,
+    close_code,
 };
 
 /// Events a connection may have waiting before it counts as fallen behind.
@@ -331,6 +332,46 @@ impl Hub {
                 };
                 self.send_to_users(removed, &gone, None);
             }
+            ChatEvent::NotificationCreated {
+                user_id,
+                notification,
+                unread_count,
+                push,
+            } => {
+                let event = if *push {
+                    ServerEvent::NewNotification {
+                        notification: Notification::clone(notification),
+                        unread_count: *unread_count,
+                    }
+                } else {
+                    // Muted: the badge still counts it, nothing pops up.
+                    ServerEvent::NotificationsUpdated {
+                        unread_count: *unread_count,
+                        read: Vec::new(),
+                        deleted: Vec::new(),
+                        all_read: false,
+                        kind: None,
+                    }
+                };
+                self.send_to_users(&[*user_id], &event, None);
+            }
+            ChatEvent::NotificationsChanged {
+                user_id,
+                unread_count,
+                read,
+                deleted,
+                all_read,
+                kind,
+            } => {
+                let event = ServerEvent::NotificationsUpdated {
+                    unread_count: *unread_count,
+                    read: read.clone(),
+                    deleted: deleted.clone(),
+                    all_read: *all_read,
+                    kind: *kind,
+                };
+                self.send_to_users(&[*user_id], &event, None);
+            }
         }
     }
 
@@ -460,6 +501,10 @@ impl EventSink for Hub {
             // No observers is fine: nobody is listening.
             let _ = self.feed.send(Arc::new(event));
         }
+    }
+
+    fn is_connected(&self, user_id: UserId) -> bool {
+        self.is_online(user_id)
     }
 }
 

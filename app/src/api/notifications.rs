@@ -1,0 +1,129 @@
+//! Notification server functions for the drawer, the settings page and the
+//! admin page: the same backend calls as the REST API.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use super::AppError;
+#[cfg(feature = "ssr")]
+use super::{app_state, fail};
+#[cfg(feature = "ssr")]
+use crate::api::session::current_user;
+use crate::protocol::{
+    ApiKeyId, ApiKeySummary, ConversationId, ConversationSummary, NewApiKey, Notification,
+    NotificationId, NotificationKind, NotificationPage, NotificationSetting,
+};
+
+/// A page of the caller's notifications, newest first.
+#[server(prefix = "/api/fn", endpoint = "notifications", input = Json)]
+pub async fn list_notifications(
+    before: Option<NotificationId>,
+    unread_only: bool,
+) -> Result<NotificationPage, AppError> {
+    use crate::backend::db::notifications::Filter;
+    let me = current_user().await.map_err(fail)?;
+    let filter = Filter {
+        unread_only,
+        kind: None,
+        before,
+    };
+    app_state()?
+        .backend
+        .notifications(&me, filter, None)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "notification-read", input = Json)]
+pub async fn mark_notification_read(id: NotificationId) -> Result<Notification, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .mark_notification_read(&me, id)
+        .await
+        .map_err(fail)
+}
+
+/// Marks all read; returns how many changed.
+#[server(prefix = "/api/fn", endpoint = "notifications-read-all", input = Json)]
+pub async fn mark_all_notifications_read(kind: Option<NotificationKind>) -> Result<u64, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .mark_all_notifications_read(&me, kind)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "notification-delete", input = Json)]
+pub async fn delete_notification(id: NotificationId) -> Result<(), AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .delete_notification(&me, id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "notification-settings", input = Json)]
+pub async fn notification_settings() -> Result<Vec<NotificationSetting>, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .notification_settings(&me)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "notification-mute", input = Json)]
+pub async fn set_notification_muted(
+    kind: NotificationKind,
+    muted: bool,
+) -> Result<Vec<NotificationSetting>, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .set_notification_muted(&me, kind, muted)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "conversation-mute", input = Json)]
+pub async fn set_conversation_muted(
+    conversation_id: ConversationId,
+    muted: bool,
+) -> Result<ConversationSummary, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .set_conversation_muted(&me, conversation_id, muted)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "api-keys", input = Json)]
+pub async fn list_api_keys() -> Result<Vec<ApiKeySummary>, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?.backend.api_keys(&me).await.map_err(fail)
+}
+
+/// Creates an organisation API key; the answer is the only place it appears.
+#[server(prefix = "/api/fn", endpoint = "api-key-create", input = Json)]
+pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .create_api_key(&me, &name)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "api-key-revoke", input = Json)]
+pub async fn revoke_api_key(id: ApiKeyId) -> Result<(), AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .revoke_api_key(&me, id)
+        .await
+        .map_err(fail)
+}
