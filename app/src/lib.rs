@@ -8,12 +8,31 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+pub mod client;
 pub mod components;
+pub mod format;
+pub mod model;
 pub mod pages;
 pub mod protocol;
 mod root;
+pub mod store;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
 
 pub use root::{App, shell};
+
+/// Now, in unix milliseconds, in the browser or on the server.
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        client::now_ms()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+}

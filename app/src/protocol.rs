@@ -86,6 +86,9 @@ pub struct UserSummary {
     pub display_name: String,
     pub email: String,
     pub role: OrgRole,
+    /// Whether the user has a live connection now.
+    #[serde(default)]
+    pub is_online: bool,
     /// Unix milliseconds of the end of the user's last connection, if any.
     pub last_seen_at: Option<i64>,
 }

@@ -2,12 +2,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::home::HomePage;
+use crate::pages::chat::ChatPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::settings::SettingsPage;
+use crate::pages::thread::{NoThread, ThreadPage};
 
 /// The whole document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -85,7 +87,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/settings") view=SettingsPage />
+                <ParentRoute path=path!("") view=ChatPage>
+                    <Route path=path!("") view=NoThread />
+                    <Route path=path!("c/:id") view=ThreadPage />
+                </ParentRoute>
             </Routes>
         </Router>
     }

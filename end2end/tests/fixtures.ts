@@ -1,30 +1,56 @@
-import { test as base, expect } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 
 /**
- * Every test fails when the page logs a console error or throws: that catches
+ * Every test fails when a page logs a console error or throws: that catches
  * CSP violations, failed hydration and WASM panics, which would otherwise
  * only show as a page that silently stopped working. Chromium also logs every
- * 4xx response; an expected refusal (a wrong password's 401) is not a fault.
+ * 4xx response; an expected refusal (a wrong password's 401, a conversation
+ * that is not found) is not a fault.
  */
 const EXPECTED_REFUSAL = /^Failed to load resource: the server responded with a status of 4\d\d/;
 
-export const test = base.extend<{ consoleErrors: string[] }>({
+type Fixtures = {
+  consoleErrors: string[];
+  /** Opens a new browser context (another person) with this project's device. */
+  newPerson: () => Promise<{ context: BrowserContext; page: Page }>;
+};
+
+function watch(page: Page, errors: string[]) {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !EXPECTED_REFUSAL.test(message.text())) errors.push(`${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`${page.url()}: ${String(error)}`));
+}
+
+export const test = base.extend<Fixtures>({
   consoleErrors: [
     async ({ context }, use) => {
       const errors: string[] = [];
-      const watch = (page: import('@playwright/test').Page) => {
-        page.on('console', (message) => {
-          if (message.type() === 'error' && !EXPECTED_REFUSAL.test(message.text())) errors.push(message.text());
-        });
-        page.on('pageerror', (error) => errors.push(String(error)));
-      };
-      context.pages().forEach(watch);
-      context.on('page', watch);
+      context.pages().forEach((page) => watch(page, errors));
+      context.on('page', (page) => watch(page, errors));
       await use(errors);
       expect(errors, 'the browser console stayed free of errors').toEqual([]);
     },
     { auto: true },
   ],
+  newPerson: async ({ browser, consoleErrors }, use, testInfo) => {
+    const contexts: BrowserContext[] = [];
+    await use(async () => {
+      const options = testInfo.project.use;
+      const context = await browser.newContext({
+        baseURL: options.baseURL,
+        viewport: options.viewport,
+        userAgent: options.userAgent,
+        deviceScaleFactor: options.deviceScaleFactor,
+        isMobile: options.isMobile,
+        hasTouch: options.hasTouch,
+      });
+      context.on('page', (page) => watch(page, consoleErrors));
+      contexts.push(context);
+      return { context, page: await context.newPage() };
+    });
+    for (const context of contexts) await context.close();
+  },
 });
 
 export { expect };

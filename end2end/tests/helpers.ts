@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test';
+import type { Page, TestInfo } from '@playwright/test';
 import { expect } from './fixtures';
 
 export const DEMO_PASSWORD = 'crm-chat-demo';
@@ -6,6 +6,11 @@ export const DEMO_PASSWORD = 'crm-chat-demo';
 /** Waits until the WASM app has hydrated the server-rendered page. */
 export async function hydrated(page: Page) {
   await page.locator('html[data-hydrated="true"]').waitFor();
+}
+
+/** Waits until the page's WebSocket has resumed and is live. */
+export async function live(page: Page) {
+  await page.locator('html[data-link="live"]').waitFor();
 }
 
 /** Signs in through the login form and waits for the app shell. */
@@ -16,4 +21,46 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('who')).toBeVisible();
+}
+
+/** A unique word, so that tests sharing one database never see each other's messages. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** Opens (or creates) the direct conversation with someone; returns its path. */
+export async function openDirectChat(page: Page, name: string): Promise<string> {
+  await page.goto('/');
+  await live(page);
+  await page.getByRole('button', { name: 'New chat' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New chat' });
+  await dialog.getByLabel('Find a person').fill(name.split(' ')[0]);
+  await dialog.getByRole('button', { name: new RegExp(name) }).click();
+  await expect(page).toHaveURL(/\/c\/\d+$/);
+  await live(page);
+  return new URL(page.url()).pathname;
+}
+
+/** Opens a conversation by its path and waits until it is live. */
+export async function openThread(page: Page, path: string) {
+  await page.goto(path);
+  await hydrated(page);
+  await live(page);
+}
+
+/** Types a message and sends it with Enter. */
+export async function send(page: Page, text: string) {
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** The message whose own text (not a quote of it) contains this. */
+export function message(page: Page, text: string) {
+  return page.getByTestId('message').filter({ has: page.locator('p.text', { hasText: text }) });
+}
+
+/** Saves a screenshot for people to look at (git-ignored). */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
+  await page.screenshot({ path: `screenshots/${testInfo.project.name}-${name}.png`, fullPage: false });
 }

@@ -1,6 +1,8 @@
 //! The crm-chat server: configuration, the router (Leptos pages, server
 //! functions, the REST API, health checks), startup and graceful shutdown.
 
+#![recursion_limit = "512"]
+
 pub mod gateway;
 pub mod health;
 pub mod middleware;

@@ -202,3 +202,54 @@ pub async fn set_role(
         .await
         .map_err(fail)
 }
+
+/// What the chat page starts from: who is signed in, their conversations,
+/// the bell's count, and the viewer's UTC offset (for rendering times).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Bootstrap {
+    pub me: crate::protocol::Me,
+    pub conversations: Vec<ConversationSummary>,
+    pub unread_notifications: i64,
+    pub utc_offset_minutes: i32,
+    /// The server's clock when it rendered: the page's times start from it.
+    pub now: i64,
+}
+
+#[server(prefix = "/api/fn", endpoint = "bootstrap", input = Json)]
+pub async fn chat_bootstrap() -> Result<Bootstrap, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    let backend = app_state()?.backend;
+    let conversations = backend.conversations(&me).await.map_err(fail)?;
+    let unread_notifications = backend.notification_unread_count(&me).await.map_err(fail)?;
+    Ok(Bootstrap {
+        me,
+        conversations,
+        unread_notifications,
+        utc_offset_minutes: super::session::utc_offset_minutes(),
+        now: crate::backend::now_ms(),
+    })
+}
+
+/// An opened conversation: its row, read first, and its newest page. Every
+/// change up to the row's `lastEventSeq` is in the page, so a resume from
+/// there misses nothing.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OpenedThread {
+    pub conversation: ConversationSummary,
+    pub page: MessagePage,
+}
+
+#[server(prefix = "/api/fn", endpoint = "open-thread", input = Json)]
+pub async fn open_thread(conversation_id: ConversationId) -> Result<OpenedThread, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    let backend = app_state()?.backend;
+    let conversation = backend
+        .conversation(&me, conversation_id)
+        .await
+        .map_err(fail)?;
+    let page = backend
+        .messages(&me, conversation_id, None, Some(50))
+        .await
+        .map_err(fail)?;
+    Ok(OpenedThread { conversation, page })
+}

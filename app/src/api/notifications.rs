@@ -127,3 +127,14 @@ pub async fn revoke_api_key(id: ApiKeyId) -> Result<(), AppError> {
         .await
         .map_err(fail)
 }
+
+/// The bell's count.
+#[server(prefix = "/api/fn", endpoint = "notification-count", input = Json)]
+pub async fn notification_count() -> Result<i64, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .notification_unread_count(&me)
+        .await
+        .map_err(fail)
+}

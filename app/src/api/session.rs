@@ -112,6 +112,25 @@ pub async fn current_user() -> Result<Me, AppError> {
     authenticate_parts(&mut parts, &backend).await
 }
 
+/// The viewer's UTC offset in minutes east, from the cookie the browser
+/// sets (`crm_chat_tz`); 0 until it has.
+pub fn utc_offset_minutes() -> i32 {
+    let Some(parts) = leptos::prelude::use_context::<Parts>() else {
+        return 0;
+    };
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == crate::format::OFFSET_COOKIE)
+        .and_then(|cookie| cookie.value().parse::<i32>().ok())
+        .filter(|minutes| (-14 * 60..=14 * 60).contains(minutes))
+        .unwrap_or(0)
+}
+
 /// The `Set-Cookie` value that carries a session to the browser.
 pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
     Cookie::build((SESSION_COOKIE, token.to_owned()))

@@ -8,8 +8,10 @@ use super::{Backend, Error, Result};
 impl Backend {
     /// A user of the caller's organisation; any other id is `NotFound`.
     pub async fn user_in_org(&self, me: &Me, user_id: UserId) -> Result<UserSummary> {
-        users::find_in_org(&self.db, me.org_id, user_id)
+        let mut user = users::find_in_org(&self.db, me.org_id, user_id)
             .await?
-            .ok_or(Error::NotFound)
+            .ok_or(Error::NotFound)?;
+        user.is_online = self.hub.is_online(user.id);
+        Ok(user)
     }
 }

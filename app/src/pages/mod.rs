@@ -1,5 +1,7 @@
 //! Routes.
 
-pub mod home;
+pub mod chat;
 pub mod login;
 pub mod not_found;
+pub mod settings;
+pub mod thread;

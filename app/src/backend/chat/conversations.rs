@@ -23,6 +23,9 @@ impl Backend {
     pub async fn contacts(&self, me: &Me, query: &str) -> Result<Vec<UserSummary>> {
         let mut people = users::list_in_org(&self.db, me.org_id, query, 200).await?;
         people.retain(|p| p.id != me.id);
+        for person in &mut people {
+            person.is_online = self.hub.is_online(person.id);
+        }
         Ok(people)
     }
 

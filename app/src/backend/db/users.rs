@@ -48,6 +48,8 @@ impl From<SummaryRow> for UserSummary {
             display_name: row.display_name,
             email: row.email,
             role: parse_role(&row.org_role),
+            // Presence is the real-time hub's to say; see `Backend::contacts`.
+            is_online: false,
             last_seen_at: row.last_seen_at,
         }
     }

@@ -1,0 +1,52 @@
+//! Small DOM helpers for scrolling and focus.
+
+use wasm_bindgen::JsCast;
+
+pub fn element_by_id(id: &str) -> Option<web_sys::HtmlElement> {
+    web_sys::window()?
+        .document()?
+        .get_element_by_id(id)?
+        .dyn_into()
+        .ok()
+}
+
+/// Scrolls the element into the middle of its scroller.
+pub fn scroll_into_view(element: &web_sys::Element) {
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(web_sys::ScrollLogicalPosition::Center);
+    element.scroll_into_view_with_scroll_into_view_options(&options);
+}
+
+/// How far the scroller is from its bottom, in pixels.
+pub fn distance_from_bottom(scroller: &web_sys::HtmlElement) -> i32 {
+    scroller.scroll_height() - scroller.scroll_top() - scroller.client_height()
+}
+
+pub fn scroll_to_bottom(scroller: &web_sys::HtmlElement) {
+    scroller.set_scroll_top(scroller.scroll_height());
+}
+
+/// The highest `data-seq` among the messages whose bottom edge is inside
+/// the scroller's visible area: what the user has actually seen.
+pub fn last_visible_seq(scroller: &web_sys::HtmlElement) -> Option<i64> {
+    let view = scroller.get_bounding_client_rect();
+    let rows = scroller.query_selector_all("[data-seq]").ok()?;
+    let mut index = rows.length();
+    while index > 0 {
+        index -= 1;
+        let Some(row) = rows
+            .item(index)
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        let rect = row.get_bounding_client_rect();
+        if rect.bottom() <= view.bottom() + 2.0 && rect.bottom() >= view.top() {
+            return row.get_attribute("data-seq")?.parse().ok();
+        }
+        if rect.bottom() < view.top() {
+            return None;
+        }
+    }
+    None
+}

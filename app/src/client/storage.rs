@@ -1,0 +1,52 @@
+//! What survives a reload in the browser's localStorage, per user: the
+//! outbox of unacknowledged sends, and drafts per conversation.
+
+use crate::model::Outgoing;
+use crate::protocol::{ConversationId, UserId};
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn outbox_key(user: UserId) -> String {
+    format!("crm-chat.outbox.{user}")
+}
+
+fn draft_key(user: UserId, conversation: ConversationId) -> String {
+    format!("crm-chat.draft.{user}.{conversation}")
+}
+
+pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
+    local_storage()
+        .and_then(|s| s.get_item(&outbox_key(user)).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_outbox(user: UserId, outbox: &[Outgoing]) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    if outbox.is_empty() {
+        let _ = storage.remove_item(&outbox_key(user));
+    } else if let Ok(json) = serde_json::to_string(outbox) {
+        let _ = storage.set_item(&outbox_key(user), &json);
+    }
+}
+
+pub fn load_draft(user: UserId, conversation: ConversationId) -> String {
+    local_storage()
+        .and_then(|s| s.get_item(&draft_key(user, conversation)).ok().flatten())
+        .unwrap_or_default()
+}
+
+pub fn save_draft(user: UserId, conversation: ConversationId, text: &str) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    if text.trim().is_empty() {
+        let _ = storage.remove_item(&draft_key(user, conversation));
+    } else {
+        let _ = storage.set_item(&draft_key(user, conversation), text);
+    }
+}

@@ -1,0 +1,349 @@
+//! One message: who sent it, the quoted reply, the text (plain, with safe
+//! links and its line breaks), an image or file, reactions, and on one's own
+//! messages the ticks: sent ✓, delivered ✓✓, read (coloured ✓✓); in groups,
+//! who read it. Actions (react, reply, edit, delete) show on hover, on focus,
+//! or on a long press.
+
+use leptos::prelude::*;
+
+use super::icon::{Icon, Svg};
+use super::thread::ThreadContext;
+use crate::api::chat::{delete_message, edit_message, toggle_reaction};
+use crate::format::{Segment, clock, file_size, linkify};
+use crate::model::{Outgoing, Tick, readers, tick_for};
+use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
+use crate::store::{Store, use_store};
+
+/// The quick reactions.
+pub const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+#[component]
+pub fn MessageView(message: Message, mine: bool, first: bool, last: bool) -> impl IntoView {
+    let store = use_store();
+    let context = expect_context::<ThreadContext>();
+    let menu = RwSignal::new(false);
+    let confirming_delete = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let id = message.id;
+    let seq = message.seq;
+    let deleted = message.deleted_at.is_some();
+    let system = message.message_type == MessageKind::System;
+    let created_at = message.created_at;
+
+    if system {
+        return view! {
+            <li class="system-message" data-seq=seq id=format!("m-{id}")>
+                <span>{message.content}</span>
+            </li>
+        }
+        .into_any();
+    }
+
+    let row = Memo::new(move |_| store.model.with(|m| m.conversation(context.id).cloned()));
+    let me = store.my_id();
+    let is_group = move || {
+        row.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| r.kind != ConversationKind::Direct)
+        })
+    };
+    let tick = move || row.with(|r| r.as_ref().map(|r| tick_for(r, me, seq)));
+    let read_by = move || row.with(|r| r.as_ref().map(|r| readers(r, me, seq)).unwrap_or_default());
+    let editable = mine
+        && !deleted
+        && message.message_type == MessageKind::Text
+        && store.now.get_untracked() - created_at < 24 * 60 * 60 * 1000;
+    let is_moderator = move || {
+        row.with(|r| {
+            r.as_ref().is_some_and(|r| {
+                r.kind == ConversationKind::Group
+                    && matches!(
+                        r.my_role,
+                        crate::protocol::ParticipantRole::Admin
+                            | crate::protocol::ParticipantRole::Moderator
+                    )
+            })
+        })
+    };
+    let can_delete = move || !deleted && (mine || is_moderator());
+    let can_react = !deleted;
+
+    let react = move |emoji: String| {
+        menu.set(false);
+        leptos::task::spawn_local(async move {
+            match toggle_reaction(id, emoji).await {
+                Ok(updated) => apply(store, updated),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let reply_target = message.clone();
+    let edit_target = message.clone();
+    let delete = move |_| {
+        menu.set(false);
+        confirming_delete.set(false);
+        leptos::task::spawn_local(async move {
+            match delete_message(id).await {
+                Ok(tombstone) => apply(store, tombstone),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+
+    let reactions = message.reactions.clone();
+    let sender_name = message.sender_name.clone();
+    let reply = message.reply_to.clone();
+    let attachment = message.attachment.clone();
+    let edited = message.edited_at.is_some() && !deleted;
+    let content = message.content.clone();
+
+    view! {
+        <li
+            class="message"
+            class:mine=mine
+            class:first=first
+            class:last=last
+            class:deleted=deleted
+            data-seq=seq
+            id=format!("m-{id}")
+            data-testid="message"
+            tabindex="0"
+            on:contextmenu=move |ev| {
+                ev.prevent_default();
+                menu.set(true);
+            }
+        >
+            <div class="bubble">
+                {(first && !mine).then(|| view! { <span class="sender">{sender_name.clone()}</span> })}
+                {reply.map(|quote| {
+                    let target = quote.message_id;
+                    // The original as it is now, when it is loaded: an edit or a
+                    // deletion after the reply shows in the quote too.
+                    let quoted = move || {
+                        let current = store.model.with(|m| {
+                            m.threads.get(&context.id).and_then(|t| t.messages.get(&quote.seq)).map(|o| {
+                                (o.deleted_at.is_some(), o.content.chars().take(140).collect::<String>())
+                            })
+                        });
+                        let (deleted, text) = current.unwrap_or((quote.is_deleted, quote.text.clone()));
+                        if deleted { "This message was deleted".to_owned() } else { text }
+                    };
+                    view! {
+                        <button type="button" class="quote" on:click=move |_| context.jump_to.set(Some(target))
+                            aria-label=format!("Reply to {}: show the original", quote.sender_name)>
+                            <span class="quote-sender">{quote.sender_name.clone()}</span>
+                            <span class="quote-text">{quoted}</span>
+                        </button>
+                    }
+                })}
+                {if deleted {
+                    view! { <p class="text deleted-text">"This message was deleted"</p> }.into_any()
+                } else {
+                    view! {
+                        {attachment.map(|a| view! { <AttachmentView attachment=a /> })}
+                        {(!content.is_empty()).then(|| view! { <p class="text"><MessageText text=content.clone() /></p> })}
+                    }.into_any()
+                }}
+                <span class="meta">
+                    {edited.then(|| view! { <span class="edited">"edited"</span> })}
+                    <time>{move || clock(created_at, store.offset.get())}</time>
+                    {mine.then(|| view! {
+                        <span class="ticks" data-testid="ticks"
+                            data-state=move || tick_name(tick())
+                            title=move || {
+                                let names = read_by();
+                                if is_group() && !names.is_empty() { format!("Read by {}", names.join(", ")) } else { tick_label(tick()).to_owned() }
+                            }
+                            aria-label=move || tick_label(tick())
+                            class:read=move || tick() == Some(Tick::Read)>
+                            {move || match tick() { Some(Tick::Sent) | Some(Tick::Sending) | None => "✓", _ => "✓✓" }}
+                        </span>
+                    })}
+                </span>
+            </div>
+            {(!reactions.is_empty()).then(|| view! {
+                <div class="reactions">
+                    {reactions.into_iter().map(|r| {
+                        let emoji = r.emoji.clone();
+                        let label = format!("{} {}", r.emoji, r.count);
+                        view! {
+                            <button type="button" class="reaction" class:me=r.me aria-pressed=r.me.to_string()
+                                aria-label=format!("{label}, toggle") data-testid="reaction"
+                                on:click=move |_| react(emoji.clone())>
+                                <span>{r.emoji.clone()}</span><span class="count">{r.count.to_string()}</span>
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
+            })}
+            {(!deleted).then(|| view! {
+                <div class="actions" class:open=move || menu.get() || confirming_delete.get() role="toolbar" aria-label="Message actions">
+                    {can_react.then(|| QUICK_REACTIONS.iter().map(|emoji| {
+                        let emoji: &'static str = emoji;
+                        view! {
+                            <button type="button" class="icon-button react" aria-label=format!("React with {emoji}") on:click=move |_| react(emoji.to_owned())>{emoji}</button>
+                        }
+                    }).collect_view())}
+                    <button type="button" class="icon-button" aria-label="Reply" title="Reply" on:click=move |_| {
+                        menu.set(false);
+                        context.editing.set(None);
+                        context.replying.set(Some(reply_target.clone()));
+                        focus_composer();
+                    }><Svg icon=Icon::Reply size=18 /></button>
+                    {editable.then(|| view! {
+                        <button type="button" class="icon-button" aria-label="Edit" title="Edit" on:click=move |_| {
+                            menu.set(false);
+                            context.replying.set(None);
+                            context.editing.set(Some(edit_target.clone()));
+                            focus_composer();
+                        }><Svg icon=Icon::Edit size=18 /></button>
+                    })}
+                    <Show when=can_delete>
+                        <Show when=move || confirming_delete.get() fallback=move || view! {
+                            <button type="button" class="icon-button" aria-label="Delete" title="Delete" on:click=move |_| confirming_delete.set(true)><Svg icon=Icon::Trash size=18 /></button>
+                        }>
+                            <button type="button" class="danger small" on:click=delete>"Delete for everyone"</button>
+                        </Show>
+                    </Show>
+                    <Show when=move || menu.get()>
+                        <button type="button" class="icon-button" aria-label="Close actions" on:click=move |_| { menu.set(false); confirming_delete.set(false); }><Svg icon=Icon::Close size=18 /></button>
+                    </Show>
+                </div>
+            })}
+            {move || error.get().map(|e| view! { <p class="form-error small" role="alert">{e}</p> })}
+        </li>
+    }
+    .into_any()
+}
+
+/// A message on its way: "Sending…", or failed with "tap to retry".
+#[component]
+pub fn PendingView(outgoing: Outgoing) -> impl IntoView {
+    let store = use_store();
+    let client_msg_id = outgoing.client_msg_id.clone();
+    let discard_id = outgoing.client_msg_id.clone();
+    let failed = outgoing.failed.clone();
+    let is_failed = failed.is_some();
+    view! {
+        <li class="message mine first last pending" class:failed=is_failed data-testid="pending-message">
+            <div class="bubble">
+                {outgoing.attachment.map(|a| view! { <AttachmentView attachment=a /> })}
+                {(!outgoing.content.is_empty()).then(|| view! { <p class="text"><MessageText text=outgoing.content.clone() /></p> })}
+                <span class="meta">
+                    {match failed {
+                        None => view! { <span class="sending" data-testid="ticks" data-state="sending">"Sending…"</span> }.into_any(),
+                        Some(reason) => view! {
+                            <span class="failed-note">
+                                <button type="button" class="link-button" title=reason on:click=move |_| store.retry(&client_msg_id)>
+                                    "Failed, tap to retry"
+                                </button>
+                                " · "
+                                <button type="button" class="link-button" on:click=move |_| store.discard(&discard_id)>"Discard"</button>
+                            </span>
+                        }.into_any(),
+                    }}
+                </span>
+            </div>
+        </li>
+    }
+}
+
+/// Message text: plain text with http(s) links, line breaks kept (by CSS).
+#[component]
+fn MessageText(text: String) -> impl IntoView {
+    linkify(&text)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(text) => text.into_any(),
+            Segment::Link(url) => {
+                let href = url.clone();
+                view! { <a href=href target="_blank" rel="noopener noreferrer">{url}</a> }
+                    .into_any()
+            }
+        })
+        .collect_view()
+}
+
+/// An image inline, its space reserved before it loads; a file with its
+/// name, size and a download link.
+#[component]
+fn AttachmentView(attachment: Attachment) -> impl IntoView {
+    match (attachment.width, attachment.height) {
+        (Some(width), Some(height)) => {
+            // Shown at most 320 px wide and 320 px high, keeping the ratio.
+            let scale = (320.0 / width.max(1) as f64)
+                .min(320.0 / height.max(1) as f64)
+                .min(1.0);
+            let (w, h) = (
+                (width as f64 * scale).round() as i64,
+                (height as f64 * scale).round() as i64,
+            );
+            view! {
+                <a class="image-link" href=attachment.url.clone() target="_blank" rel="noopener" aria-label=format!("Open {} full size", attachment.file_name)>
+                    <img src=attachment.url.clone() alt=attachment.file_name.clone() width=w height=h loading="lazy"
+                        style=format!("aspect-ratio: {width} / {height}") />
+                </a>
+            }
+            .into_any()
+        }
+        _ => view! {
+            <a class="file" href=attachment.url.clone() download=attachment.file_name.clone()>
+                <span class="file-icon"><Svg icon=Icon::File size=28 /></span>
+                <span class="file-text">
+                    <span class="file-name">{attachment.file_name.clone()}</span>
+                    <span class="file-size muted">{file_size(attachment.size_bytes)}</span>
+                </span>
+            </a>
+        }
+        .into_any(),
+    }
+}
+
+/// A changed message the server returned, applied at once (the socket's
+/// event for it then changes nothing).
+fn apply(store: Store, message: Message) {
+    store.model.update(|m| {
+        m.apply(ServerEvent::MessageUpdated(message), 0);
+    });
+}
+
+fn tick_name(tick: Option<Tick>) -> &'static str {
+    match tick {
+        Some(Tick::Sending) => "sending",
+        Some(Tick::Sent) | None => "sent",
+        Some(Tick::Delivered) => "delivered",
+        Some(Tick::Read) => "read",
+    }
+}
+
+fn tick_label(tick: Option<Tick>) -> &'static str {
+    match tick {
+        Some(Tick::Sending) => "Sending",
+        Some(Tick::Sent) | None => "Sent",
+        Some(Tick::Delivered) => "Delivered",
+        Some(Tick::Read) => "Read",
+    }
+}
+
+fn focus_composer() {
+    #[cfg(feature = "hydrate")]
+    if let Some(input) = crate::client::dom::element_by_id("composer-input") {
+        let _ = input.focus();
+    }
+}
+
+/// Edits go through a server function so that the editor hears at once
+/// whether it worked; every tab then gets the change from the socket.
+pub async fn save_edit(
+    store: Store,
+    message_id: crate::protocol::MessageId,
+    content: String,
+) -> Result<(), String> {
+    match edit_message(message_id, content).await {
+        Ok(updated) => {
+            apply(store, updated);
+            Ok(())
+        }
+        Err(e) => Err(e.message),
+    }
+}

@@ -1,0 +1,273 @@
+//! The bell with the unread count, and the notification drawer it opens:
+//! typed notifications with an icon, title, body and relative time; mark one
+//! read, mark all read, delete; a click follows the notification's link.
+//! Everything updates live from the socket.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::notifications::{
+    delete_notification, list_notifications, mark_all_notifications_read, mark_notification_read,
+};
+use crate::components::icon::{Icon, Svg};
+use crate::format::relative;
+use crate::protocol::{Notification, NotificationId, NotificationKind};
+use crate::store::use_store;
+
+/// Whether the drawer is open; shared by the bell and the drawer.
+#[derive(Clone, Copy)]
+pub struct DrawerState {
+    pub open: RwSignal<bool>,
+}
+
+impl DrawerState {
+    pub fn new() -> DrawerState {
+        DrawerState {
+            open: RwSignal::new(false),
+        }
+    }
+}
+
+impl Default for DrawerState {
+    fn default() -> Self {
+        DrawerState::new()
+    }
+}
+
+#[component]
+pub fn Bell() -> impl IntoView {
+    let store = use_store();
+    let drawer = expect_context::<DrawerState>();
+    let count = Memo::new(move |_| store.model.with(|m| m.notifications.unread_count));
+    let label = move || match count.get() {
+        0 => "Notifications".to_owned(),
+        1 => "Notifications, 1 unread".to_owned(),
+        n => format!("Notifications, {n} unread"),
+    };
+    view! {
+        <button
+            type="button"
+            id="bell"
+            class="icon-button bell"
+            aria-label=label
+            aria-expanded=move || drawer.open.get().to_string()
+            aria-controls="notification-drawer"
+            on:click=move |_| drawer.open.update(|open| *open = !*open)
+        >
+            <Svg icon=Icon::Bell />
+            <Show when=move || { count.get() > 0 }>
+                <span class="badge bell-badge" data-testid="bell-count" aria-hidden="true">
+                    {move || if count.get() > 99 { "99+".to_owned() } else { count.get().to_string() }}
+                </span>
+            </Show>
+        </button>
+    }
+}
+
+#[component]
+pub fn NotificationDrawer() -> impl IntoView {
+    let store = use_store();
+    let drawer = expect_context::<DrawerState>();
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+
+    let load = move |before: Option<NotificationId>| {
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            match list_notifications(before, false).await {
+                Ok(page) => store.model.update(|m| {
+                    if before.is_some() {
+                        m.append_notifications(page.notifications, page.has_more);
+                    } else {
+                        m.set_notifications(page.notifications, page.has_more, page.unread_count);
+                    }
+                }),
+                Err(e) => error.set(Some(e.message)),
+            }
+            loading.set(false);
+        });
+    };
+
+    // The first opening loads the list, and moves focus into the drawer;
+    // closing returns it to the bell.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = drawer.open.get();
+        if open && !store.model.with_untracked(|m| m.notifications.loaded) {
+            load(None);
+        }
+        #[cfg(feature = "hydrate")]
+        if was_open.is_some() && was_open != Some(open) {
+            let target = if open { "drawer-title" } else { "bell" };
+            // After the drawer's own change of visibility has rendered.
+            leptos::task::spawn_local(async move {
+                crate::client::sleep(20).await;
+                if let Some(element) = crate::client::dom::element_by_id(target) {
+                    let _ = element.focus();
+                }
+            });
+        }
+        let _ = was_open;
+        open
+    });
+
+    // Escape closes it wherever the focus is (a button that just became
+    // disabled leaves it on the page's body).
+    #[cfg(feature = "hydrate")]
+    {
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && drawer.open.get_untracked() {
+                drawer.open.set(false);
+            }
+        });
+        on_cleanup(move || escape.remove());
+    }
+
+    let items = Memo::new(move |_| store.model.with(|m| m.notifications.items.clone()));
+    let has_more = Memo::new(move |_| store.model.with(|m| m.notifications.has_more));
+    let unread = Memo::new(move |_| store.model.with(|m| m.notifications.unread_count));
+
+    let read_all = move |_| {
+        leptos::task::spawn_local(async move {
+            match mark_all_notifications_read(None).await {
+                Ok(_) => store.model.update(|m| m.notifications_read_locally(None)),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+
+    view! {
+        <Show when=move || drawer.open.get()>
+            <div class="drawer-backdrop" on:click=move |_| drawer.open.set(false)></div>
+        </Show>
+        <aside
+            id="notification-drawer"
+            class="drawer"
+            class:open=move || drawer.open.get()
+            role="dialog"
+            aria-labelledby="drawer-title"
+            aria-hidden=move || (!drawer.open.get()).to_string()
+        >
+            <div class="drawer-head">
+                <h2 id="drawer-title" tabindex="-1">"Notifications"</h2>
+                <button type="button" class="ghost" disabled=move || unread.get() == 0 on:click=read_all>
+                    "Mark all read"
+                </button>
+                <button type="button" class="icon-button" aria-label="Close notifications"
+                    on:click=move |_| drawer.open.set(false)><Svg icon=Icon::Close /></button>
+            </div>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <ul class="notification-list" aria-label="Notifications">
+                <For each=move || items.get() key=|n| (n.id, n.read_at.is_some(), n.updated_at) let:notification>
+                    <NotificationItem notification error />
+                </For>
+            </ul>
+            <Show when=move || { items.with(Vec::is_empty) && !loading.get() }>
+                <p class="muted empty-list">"You are all caught up."</p>
+            </Show>
+            <Show when=move || has_more.get()>
+                <button type="button" class="ghost load-more" disabled=move || loading.get() on:click=move |_| {
+                    let last = items.with_untracked(|i| i.last().map(|n| n.id));
+                    load(last);
+                }>"Show older"</button>
+            </Show>
+        </aside>
+    }
+}
+
+#[component]
+fn NotificationItem(notification: Notification, error: RwSignal<Option<String>>) -> impl IntoView {
+    let store = use_store();
+    let drawer = expect_context::<DrawerState>();
+    let navigate = use_navigate();
+    let id = notification.id;
+    let unread = notification.read_at.is_none();
+    let at = notification.updated_at;
+    let link = notification.link.clone();
+    let title = if notification.kind == NotificationKind::NewMessage && notification.count > 1 {
+        format!(
+            "{} · {} new messages",
+            notification.title, notification.count
+        )
+    } else {
+        notification.title.clone()
+    };
+
+    let read = move || {
+        leptos::task::spawn_local(async move {
+            match mark_notification_read(id).await {
+                Ok(_) => store
+                    .model
+                    .update(|m| m.notifications_read_locally(Some(id))),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let follow = move |_| {
+        let link = link.clone();
+        let navigate = navigate.clone();
+        if unread {
+            read();
+        }
+        match link {
+            Some(path) if path.starts_with('/') => {
+                drawer.open.set(false);
+                navigate(&path, Default::default());
+            }
+            Some(url) => {
+                #[cfg(feature = "hydrate")]
+                {
+                    let _ = window().open_with_url_and_target_and_features(
+                        &url,
+                        "_blank",
+                        "noopener,noreferrer",
+                    );
+                }
+                let _ = url;
+            }
+            None => {}
+        }
+    };
+    let mark_read = move |_| read();
+    let delete = move |_| {
+        leptos::task::spawn_local(async move {
+            match delete_notification(id).await {
+                Ok(()) => store.model.update(|m| m.notification_deleted_locally(id)),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+
+    view! {
+        <li class="notification" class:unread=unread data-testid="notification">
+            <span class=format!("kind-icon kind-{}", notification.kind.as_str().to_lowercase()) aria-hidden="true">
+                <Svg icon=icon(notification.kind) size=22 />
+            </span>
+            <button type="button" class="notification-main" on:click=follow>
+                <span class="notification-kind">{notification.kind.label()}</span>
+                <span class="notification-title">{title}</span>
+                {(!notification.body.is_empty()).then(|| view! { <span class="notification-body">{notification.body.clone()}</span> })}
+                <time class="notification-time muted">
+                    {move || relative(at, store.now.get(), store.offset.get())}
+                </time>
+            </button>
+            <span class="notification-actions">
+                {unread.then(|| view! {
+                    <button type="button" class="icon-button" aria-label="Mark read" title="Mark read" on:click=mark_read><Svg icon=Icon::Check size=18 /></button>
+                })}
+                <button type="button" class="icon-button" aria-label="Delete notification" title="Delete" on:click=delete><Svg icon=Icon::Trash size=18 /></button>
+            </span>
+        </li>
+    }
+}
+
+fn icon(kind: NotificationKind) -> Icon {
+    match kind {
+        NotificationKind::NewMessage => Icon::Message,
+        NotificationKind::LeadAssigned => Icon::Target,
+        NotificationKind::LeadStatusChanged => Icon::Trending,
+        NotificationKind::LeadUpdated => Icon::Edit,
+        NotificationKind::SystemAlert => Icon::Alert,
+        NotificationKind::TaskAssigned => Icon::Task,
+        NotificationKind::Reminder => Icon::Clock,
+    }
+}

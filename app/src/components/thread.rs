@@ -1,0 +1,467 @@
+//! An open conversation: the header (presence, typing), the messages with
+//! day separators, a "New messages" line and a jump-to-bottom button, older
+//! pages loading as one scrolls up, and the composer.
+//!
+//! Messages are marked read only when they are on screen in a visible,
+//! focused tab: opening a conversation and leaving it at once reads nothing
+//! that was not seen.
+
+use leptos::html::Div;
+use leptos::prelude::*;
+
+use super::avatar::Avatar;
+use super::composer::Composer;
+use super::icon::{Icon, Svg};
+use super::message::{MessageView, PendingView};
+use crate::api::chat::get_messages;
+use crate::format::{day_label, day_of, last_seen, typing_line};
+use crate::model::{ChatModel, Outgoing};
+use crate::protocol::{ConversationId, ConversationKind, Message, MessageId, MessageKind};
+use crate::store::{Store, use_store};
+
+/// What the composer and the messages share: the message being replied to
+/// or edited, and the way to jump to a message.
+#[derive(Clone, Copy)]
+pub struct ThreadContext {
+    pub id: ConversationId,
+    pub replying: RwSignal<Option<Message>>,
+    pub editing: RwSignal<Option<Message>>,
+    /// The message to scroll to and highlight.
+    pub jump_to: RwSignal<Option<MessageId>>,
+    /// Set by one's own send: scroll to the bottom after it shows.
+    pub stick_to_bottom: RwSignal<bool>,
+}
+
+/// One row of the message list.
+#[derive(Clone, Debug, PartialEq)]
+enum Row {
+    Day(i64, String),
+    NewLine,
+    Message {
+        message: Message,
+        mine: bool,
+        first: bool,
+        last: bool,
+    },
+    Pending(Outgoing),
+}
+
+impl Row {
+    fn key(&self) -> String {
+        match self {
+            Row::Day(day, _) => format!("d{day}"),
+            Row::NewLine => "new".to_owned(),
+            Row::Message {
+                message,
+                first,
+                last,
+                ..
+            } => format!("m{}-{}-{first}-{last}", message.id, message.event_seq),
+            Row::Pending(o) => format!("p{}-{}", o.client_msg_id, o.failed.is_some()),
+        }
+    }
+}
+
+/// Messages from one sender within a minute form a group.
+fn same_group(a: &Message, b: &Message) -> bool {
+    a.sender_id == b.sender_id
+        && a.message_type != MessageKind::System
+        && b.message_type != MessageKind::System
+        && a.created_at / 60_000 == b.created_at / 60_000
+}
+
+fn rows(
+    model: &ChatModel,
+    id: ConversationId,
+    now: i64,
+    offset: crate::format::Offset,
+) -> Vec<Row> {
+    let Some(thread) = model.threads.get(&id) else {
+        return Vec::new();
+    };
+    let me = model.me.id;
+    let messages: Vec<&Message> = thread.messages.values().collect();
+    let mut rows = Vec::with_capacity(messages.len() + 8);
+    let mut last_day = None;
+    for (i, message) in messages.iter().enumerate() {
+        let day = day_of(message.created_at, offset);
+        if last_day != Some(day) {
+            rows.push(Row::Day(day, day_label(message.created_at, now, offset)));
+            last_day = Some(day);
+        }
+        if thread.first_unread_seq == Some(message.seq) {
+            rows.push(Row::NewLine);
+        }
+        let previous = i.checked_sub(1).and_then(|p| messages.get(p));
+        let next = messages.get(i + 1);
+        let first = previous
+            .is_none_or(|p| !same_group(p, message) || day_of(p.created_at, offset) != day)
+            || thread.first_unread_seq == Some(message.seq);
+        let last = next.is_none_or(|n| {
+            !same_group(message, n)
+                || day_of(n.created_at, offset) != day
+                || thread.first_unread_seq == Some(n.seq)
+        });
+        rows.push(Row::Message {
+            message: (*message).clone(),
+            mine: message.sender_id == me,
+            first,
+            last,
+        });
+    }
+    rows.extend(model.pending(id).into_iter().map(Row::Pending));
+    rows
+}
+
+#[component]
+pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl IntoView {
+    let store = use_store();
+    let context = ThreadContext {
+        id,
+        replying: RwSignal::new(None),
+        editing: RwSignal::new(None),
+        jump_to: RwSignal::new(highlight.get_untracked()),
+        stick_to_bottom: RwSignal::new(true),
+    };
+    provide_context(context);
+    Effect::new(move |_| {
+        if let Some(target) = highlight.get() {
+            context.jump_to.set(Some(target));
+        }
+    });
+
+    let row = Memo::new(move |_| store.model.with(|m| m.conversation(id).cloned()));
+    let list = Memo::new(move |_| {
+        let (now, offset) = (store.now.get(), store.offset.get());
+        store.model.with(|m| rows(m, id, now, offset))
+    });
+    let has_more = Memo::new(move |_| {
+        store
+            .model
+            .with(|m| m.threads.get(&id).is_some_and(|t| t.has_more))
+    });
+    let scroller = NodeRef::<Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let new_below = RwSignal::new(0usize);
+    let loading_older = RwSignal::new(false);
+
+    #[cfg(feature = "hydrate")]
+    browser::behave(
+        store,
+        context,
+        list,
+        scroller,
+        at_bottom,
+        new_below,
+        loading_older,
+    );
+
+    let title = move || row.with(|r| r.as_ref().map(|r| r.title.clone()).unwrap_or_default());
+    let kind = move || row.with(|r| r.as_ref().map_or(ConversationKind::Direct, |r| r.kind));
+    let subtitle = move || {
+        if let Some(line) = store.model.with(|m| typing_line(&m.typists(id))) {
+            return (true, line);
+        }
+        let me = store.my_id();
+        row.with(|r| {
+            let Some(r) = r else {
+                return (false, String::new());
+            };
+            match r.kind {
+                ConversationKind::Direct => {
+                    let other = r.participants.iter().find(|p| p.user_id != me);
+                    match other {
+                        Some(p) if p.is_online => (false, "online".to_owned()),
+                        Some(p) => (
+                            false,
+                            p.last_seen_at
+                                .map(|at| last_seen(at, store.now.get(), store.offset.get()))
+                                .unwrap_or_default(),
+                        ),
+                        None => (false, String::new()),
+                    }
+                }
+                ConversationKind::Group => (false, format!("{} members", r.participant_count)),
+                ConversationKind::Broadcast => {
+                    (false, "Announcements to the whole organisation".to_owned())
+                }
+            }
+        })
+    };
+    let online = move || {
+        let me = store.my_id();
+        row.with(|r| {
+            r.as_ref().is_some_and(|r| {
+                r.kind == ConversationKind::Direct
+                    && r.participants
+                        .iter()
+                        .any(|p| p.user_id != me && p.is_online)
+            })
+        })
+    };
+    let muted = move || row.with(|r| r.as_ref().is_some_and(|r| r.muted));
+    let can_post = move || row.with(|r| r.as_ref().is_some_and(|r| r.can_post));
+    let gone = move || row.with(Option::is_none);
+
+    let toggle_mute = move |_| {
+        let next = !muted();
+        leptos::task::spawn_local(async move {
+            if let Ok(updated) = crate::api::notifications::set_conversation_muted(id, next).await {
+                store.model.update(|m| m.merge_conversation(updated));
+            }
+        });
+    };
+    let load_older = move |_| older(store, id, scroller, loading_older);
+
+    view! {
+        <section class="thread" aria-labelledby="thread-title">
+            <header class="thread-head">
+                <a class="icon-button back" href="/" aria-label="Back to conversations"><Svg icon=Icon::Back /></a>
+                {move || view! { <Avatar name=title() online=online() kind=kind() /> }}
+                <div class="thread-head-text">
+                    <h2 id="thread-title" class="thread-title">{title}</h2>
+                    <p class="thread-subtitle" data-testid="thread-subtitle" class:typing=move || subtitle().0>
+                        {move || subtitle().1}
+                    </p>
+                </div>
+                <button type="button" class="ghost" aria-pressed=move || muted().to_string() on:click=toggle_mute>
+                    {move || if muted() { "Unmute" } else { "Mute" }}
+                </button>
+            </header>
+            <Show when=gone>
+                <p class="thread-gone" role="alert">"You are no longer in this conversation."</p>
+            </Show>
+            <div class="messages" node_ref=scroller data-testid="messages">
+                <Show when=move || has_more.get()>
+                    <button type="button" class="ghost load-older" on:click=load_older disabled=move || loading_older.get()>
+                        {move || if loading_older.get() { "Loading…" } else { "Load older messages" }}
+                    </button>
+                </Show>
+                <ol class="message-list" role="log" aria-live="polite" aria-label="Messages">
+                    <For each=move || list.get() key=Row::key let:row>
+                        {match row {
+                            Row::Day(_, label) => view! {
+                                <li class="day-separator" role="separator"><span>{label}</span></li>
+                            }.into_any(),
+                            Row::NewLine => view! {
+                                <li class="new-line" role="separator" data-testid="new-messages-line"><span>"New messages"</span></li>
+                            }.into_any(),
+                            Row::Message { message, mine, first, last } => view! {
+                                <MessageView message mine first last />
+                            }.into_any(),
+                            Row::Pending(outgoing) => view! { <PendingView outgoing /> }.into_any(),
+                        }}
+                    </For>
+                </ol>
+            </div>
+            <Show when=move || !at_bottom.get()>
+                <button type="button" class="jump-bottom" aria-label="Jump to the newest message" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    if let Some(el) = scroller.get() {
+                        crate::client::dom::scroll_to_bottom(&el);
+                    }
+                    new_below.set(0);
+                }>
+                    <Svg icon=Icon::Down />
+                    <Show when=move || { new_below.get() > 0 }>
+                        <span class="badge">{move || new_below.get().to_string()}</span>
+                    </Show>
+                </button>
+            </Show>
+            <Show
+                when=can_post
+                fallback=move || view! {
+                    <p class="read-only muted">
+                        {move || if gone() { "" } else { "Only admins post in this broadcast. You can react to announcements." }}
+                    </p>
+                }
+            >
+                <Composer />
+            </Show>
+        </section>
+    }
+}
+
+/// Loads the page before the oldest loaded message, keeping what is on
+/// screen where it is.
+fn older(store: Store, id: ConversationId, scroller: NodeRef<Div>, loading: RwSignal<bool>) {
+    if loading.get_untracked() {
+        return;
+    }
+    let oldest = store
+        .model
+        .with_untracked(|m| {
+            m.threads
+                .get(&id)
+                .and_then(|t| t.has_more.then(|| t.oldest_seq()))
+        })
+        .flatten();
+    let Some(oldest) = oldest else { return };
+    loading.set(true);
+    leptos::task::spawn_local(async move {
+        let from_bottom = scroller
+            .get_untracked()
+            .map(|el| el.scroll_height() - el.scroll_top());
+        if let Ok(page) = get_messages(id, Some(oldest), Some(50)).await {
+            store
+                .model
+                .update(|m| m.load_page(id, page.messages, page.has_more, None));
+            #[cfg(feature = "hydrate")]
+            {
+                crate::client::sleep(0).await;
+                if let (Some(el), Some(from_bottom)) = (scroller.get_untracked(), from_bottom) {
+                    el.set_scroll_top(el.scroll_height() - from_bottom);
+                }
+            }
+        }
+        let _ = from_bottom;
+        loading.set(false);
+    });
+}
+
+/// Scrolling, reading and jumping: only in the browser.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::html::Div;
+    use leptos::prelude::*;
+
+    use super::{Row, ThreadContext, older};
+    use crate::client::{dom, is_attended, sleep};
+    use crate::model::Link;
+    use crate::store::Store;
+
+    /// How close to the bottom counts as "at the bottom".
+    const BOTTOM_SLACK: i32 = 48;
+    /// How close to the top starts loading older messages.
+    const TOP_SLACK: i32 = 200;
+    /// Older pages fetched at most to find a message to jump to.
+    const MAX_JUMP_PAGES: usize = 20;
+
+    pub fn behave(
+        store: Store,
+        context: ThreadContext,
+        list: Memo<Vec<Row>>,
+        scroller: NodeRef<Div>,
+        at_bottom: RwSignal<bool>,
+        new_below: RwSignal<usize>,
+        loading_older: RwSignal<bool>,
+    ) {
+        let id = context.id;
+        let read_visible = move || {
+            if !is_attended() {
+                return;
+            }
+            if store
+                .model
+                .with_untracked(|m| !matches!(m.link, Link::Live | Link::Restored))
+            {
+                return;
+            }
+            if let Some(el) = scroller.get_untracked()
+                && let Some(seq) = dom::last_visible_seq(&el)
+            {
+                store.mark_read(id, seq);
+            }
+        };
+
+        // Scrolling: where we are, older pages near the top, reading.
+        Effect::new(move |_| {
+            let Some(el) = scroller.get() else { return };
+            let handle = el.clone();
+            let on_scroll = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+                let bottom = dom::distance_from_bottom(&handle) <= BOTTOM_SLACK;
+                if at_bottom.get_untracked() != bottom {
+                    at_bottom.set(bottom);
+                }
+                if bottom {
+                    new_below.set(0);
+                }
+                if handle.scroll_top() < TOP_SLACK {
+                    older(store, id, scroller, loading_older);
+                }
+                read_visible();
+            });
+            use wasm_bindgen::JsCast;
+            let _ =
+                el.add_event_listener_with_callback("scroll", on_scroll.as_ref().unchecked_ref());
+            on_scroll.forget();
+        });
+
+        // New rows: stay at the bottom if we were there (or just sent);
+        // otherwise count what arrived below.
+        Effect::new(move |previous: Option<(usize, Option<i64>)>| {
+            let (count, newest) = list.with(|rows| {
+                let newest = rows.iter().rev().find_map(|r| match r {
+                    Row::Message { message, .. } => Some(message.seq),
+                    _ => None,
+                });
+                (rows.len(), newest)
+            });
+            let grew_at_end = previous.is_some_and(|(_, before)| newest > before);
+            let stick = at_bottom.get_untracked()
+                || context.stick_to_bottom.get_untracked()
+                || previous.is_none();
+            if previous.is_none() || grew_at_end || context.stick_to_bottom.get_untracked() {
+                if stick {
+                    context.stick_to_bottom.set(false);
+                    leptos::task::spawn_local(async move {
+                        sleep(0).await;
+                        if let Some(el) = scroller.get_untracked()
+                            && context.jump_to.get_untracked().is_none()
+                        {
+                            dom::scroll_to_bottom(&el);
+                        }
+                        read_visible();
+                    });
+                } else if grew_at_end {
+                    new_below.update(|n| *n += 1);
+                }
+            }
+            (count, newest)
+        });
+
+        // Reading when the tab comes back or the connection does.
+        let link = Memo::new(move |_| store.model.with(|m| m.link));
+        Effect::new(move |_| {
+            if matches!(link.get(), Link::Live | Link::Restored) {
+                read_visible();
+            }
+        });
+        let focus = window_event_listener(leptos::ev::focus, move |_| read_visible());
+        let visible = window_event_listener_untyped("visibilitychange", move |_| read_visible());
+        on_cleanup(move || {
+            focus.remove();
+            visible.remove();
+        });
+
+        // Jumping to a message: load older pages until it is there.
+        Effect::new(move |_| {
+            let Some(target) = context.jump_to.get() else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                for _ in 0..MAX_JUMP_PAGES {
+                    sleep(0).await;
+                    if let Some(element) = document().get_element_by_id(&format!("m-{target}")) {
+                        dom::scroll_into_view(&element);
+                        let _ = element.class_list().add_1("highlight");
+                        sleep(2500).await;
+                        let _ = element.class_list().remove_1("highlight");
+                        break;
+                    }
+                    let can_load = store
+                        .model
+                        .with_untracked(|m| m.threads.get(&id).is_some_and(|t| t.has_more));
+                    if !can_load {
+                        break;
+                    }
+                    older(store, id, scroller, loading_older);
+                    while loading_older.get_untracked() {
+                        sleep(50).await;
+                    }
+                }
+                context.jump_to.set(None);
+            });
+        });
+    }
+}

@@ -1,0 +1,333 @@
+//! How times, sizes and message text are shown. Pure functions, the same on
+//! the server and in the browser: times take the viewer's UTC offset (the
+//! browser tells the server in a cookie), so the server renders what the
+//! browser would.
+
+/// Minutes east of UTC, e.g. 60 for Paris in winter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offset(pub i32);
+
+/// The cookie in which the browser tells the server its UTC offset.
+pub const OFFSET_COOKIE: &str = "crm_chat_tz";
+
+const MINUTE_MS: i64 = 60_000;
+const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+
+/// Local wall-clock parts of a unix-millisecond time.
+struct Local {
+    day: i64,
+    hour: i64,
+    minute: i64,
+}
+
+fn local(at_ms: i64, offset: Offset) -> Local {
+    let shifted = at_ms + i64::from(offset.0) * MINUTE_MS;
+    let day = shifted.div_euclid(DAY_MS);
+    let in_day = shifted.rem_euclid(DAY_MS);
+    Local {
+        day,
+        hour: in_day / (60 * MINUTE_MS),
+        minute: in_day / MINUTE_MS % 60,
+    }
+}
+
+/// Year, month (1-12) and day of a count of days since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const WEEKDAYS: [&str; 7] = [
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+];
+
+/// "14:02".
+pub fn clock(at_ms: i64, offset: Offset) -> String {
+    let t = local(at_ms, offset);
+    format!("{:02}:{:02}", t.hour, t.minute)
+}
+
+/// "12 Mar", or "12 Mar 2025" in another year.
+fn date(day: i64, today: i64) -> String {
+    let (year, month, d) = civil(day);
+    let (this_year, _, _) = civil(today);
+    let name = MONTHS[(month - 1) as usize];
+    if year == this_year {
+        format!("{d} {name}")
+    } else {
+        format!("{d} {name} {year}")
+    }
+}
+
+/// For the conversation list: "14:02" today, "Yesterday", then a date.
+pub fn list_time(at_ms: i64, now_ms: i64, offset: Offset) -> String {
+    let (at, now) = (local(at_ms, offset), local(now_ms, offset));
+    match now.day - at.day {
+        0 => clock(at_ms, offset),
+        1 => "Yesterday".to_owned(),
+        _ => date(at.day, now.day),
+    }
+}
+
+/// For day separators in a thread: "Today", "Yesterday", the weekday within
+/// a week, then a date.
+pub fn day_label(at_ms: i64, now_ms: i64, offset: Offset) -> String {
+    let (at, now) = (local(at_ms, offset), local(now_ms, offset));
+    match now.day - at.day {
+        0 => "Today".to_owned(),
+        1 => "Yesterday".to_owned(),
+        2..=6 => WEEKDAYS[at.day.rem_euclid(7) as usize].to_owned(),
+        _ => date(at.day, now.day),
+    }
+}
+
+/// The local day of a time, to tell whether two messages share a day.
+pub fn day_of(at_ms: i64, offset: Offset) -> i64 {
+    local(at_ms, offset).day
+}
+
+/// "last seen today at 09:12", "last seen yesterday at 18:40", "last seen 3 Mar".
+pub fn last_seen(at_ms: i64, now_ms: i64, offset: Offset) -> String {
+    let (at, now) = (local(at_ms, offset), local(now_ms, offset));
+    match now.day - at.day {
+        0 => format!("last seen today at {}", clock(at_ms, offset)),
+        1 => format!("last seen yesterday at {}", clock(at_ms, offset)),
+        _ => format!("last seen {}", date(at.day, now.day)),
+    }
+}
+
+/// "just now", "5 min", "3 h", then a list time, for notifications.
+pub fn relative(at_ms: i64, now_ms: i64, offset: Offset) -> String {
+    let ago = now_ms - at_ms;
+    if ago < MINUTE_MS {
+        "just now".to_owned()
+    } else if ago < 60 * MINUTE_MS {
+        format!("{} min ago", ago / MINUTE_MS)
+    } else if ago < 12 * 60 * MINUTE_MS {
+        format!("{} h ago", ago / (60 * MINUTE_MS))
+    } else {
+        list_time(at_ms, now_ms, offset)
+    }
+}
+
+/// "512 B", "14 KB", "3.2 MB".
+pub fn file_size(bytes: i64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.0} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    }
+}
+
+/// Up to two initials of a display name, for avatars.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// A piece of message text: plain, or a web link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    Text(String),
+    Link(String),
+}
+
+/// Splits text into plain text and http(s) links. Only `http://` and
+/// `https://` become links; trailing punctuation stays text.
+pub fn linkify(text: &str) -> Vec<Segment> {
+    let mut segments = Vec::new();
+    let mut rest = text;
+    while let Some(start) = find_link_start(rest) {
+        let (before, from) = rest.split_at(start);
+        let end = from
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .unwrap_or(from.len());
+        let mut link = &from[..end];
+        while let Some(last) = link.chars().last() {
+            let unbalanced_paren =
+                last == ')' && link.matches('(').count() < link.matches(')').count();
+            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'') || unbalanced_paren {
+                link = &link[..link.len() - last.len_utf8()];
+            } else {
+                break;
+            }
+        }
+        let scheme_only =
+            link.eq_ignore_ascii_case("http://") || link.eq_ignore_ascii_case("https://");
+        if !before.is_empty() {
+            push_text(&mut segments, before);
+        }
+        if scheme_only {
+            push_text(&mut segments, link);
+        } else {
+            segments.push(Segment::Link(link.to_owned()));
+        }
+        rest = &from[link.len()..];
+    }
+    if !rest.is_empty() {
+        push_text(&mut segments, rest);
+    }
+    segments
+}
+
+fn push_text(segments: &mut Vec<Segment>, text: &str) {
+    match segments.last_mut() {
+        Some(Segment::Text(known)) => known.push_str(text),
+        _ => segments.push(Segment::Text(text.to_owned())),
+    }
+}
+
+fn find_link_start(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    [lower.find("https://"), lower.find("http://")]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// "Alice is typing…", "Alice and Bob are typing…", "Alice, Bob and 2 others are typing…".
+pub fn typing_line(names: &[String]) -> Option<String> {
+    match names {
+        [] => None,
+        [one] => Some(format!("{one} is typing…")),
+        [a, b] => Some(format!("{a} and {b} are typing…")),
+        [a, b, rest @ ..] => Some(format!(
+            "{a}, {b} and {} other{} are typing…",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2026-03-12 14:02:00 UTC
+    const AT: i64 = 1_773_324_120_000;
+
+    #[test]
+    fn clock_times_follow_the_viewer_s_offset() {
+        assert_eq!(clock(AT, Offset(0)), "14:02");
+        assert_eq!(clock(AT, Offset(60)), "15:02");
+        assert_eq!(clock(AT, Offset(-300)), "09:02");
+    }
+
+    #[test]
+    fn list_times_say_today_yesterday_or_a_date() {
+        let o = Offset(0);
+        assert_eq!(list_time(AT, AT + 60_000, o), "14:02");
+        assert_eq!(list_time(AT, AT + DAY_MS, o), "Yesterday");
+        assert_eq!(list_time(AT, AT + 3 * DAY_MS, o), "12 Mar");
+        assert_eq!(list_time(AT, AT + 400 * DAY_MS, o), "12 Mar 2026");
+    }
+
+    #[test]
+    fn the_day_changes_at_the_viewer_s_midnight() {
+        // 23:30 UTC on the 12th is already the 13th in Paris.
+        let late = AT + (9 * 60 + 28) * 60_000;
+        assert_eq!(day_label(late, late, Offset(60)), "Today");
+        assert_ne!(day_of(late, Offset(0)), day_of(late, Offset(60)));
+    }
+
+    #[test]
+    fn day_labels_name_the_weekday_within_a_week() {
+        // 2026-03-12 was a Thursday.
+        assert_eq!(day_label(AT, AT + 3 * DAY_MS, Offset(0)), "Thursday");
+        assert_eq!(day_label(AT, AT + 8 * DAY_MS, Offset(0)), "12 Mar");
+    }
+
+    #[test]
+    fn last_seen_reads_like_a_messenger() {
+        assert_eq!(
+            last_seen(AT, AT + 1000, Offset(0)),
+            "last seen today at 14:02"
+        );
+        assert_eq!(
+            last_seen(AT, AT + DAY_MS, Offset(0)),
+            "last seen yesterday at 14:02"
+        );
+    }
+
+    #[test]
+    fn sizes_are_human() {
+        assert_eq!(file_size(512), "512 B");
+        assert_eq!(file_size(14 * 1024), "14 KB");
+        assert_eq!(file_size(3_355_443), "3.2 MB");
+    }
+
+    #[test]
+    fn only_http_links_become_links_and_punctuation_stays_text() {
+        assert_eq!(
+            linkify("see https://crm.example.com/leads/7, then call."),
+            vec![
+                Segment::Text("see ".into()),
+                Segment::Link("https://crm.example.com/leads/7".into()),
+                Segment::Text(", then call.".into()),
+            ]
+        );
+        assert_eq!(
+            linkify("javascript:alert(1) ftp://x"),
+            vec![Segment::Text("javascript:alert(1) ftp://x".into())]
+        );
+        assert_eq!(
+            linkify("(http://a.b/c_(d))"),
+            vec![
+                Segment::Text("(".into()),
+                Segment::Link("http://a.b/c_(d)".into()),
+                Segment::Text(")".into()),
+            ]
+        );
+        assert_eq!(
+            linkify("http:// alone"),
+            vec![Segment::Text("http:// alone".into())]
+        );
+    }
+
+    #[test]
+    fn typing_lines_name_up_to_two_people() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(typing_line(&[]), None);
+        assert_eq!(typing_line(&names(&["Alice"])).unwrap(), "Alice is typing…");
+        assert_eq!(
+            typing_line(&names(&["Alice", "Bob"])).unwrap(),
+            "Alice and Bob are typing…"
+        );
+        assert_eq!(
+            typing_line(&names(&["Alice", "Bob", "Dave"])).unwrap(),
+            "Alice, Bob and 1 other are typing…"
+        );
+    }
+
+    #[test]
+    fn initials_take_the_first_letter_of_up_to_two_words() {
+        assert_eq!(initials("Alice Admin"), "AA");
+        assert_eq!(initials("bob"), "B");
+        assert_eq!(initials(""), "");
+    }
+}

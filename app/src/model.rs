@@ -1,0 +1,1066 @@
+//! The browser's picture of the user's chats, and how each server event
+//! changes it. Plain data and pure functions, so the rules are unit-tested on
+//! the host: the components read it through signals, the connection feeds it.
+//!
+//! Applying is idempotent and order-tolerant where the network can repeat or
+//! reorder: a message version replaces another only when its `eventSeq` is
+//! higher, a new message is inserted once, and a list row from a snapshot
+//! never overwrites a newer one. So a resume replay that overlaps what a page
+//! load already brought in changes nothing twice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::{
+    ConversationId, ConversationSummary, Me, Message, MessageId, MessagePreview, Notification,
+    NotificationId, ReactionSummary, ServerEvent, UserId,
+};
+
+/// How long a typing indicator lasts without a refresh.
+pub const TYPING_TTL_MS: i64 = 6_000;
+/// Sends tried this many times without an answer show as failed.
+pub const MAX_SEND_ATTEMPTS: u32 = 3;
+
+/// One conversation's loaded history.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Thread {
+    /// By `seq`: the order of the conversation.
+    pub messages: BTreeMap<i64, Message>,
+    /// Whether older messages exist before the first loaded one.
+    pub has_more: bool,
+    /// The last `eventSeq` applied: where a resume continues. `None` while
+    /// the first page is loading (events are still applied meanwhile).
+    pub cursor: Option<i64>,
+    /// The first message that was unread when the thread was opened: the
+    /// "New messages" line goes above it.
+    pub first_unread_seq: Option<i64>,
+}
+
+impl Thread {
+    pub fn oldest_seq(&self) -> Option<i64> {
+        self.messages.keys().next().copied()
+    }
+
+    pub fn newest_seq(&self) -> Option<i64> {
+        self.messages.keys().next_back().copied()
+    }
+
+    /// Puts a version of a message in: a new one, or a newer version of a
+    /// known one. Older versions (a replay of something already applied)
+    /// change nothing. Whether anything changed.
+    pub fn upsert(&mut self, message: Message) -> bool {
+        if let Some(cursor) = self.cursor.as_mut() {
+            *cursor = (*cursor).max(message.event_seq);
+        }
+        match self.messages.get(&message.seq) {
+            Some(known) if known.event_seq >= message.event_seq => false,
+            _ => {
+                self.messages.insert(message.seq, message);
+                true
+            }
+        }
+    }
+
+    fn find_mut(&mut self, id: MessageId) -> Option<&mut Message> {
+        self.messages.values_mut().find(|m| m.id == id)
+    }
+}
+
+/// A message on its way out: shown at once, kept (in the browser's storage)
+/// until the server acknowledges it, and sent again after reconnecting with
+/// the same `clientMsgId`, so it is never stored twice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outgoing {
+    pub client_msg_id: String,
+    pub conversation_id: ConversationId,
+    pub content: String,
+    pub reply_to: Option<MessageId>,
+    pub attachment: Option<crate::protocol::Attachment>,
+    pub created_at: i64,
+    /// Times it was put on a socket without an answer.
+    pub attempts: u32,
+    /// Given up on (after [`MAX_SEND_ATTEMPTS`] or a refusal): "tap to retry".
+    pub failed: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Typist {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub name: String,
+    pub until: i64,
+}
+
+/// The state of the one WebSocket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Link {
+    /// Not yet connected (the page is rendering, or hydrating).
+    #[default]
+    Starting,
+    /// Resumed and receiving live events.
+    Live,
+    /// Lost; trying again.
+    Reconnecting,
+    /// Back after a loss: "Back online", shown briefly.
+    Restored,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Notifications {
+    pub unread_count: i64,
+    /// Newest first. Empty until the drawer first opens.
+    pub items: Vec<Notification>,
+    pub has_more: bool,
+    pub loaded: bool,
+}
+
+/// What the connection should do after an event was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Followup {
+    /// A conversation's row changed beyond what the event said: fetch it.
+    RefreshConversation(ConversationId),
+    /// The user left or lost a conversation: leave its page if it is open.
+    ConversationGone(ConversationId),
+    /// A send was refused for good.
+    SendFailed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatModel {
+    pub me: Me,
+    pub conversations: Vec<ConversationSummary>,
+    pub threads: HashMap<ConversationId, Thread>,
+    pub outbox: Vec<Outgoing>,
+    pub typing: Vec<Typist>,
+    pub notifications: Notifications,
+    pub link: Link,
+}
+
+impl ChatModel {
+    pub fn new(me: Me, conversations: Vec<ConversationSummary>, unread_notifications: i64) -> Self {
+        ChatModel {
+            me,
+            conversations,
+            threads: HashMap::new(),
+            outbox: Vec::new(),
+            typing: Vec::new(),
+            notifications: Notifications {
+                unread_count: unread_notifications,
+                ..Notifications::default()
+            },
+            link: Link::Starting,
+        }
+    }
+
+    pub fn conversation(&self, id: ConversationId) -> Option<&ConversationSummary> {
+        self.conversations.iter().find(|c| c.id == id)
+    }
+
+    fn conversation_mut(&mut self, id: ConversationId) -> Option<&mut ConversationSummary> {
+        self.conversations.iter_mut().find(|c| c.id == id)
+    }
+
+    /// The list as shown: most recent activity first.
+    pub fn sorted_conversations(&self) -> Vec<ConversationSummary> {
+        let mut rows = self.conversations.clone();
+        rows.sort_by(|a, b| {
+            b.last_activity_at
+                .cmp(&a.last_activity_at)
+                .then(b.id.cmp(&a.id))
+        });
+        rows
+    }
+
+    /// Unread messages over every conversation, for the tab title.
+    pub fn total_unread(&self) -> i64 {
+        self.conversations.iter().map(|c| c.unread_count).sum()
+    }
+
+    /// Puts a row in, or replaces an older one. A snapshot row never replaces
+    /// a row that has seen later events.
+    pub fn merge_conversation(&mut self, row: ConversationSummary) {
+        match self.conversation_mut(row.id) {
+            Some(known) if known.last_event_seq > row.last_event_seq => {}
+            Some(known) => *known = row,
+            None => self.conversations.push(row),
+        }
+    }
+
+    /// A fresh list (after reconnecting): rows merged, and rows the server no
+    /// longer lists removed.
+    pub fn merge_conversation_list(&mut self, rows: Vec<ConversationSummary>) {
+        self.conversations
+            .retain(|known| rows.iter().any(|row| row.id == known.id));
+        for row in rows {
+            self.merge_conversation(row);
+        }
+    }
+
+    /// Starts a thread whose first page is on its way; events for it are
+    /// applied meanwhile.
+    pub fn open_thread(&mut self, id: ConversationId) -> &mut Thread {
+        self.threads.entry(id).or_default()
+    }
+
+    /// Merges a page of history. `cursor` is the conversation's event counter,
+    /// read before the page: every change up to it is in the page.
+    pub fn load_page(
+        &mut self,
+        id: ConversationId,
+        messages: Vec<Message>,
+        has_more: bool,
+        cursor: Option<i64>,
+    ) {
+        let last_read = self.conversation(id).map(|c| c.my_last_read_seq);
+        let me = self.me.id;
+        let thread = self.threads.entry(id).or_default();
+        let first_page = thread.cursor.is_none() && cursor.is_some();
+        if let Some(cursor) = cursor {
+            thread.cursor = Some(thread.cursor.unwrap_or(cursor).max(cursor));
+        }
+        let older = thread
+            .oldest_seq()
+            .is_none_or(|oldest| messages.first().is_some_and(|first| first.seq < oldest));
+        if older || first_page {
+            thread.has_more = has_more;
+        }
+        for message in messages {
+            thread.upsert(message);
+        }
+        if first_page && let Some(last_read) = last_read {
+            thread.first_unread_seq = thread
+                .messages
+                .range(last_read + 1..)
+                .find(|(_, m)| {
+                    m.sender_id != me
+                        && m.deleted_at.is_none()
+                        && m.message_type != crate::protocol::MessageKind::System
+                })
+                .map(|(seq, _)| *seq);
+        }
+    }
+
+    /// Cursors to resume from: every thread that has loaded.
+    pub fn cursors(&self) -> BTreeMap<ConversationId, i64> {
+        self.threads
+            .iter()
+            .filter_map(|(id, thread)| thread.cursor.map(|cursor| (*id, cursor)))
+            .collect()
+    }
+
+    /// Applies one server event; says what else needs doing.
+    pub fn apply(&mut self, event: ServerEvent, now: i64) -> Vec<Followup> {
+        let mut followups = Vec::new();
+        match event {
+            ServerEvent::NewMessage(message) => self.apply_message(message),
+            ServerEvent::MessageDelivered {
+                client_msg_id,
+                message,
+                ..
+            } => {
+                self.outbox.retain(|o| o.client_msg_id != client_msg_id);
+                self.apply_message(message);
+            }
+            ServerEvent::MessageUpdated(message) => self.apply_message(message),
+            ServerEvent::MessageDeleted { message, .. } => self.apply_message(message),
+            ServerEvent::ReactionsChanged {
+                message_id,
+                conversation_id,
+                event_seq,
+                reactions,
+            } => self.apply_reactions(conversation_id, message_id, event_seq, reactions),
+            ServerEvent::MessagesRead {
+                conversation_id,
+                read_by,
+                up_to_seq,
+                ..
+            } => {
+                if let Some(row) = self.conversation_mut(conversation_id) {
+                    for p in row.participants.iter_mut().filter(|p| p.user_id == read_by) {
+                        p.last_read_seq = p.last_read_seq.max(up_to_seq);
+                        p.last_delivered_seq = p.last_delivered_seq.max(up_to_seq);
+                    }
+                }
+            }
+            ServerEvent::MessagesDelivered {
+                conversation_id,
+                delivered_to,
+                up_to_seq,
+            } => {
+                if let Some(row) = self.conversation_mut(conversation_id) {
+                    for p in row
+                        .participants
+                        .iter_mut()
+                        .filter(|p| p.user_id == delivered_to)
+                    {
+                        p.last_delivered_seq = p.last_delivered_seq.max(up_to_seq);
+                    }
+                }
+            }
+            ServerEvent::UserTyping {
+                conversation_id,
+                user_id,
+                user_name,
+                is_typing,
+            } => {
+                self.typing
+                    .retain(|t| !(t.conversation_id == conversation_id && t.user_id == user_id));
+                if is_typing {
+                    self.typing.push(Typist {
+                        conversation_id,
+                        user_id,
+                        name: user_name,
+                        until: now + TYPING_TTL_MS,
+                    });
+                }
+            }
+            ServerEvent::UserStatusChanged {
+                user_id,
+                is_online,
+                last_seen,
+                ..
+            } => {
+                for row in &mut self.conversations {
+                    for p in row.participants.iter_mut().filter(|p| p.user_id == user_id) {
+                        p.is_online = is_online;
+                        if last_seen.is_some() {
+                            p.last_seen_at = last_seen;
+                        }
+                    }
+                }
+            }
+            ServerEvent::ConversationUpdated {
+                conversation_id,
+                unread_count,
+                last_read_seq,
+                last_message,
+                last_event_seq,
+                last_activity_at,
+                conversation,
+            } => match conversation {
+                Some(row) => self.merge_conversation(row),
+                None => match self.conversation_mut(conversation_id) {
+                    Some(row) => {
+                        apply_row_update(
+                            row,
+                            unread_count,
+                            last_read_seq,
+                            last_message,
+                            last_event_seq,
+                            last_activity_at,
+                        );
+                    }
+                    None => followups.push(Followup::RefreshConversation(conversation_id)),
+                },
+            },
+            ServerEvent::ConversationRemoved { conversation_id } => {
+                self.conversations.retain(|c| c.id != conversation_id);
+                self.threads.remove(&conversation_id);
+                self.outbox.retain(|o| o.conversation_id != conversation_id);
+                followups.push(Followup::ConversationGone(conversation_id));
+            }
+            ServerEvent::Resumed { cursors } => {
+                for (id, cursor) in cursors {
+                    if let Some(thread) = self.threads.get_mut(&id) {
+                        thread.cursor = Some(thread.cursor.unwrap_or(cursor).max(cursor));
+                    }
+                }
+                self.link = match self.link {
+                    Link::Starting | Link::Live => Link::Live,
+                    Link::Reconnecting | Link::Restored => Link::Restored,
+                };
+            }
+            ServerEvent::Error {
+                code,
+                message,
+                reference,
+                conversation_id,
+            } => {
+                if let Some(reference) = reference {
+                    if let Some(outgoing) = self
+                        .outbox
+                        .iter_mut()
+                        .find(|o| o.client_msg_id == reference)
+                        && code != crate::api::ErrorCode::RateLimited
+                    {
+                        outgoing.failed = Some(message.clone());
+                        followups.push(Followup::SendFailed(message));
+                    }
+                } else if let Some(id) = conversation_id {
+                    // A cursor the server cannot honour: start that thread afresh.
+                    self.threads.remove(&id);
+                    followups.push(Followup::RefreshConversation(id));
+                }
+            }
+            ServerEvent::NewNotification {
+                notification,
+                unread_count,
+            } => {
+                self.notifications.unread_count = unread_count;
+                if self.notifications.loaded {
+                    self.notifications.items.retain(|n| n.id != notification.id);
+                    self.notifications.items.insert(0, notification);
+                }
+            }
+            ServerEvent::NotificationsUpdated {
+                unread_count,
+                read,
+                deleted,
+                all_read,
+                kind,
+            } => {
+                self.notifications.unread_count = unread_count;
+                let items = &mut self.notifications.items;
+                items.retain(|n| !deleted.contains(&n.id));
+                for n in items.iter_mut() {
+                    let matches_all = all_read && kind.is_none_or(|k| k == n.kind);
+                    if (matches_all || read.contains(&n.id)) && n.read_at.is_none() {
+                        n.read_at = Some(now);
+                    }
+                }
+            }
+            ServerEvent::Pong => {}
+        }
+        followups
+    }
+
+    fn apply_message(&mut self, message: Message) {
+        let id = message.conversation_id;
+        // Whoever sent a message has stopped typing it.
+        self.typing
+            .retain(|t| !(t.conversation_id == id && t.user_id == message.sender_id));
+        if let Some(client_msg_id) = &message.client_msg_id
+            && message.sender_id == self.me.id
+        {
+            self.outbox.retain(|o| &o.client_msg_id != client_msg_id);
+        }
+        if let Some(row) = self.conversation_mut(id)
+            && row
+                .last_message
+                .as_ref()
+                .is_none_or(|last| last.seq <= message.seq)
+            && message.seq >= row.last_message_seq
+        {
+            row.last_message = Some(preview(&message));
+            row.last_message_seq = message.seq;
+            row.last_activity_at = row.last_activity_at.max(message.created_at);
+        }
+        if let Some(thread) = self.threads.get_mut(&id) {
+            thread.upsert(message);
+        }
+    }
+
+    fn apply_reactions(
+        &mut self,
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        event_seq: i64,
+        reactions: Vec<ReactionSummary>,
+    ) {
+        let Some(thread) = self.threads.get_mut(&conversation_id) else {
+            return;
+        };
+        if let Some(cursor) = thread.cursor.as_mut() {
+            *cursor = (*cursor).max(event_seq);
+        }
+        if let Some(message) = thread.find_mut(message_id)
+            && message.event_seq < event_seq
+        {
+            message.reactions = reactions;
+            message.event_seq = event_seq;
+        }
+    }
+
+    /// Drops typing indicators that ran out.
+    pub fn expire_typing(&mut self, now: i64) -> bool {
+        let before = self.typing.len();
+        self.typing.retain(|t| t.until > now);
+        before != self.typing.len()
+    }
+
+    /// Who is typing in a conversation, by name.
+    pub fn typists(&self, id: ConversationId) -> Vec<String> {
+        self.typing
+            .iter()
+            .filter(|t| t.conversation_id == id && t.user_id != self.me.id)
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    /// Queues a send. It shows at once, marked as sending.
+    pub fn queue(&mut self, outgoing: Outgoing) {
+        if !self
+            .outbox
+            .iter()
+            .any(|o| o.client_msg_id == outgoing.client_msg_id)
+        {
+            self.outbox.push(outgoing);
+        }
+    }
+
+    /// Sends to put on a fresh connection, oldest first, each counted as an
+    /// attempt; those tried too often are marked failed instead.
+    pub fn sends_to_retry(&mut self) -> Vec<Outgoing> {
+        let mut due = Vec::new();
+        for outgoing in self.outbox.iter_mut().filter(|o| o.failed.is_none()) {
+            if outgoing.attempts >= MAX_SEND_ATTEMPTS {
+                outgoing.failed = Some("Not sent. Tap to retry.".to_owned());
+                continue;
+            }
+            outgoing.attempts += 1;
+            due.push(outgoing.clone());
+        }
+        due
+    }
+
+    /// "Tap to retry": a failed send starts over.
+    pub fn retry(&mut self, client_msg_id: &str) -> Option<Outgoing> {
+        let outgoing = self
+            .outbox
+            .iter_mut()
+            .find(|o| o.client_msg_id == client_msg_id)?;
+        outgoing.failed = None;
+        outgoing.attempts = 1;
+        Some(outgoing.clone())
+    }
+
+    /// Outgoing messages of a conversation, oldest first.
+    pub fn pending(&self, id: ConversationId) -> Vec<Outgoing> {
+        self.outbox
+            .iter()
+            .filter(|o| o.conversation_id == id)
+            .cloned()
+            .collect()
+    }
+
+    /// Notes locally that the user read up to `seq`; the server confirms
+    /// with `conversationUpdated`.
+    pub fn read_locally(&mut self, id: ConversationId, seq: i64) {
+        let me = self.me.id;
+        let unread = self.threads.get(&id).map(|thread| {
+            thread
+                .messages
+                .range(seq + 1..)
+                .filter(|(_, m)| m.sender_id != me && m.deleted_at.is_none())
+                .count() as i64
+        });
+        if let Some(row) = self.conversation_mut(id)
+            && seq > row.my_last_read_seq
+        {
+            row.my_last_read_seq = seq;
+            if let Some(unread) = unread {
+                row.unread_count = row.unread_count.min(unread);
+            }
+        }
+    }
+
+    pub fn set_notifications(&mut self, items: Vec<Notification>, has_more: bool, unread: i64) {
+        self.notifications = Notifications {
+            unread_count: unread,
+            items,
+            has_more,
+            loaded: true,
+        };
+    }
+
+    pub fn append_notifications(&mut self, items: Vec<Notification>, has_more: bool) {
+        for item in items {
+            if !self.notifications.items.iter().any(|n| n.id == item.id) {
+                self.notifications.items.push(item);
+            }
+        }
+        self.notifications.has_more = has_more;
+    }
+
+    /// A notification the user read here (`None`: all of them). The server
+    /// confirms with the count; until then the badge follows locally.
+    pub fn notifications_read_locally(&mut self, id: Option<NotificationId>) {
+        let n = &mut self.notifications;
+        match id {
+            None => {
+                n.unread_count = 0;
+                for item in n.items.iter_mut().filter(|i| i.read_at.is_none()) {
+                    item.read_at = Some(0);
+                }
+            }
+            Some(id) => {
+                if let Some(item) = n
+                    .items
+                    .iter_mut()
+                    .find(|i| i.id == id && i.read_at.is_none())
+                {
+                    item.read_at = Some(0);
+                    n.unread_count = (n.unread_count - 1).max(0);
+                }
+            }
+        }
+    }
+
+    pub fn notification_deleted_locally(&mut self, id: NotificationId) {
+        let n = &mut self.notifications;
+        if let Some(index) = n.items.iter().position(|i| i.id == id)
+            && n.items.remove(index).read_at.is_none()
+        {
+            n.unread_count = (n.unread_count - 1).max(0);
+        }
+    }
+
+    pub fn notification(&self, id: NotificationId) -> Option<&Notification> {
+        self.notifications.items.iter().find(|n| n.id == id)
+    }
+}
+
+fn apply_row_update(
+    row: &mut ConversationSummary,
+    unread_count: Option<i64>,
+    last_read_seq: Option<i64>,
+    last_message: Option<MessagePreview>,
+    last_event_seq: Option<i64>,
+    last_activity_at: Option<i64>,
+) {
+    if let Some(seq) = last_read_seq {
+        // Counts travel with the read cursor: a stale pair never undoes a read.
+        if seq >= row.my_last_read_seq {
+            row.my_last_read_seq = seq;
+            if let Some(count) = unread_count {
+                row.unread_count = count;
+            }
+        }
+    } else if let Some(count) = unread_count {
+        row.unread_count = count;
+    }
+    if let Some(preview) = last_message
+        && row
+            .last_message
+            .as_ref()
+            .is_none_or(|known| known.seq <= preview.seq)
+    {
+        row.last_message_seq = row.last_message_seq.max(preview.seq);
+        row.last_message = Some(preview);
+    }
+    if let Some(seq) = last_event_seq {
+        row.last_event_seq = row.last_event_seq.max(seq);
+    }
+    if let Some(at) = last_activity_at {
+        row.last_activity_at = row.last_activity_at.max(at);
+    }
+}
+
+/// The list preview of a message (as the server makes it).
+pub fn preview(message: &Message) -> MessagePreview {
+    let text = if message.deleted_at.is_some() {
+        String::new()
+    } else if message.content.is_empty() {
+        message
+            .attachment
+            .as_ref()
+            .map(|a| a.file_name.clone())
+            .unwrap_or_default()
+    } else {
+        message.content.chars().take(140).collect()
+    };
+    MessagePreview {
+        message_id: message.id,
+        seq: message.seq,
+        sender_id: message.sender_id,
+        sender_name: message.sender_name.clone(),
+        message_type: message.message_type,
+        text,
+        is_deleted: message.deleted_at.is_some(),
+        created_at: message.created_at,
+    }
+}
+
+/// The tick on one's own message: WhatsApp's sent, delivered and read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tick {
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+}
+
+/// The tick for one's own message at `seq`: read when every other member has
+/// read it, delivered when it reached every other member's devices.
+pub fn tick_for(row: &ConversationSummary, me: UserId, seq: i64) -> Tick {
+    let others: Vec<_> = row
+        .participants
+        .iter()
+        .filter(|p| p.user_id != me)
+        .collect();
+    if others.is_empty() {
+        return Tick::Sent;
+    }
+    if others.iter().all(|p| p.last_read_seq >= seq) {
+        Tick::Read
+    } else if others
+        .iter()
+        .all(|p| p.last_delivered_seq >= seq || p.last_read_seq >= seq)
+    {
+        Tick::Delivered
+    } else {
+        Tick::Sent
+    }
+}
+
+/// Who of the others has read `seq`, by name (for a group's "read by").
+pub fn readers(row: &ConversationSummary, me: UserId, seq: i64) -> Vec<String> {
+    row.participants
+        .iter()
+        .filter(|p| p.user_id != me && p.last_read_seq >= seq)
+        .map(|p| p.display_name.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{
+        ConversationKind, MessageKind, OrgId, OrgRole, Participant, ParticipantRole,
+    };
+
+    const ME: UserId = UserId(1);
+    const BOB: UserId = UserId(2);
+    const C: ConversationId = ConversationId(10);
+
+    fn me() -> Me {
+        Me {
+            id: ME,
+            email: "alice@acme.test".into(),
+            display_name: "Alice".into(),
+            role: OrgRole::Member,
+            org_id: OrgId(1),
+            org_name: "Acme".into(),
+        }
+    }
+
+    fn participant(user_id: UserId, name: &str) -> Participant {
+        Participant {
+            user_id,
+            display_name: name.into(),
+            role: ParticipantRole::Member,
+            last_read_seq: 0,
+            last_delivered_seq: 0,
+            is_online: false,
+            last_seen_at: None,
+        }
+    }
+
+    fn row(id: ConversationId, last_event_seq: i64, last_activity_at: i64) -> ConversationSummary {
+        ConversationSummary {
+            id,
+            kind: ConversationKind::Direct,
+            title: "Bob".into(),
+            my_role: ParticipantRole::Member,
+            can_post: true,
+            muted: false,
+            unread_count: 0,
+            my_last_read_seq: 0,
+            last_message: None,
+            last_message_seq: 0,
+            last_event_seq,
+            last_activity_at,
+            participants: vec![participant(ME, "Alice"), participant(BOB, "Bob")],
+            participant_count: 2,
+        }
+    }
+
+    fn message(seq: i64, event_seq: i64, sender: UserId, content: &str) -> Message {
+        Message {
+            id: MessageId(100 + seq),
+            conversation_id: C,
+            seq,
+            event_seq,
+            sender_id: sender,
+            sender_name: if sender == ME { "Alice" } else { "Bob" }.into(),
+            client_msg_id: Some(format!("client-{seq}")),
+            message_type: MessageKind::Text,
+            content: content.into(),
+            reply_to: None,
+            attachment: None,
+            reactions: Vec::new(),
+            created_at: 1000 + seq,
+            edited_at: None,
+            deleted_at: None,
+        }
+    }
+
+    fn model() -> ChatModel {
+        ChatModel::new(me(), vec![row(C, 0, 0)], 0)
+    }
+
+    fn contents(model: &ChatModel) -> Vec<String> {
+        model.threads[&C]
+            .messages
+            .values()
+            .map(|m| m.content.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_message_applied_twice_appears_once() {
+        let mut model = model();
+        model.load_page(C, Vec::new(), false, Some(0));
+        let first = message(1, 1, BOB, "hi");
+        model.apply(ServerEvent::NewMessage(first.clone()), 0);
+        model.apply(ServerEvent::NewMessage(first), 0);
+        assert_eq!(contents(&model), vec!["hi"]);
+        assert_eq!(model.threads[&C].cursor, Some(1));
+    }
+
+    #[test]
+    fn an_older_version_never_replaces_a_newer_one() {
+        let mut model = model();
+        model.load_page(C, vec![message(1, 5, BOB, "edited")], false, Some(5));
+        model.apply(
+            ServerEvent::MessageUpdated(message(1, 1, BOB, "original")),
+            0,
+        );
+        assert_eq!(contents(&model), vec!["edited"]);
+    }
+
+    #[test]
+    fn a_replay_overlapping_a_page_load_changes_nothing_twice() {
+        let mut model = model();
+        model.open_thread(C);
+        // Live events arrive while the first page is loading...
+        model.apply(ServerEvent::NewMessage(message(3, 3, BOB, "three")), 0);
+        // ...and the page, read after, holds some of them too.
+        let page = vec![
+            message(1, 1, ME, "one"),
+            message(2, 2, BOB, "two"),
+            message(3, 3, BOB, "three"),
+        ];
+        model.load_page(C, page, false, Some(3));
+        model.apply(ServerEvent::NewMessage(message(2, 2, BOB, "two")), 0);
+        assert_eq!(contents(&model), vec!["one", "two", "three"]);
+        assert_eq!(model.cursors(), BTreeMap::from([(C, 3)]));
+    }
+
+    #[test]
+    fn the_acknowledgement_replaces_the_outgoing_message() {
+        let mut model = model();
+        model.load_page(C, Vec::new(), false, Some(0));
+        model.queue(Outgoing {
+            client_msg_id: "client-1".into(),
+            conversation_id: C,
+            content: "hi".into(),
+            reply_to: None,
+            attachment: None,
+            created_at: 0,
+            attempts: 1,
+            failed: None,
+        });
+        assert_eq!(model.pending(C).len(), 1);
+        let stored = message(1, 1, ME, "hi");
+        model.apply(
+            ServerEvent::MessageDelivered {
+                client_msg_id: "client-1".into(),
+                message_id: stored.id,
+                conversation_id: C,
+                timestamp: 0,
+                message: stored,
+            },
+            0,
+        );
+        assert!(model.pending(C).is_empty());
+        assert_eq!(contents(&model), vec!["hi"]);
+        // Another tab's copy of the same message leaves nothing behind either.
+        assert_eq!(model.conversation(C).unwrap().last_message_seq, 1);
+    }
+
+    #[test]
+    fn unanswered_sends_fail_after_three_attempts_and_a_retry_starts_over() {
+        let mut model = model();
+        model.queue(Outgoing {
+            client_msg_id: "x".into(),
+            conversation_id: C,
+            content: "hi".into(),
+            reply_to: None,
+            attachment: None,
+            created_at: 0,
+            attempts: 1,
+            failed: None,
+        });
+        assert_eq!(model.sends_to_retry().len(), 1);
+        assert_eq!(model.sends_to_retry().len(), 1);
+        assert!(model.sends_to_retry().is_empty());
+        assert!(model.pending(C)[0].failed.is_some());
+        assert!(model.retry("x").is_some());
+        assert_eq!(model.sends_to_retry().len(), 1);
+    }
+
+    #[test]
+    fn a_refused_send_fails_but_a_rate_limited_one_waits() {
+        let mut model = model();
+        for id in ["a", "b"] {
+            model.queue(Outgoing {
+                client_msg_id: id.into(),
+                conversation_id: C,
+                content: "hi".into(),
+                reply_to: None,
+                attachment: None,
+                created_at: 0,
+                attempts: 1,
+                failed: None,
+            });
+        }
+        let error = |code, reference: &str| ServerEvent::Error {
+            code,
+            message: "no".into(),
+            reference: Some(reference.into()),
+            conversation_id: None,
+        };
+        model.apply(error(crate::api::ErrorCode::Forbidden, "a"), 0);
+        model.apply(error(crate::api::ErrorCode::RateLimited, "b"), 0);
+        let pending = model.pending(C);
+        assert!(pending[0].failed.is_some());
+        assert!(pending[1].failed.is_none());
+    }
+
+    #[test]
+    fn reactions_apply_once_and_in_event_order() {
+        let mut model = model();
+        model.load_page(C, vec![message(1, 1, BOB, "hi")], false, Some(1));
+        let thumbs = |count| {
+            vec![ReactionSummary {
+                emoji: "👍".into(),
+                count,
+                me: false,
+                user_ids: Vec::new(),
+            }]
+        };
+        let change = |event_seq, count| ServerEvent::ReactionsChanged {
+            message_id: MessageId(101),
+            conversation_id: C,
+            event_seq,
+            reactions: thumbs(count),
+        };
+        model.apply(change(3, 2), 0);
+        model.apply(change(2, 1), 0);
+        assert_eq!(model.threads[&C].messages[&1].reactions, thumbs(2));
+        assert_eq!(model.threads[&C].cursor, Some(3));
+    }
+
+    #[test]
+    fn the_list_sorts_by_activity_and_a_snapshot_never_overwrites_newer_rows() {
+        let other = ConversationId(11);
+        let mut model = ChatModel::new(me(), vec![row(C, 5, 100), row(other, 1, 200)], 0);
+        assert_eq!(model.sorted_conversations()[0].id, other);
+        model.apply(ServerEvent::NewMessage(message(6, 6, BOB, "new")), 0);
+        model.apply(
+            ServerEvent::ConversationUpdated {
+                conversation_id: C,
+                unread_count: Some(1),
+                last_read_seq: Some(0),
+                last_message: None,
+                last_event_seq: Some(6),
+                last_activity_at: Some(1006),
+                conversation: None,
+            },
+            0,
+        );
+        assert_eq!(model.sorted_conversations()[0].id, C);
+        assert_eq!(model.conversation(C).unwrap().unread_count, 1);
+        // A list fetched before that event arrives late.
+        model.merge_conversation_list(vec![row(C, 5, 100), row(other, 1, 200)]);
+        assert_eq!(model.conversation(C).unwrap().last_event_seq, 6);
+        assert_eq!(model.conversation(C).unwrap().unread_count, 1);
+        // A conversation the server no longer lists is gone.
+        model.merge_conversation_list(vec![row(C, 6, 1006)]);
+        assert!(model.conversation(other).is_none());
+    }
+
+    #[test]
+    fn ticks_go_sent_delivered_read() {
+        let mut model = model();
+        let tick = |model: &ChatModel| tick_for(model.conversation(C).unwrap(), ME, 1);
+        assert_eq!(tick(&model), Tick::Sent);
+        model.apply(
+            ServerEvent::MessagesDelivered {
+                conversation_id: C,
+                delivered_to: BOB,
+                up_to_seq: 1,
+            },
+            0,
+        );
+        assert_eq!(tick(&model), Tick::Delivered);
+        model.apply(
+            ServerEvent::MessagesRead {
+                conversation_id: C,
+                read_by: BOB,
+                up_to_seq: 1,
+                timestamp: 0,
+            },
+            0,
+        );
+        assert_eq!(tick(&model), Tick::Read);
+        assert_eq!(readers(model.conversation(C).unwrap(), ME, 1), vec!["Bob"]);
+    }
+
+    #[test]
+    fn typing_expires_and_stops_when_the_typist_sends() {
+        let mut model = model();
+        let typing = ServerEvent::UserTyping {
+            conversation_id: C,
+            user_id: BOB,
+            user_name: "Bob".into(),
+            is_typing: true,
+        };
+        model.apply(typing.clone(), 0);
+        assert_eq!(model.typists(C), vec!["Bob"]);
+        assert!(!model.expire_typing(TYPING_TTL_MS - 1));
+        assert!(model.expire_typing(TYPING_TTL_MS));
+        model.apply(typing, 0);
+        model.apply(ServerEvent::NewMessage(message(1, 1, BOB, "done")), 0);
+        assert!(model.typists(C).is_empty());
+    }
+
+    #[test]
+    fn the_new_messages_line_sits_above_the_first_unread_message_from_others() {
+        let mut model = model();
+        model.conversations[0].my_last_read_seq = 1;
+        let page = vec![
+            message(1, 1, BOB, "read"),
+            message(2, 2, ME, "mine"),
+            message(3, 3, BOB, "unread"),
+        ];
+        model.load_page(C, page, false, Some(3));
+        assert_eq!(model.threads[&C].first_unread_seq, Some(3));
+    }
+
+    #[test]
+    fn reading_locally_lowers_the_count_and_never_moves_back() {
+        let mut model = model();
+        model.conversations[0].unread_count = 2;
+        model.load_page(
+            C,
+            vec![message(1, 1, BOB, "a"), message(2, 2, BOB, "b")],
+            false,
+            Some(2),
+        );
+        model.read_locally(C, 1);
+        assert_eq!(model.conversation(C).unwrap().unread_count, 1);
+        model.read_locally(C, 2);
+        model.read_locally(C, 1);
+        let row = model.conversation(C).unwrap();
+        assert_eq!((row.unread_count, row.my_last_read_seq), (0, 2));
+    }
+
+    #[test]
+    fn older_pages_extend_the_thread_backwards() {
+        let mut model = model();
+        model.load_page(C, vec![message(3, 3, BOB, "c")], true, Some(3));
+        model.load_page(
+            C,
+            vec![message(1, 1, BOB, "a"), message(2, 2, BOB, "b")],
+            false,
+            None,
+        );
+        assert_eq!(contents(&model), vec!["a", "b", "c"]);
+        assert!(!model.threads[&C].has_more);
+        assert_eq!(model.threads[&C].cursor, Some(3));
+    }
+}

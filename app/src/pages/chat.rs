@@ -1,0 +1,173 @@
+//! The chat: the conversation list beside the open thread (one pane at a
+//! time on phones), the notification drawer, and the live connection.
+//! Rendered on the server with real data, then hydrated.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::use_location;
+
+use crate::api::chat::{Bootstrap, chat_bootstrap};
+use crate::components::conversation_list::ConversationList;
+use crate::components::header::AppHeader;
+use crate::components::notifications::{DrawerState, NotificationDrawer};
+use crate::format::Offset;
+use crate::model::{ChatModel, Link};
+use crate::protocol::ConversationId;
+use crate::store::Store;
+
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let boot = Resource::new_blocking(|| (), |_| chat_bootstrap());
+    view! {
+        <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match boot.await {
+                    Ok(boot) => view! { <ChatApp boot /> }.into_any(),
+                    Err(error) => view! {
+                        <main class="centered">
+                            <p>{error.message}</p>
+                            <a href="/login">"Sign in"</a>
+                        </main>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The conversation open in the address bar, if any (`/c/{id}`).
+pub fn open_conversation() -> Memo<Option<ConversationId>> {
+    let location = use_location();
+    Memo::new(move |_| {
+        location.pathname.with(|path| {
+            path.strip_prefix("/c/")
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|id| id.parse().ok())
+                .map(ConversationId)
+        })
+    })
+}
+
+#[component]
+fn ChatApp(boot: Bootstrap) -> impl IntoView {
+    let Bootstrap {
+        me,
+        conversations,
+        unread_notifications,
+        utc_offset_minutes,
+        now,
+    } = boot;
+    let store = Store::new(
+        ChatModel::new(me.clone(), conversations, unread_notifications),
+        now,
+        Offset(utc_offset_minutes),
+    );
+    provide_context(store);
+    let drawer = DrawerState::new();
+    provide_context(drawer);
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |started: Option<()>| {
+        if started.is_none() {
+            start_in_browser(store);
+        }
+    });
+
+    let open = open_conversation();
+    let unread = Memo::new(move |_| store.model.with(ChatModel::total_unread));
+    let title = move || match unread.get() {
+        0 => "crm-chat".to_owned(),
+        n => format!("({n}) crm-chat"),
+    };
+
+    view! {
+        <Title text=title />
+        <div class="app" class:thread-open=move || open.get().is_some()>
+            <AppHeader me bell=true />
+            <ConnectionBanner />
+            <div class="panes">
+                <aside class="sidebar" aria-label="Conversations">
+                    <ConversationList />
+                </aside>
+                <main class="thread-pane" id="main">
+                    <Outlet />
+                </main>
+            </div>
+            <NotificationDrawer />
+        </div>
+    }
+}
+
+/// "Reconnecting…" while the socket is down, "Back online" briefly after.
+/// A thin bar that never blocks the page.
+#[component]
+fn ConnectionBanner() -> impl IntoView {
+    let store = crate::store::use_store();
+    let link = Memo::new(move |_| store.model.with(|m| m.link));
+    view! {
+        <div class="banner-slot" role="status" aria-live="polite">
+            {move || match link.get() {
+                Link::Reconnecting => Some(view! { <div class="banner offline">"Reconnecting…"</div> }.into_any()),
+                Link::Restored => Some(view! { <div class="banner online">"Back online"</div> }.into_any()),
+                Link::Starting | Link::Live => None,
+            }}
+        </div>
+    }
+}
+
+/// What only a browser does: the socket, the outbox kept in storage, the
+/// clocks, and telling the server the viewer's time zone.
+#[cfg(feature = "hydrate")]
+fn start_in_browser(store: Store) {
+    use crate::client::{self, storage};
+
+    client::remember_utc_offset();
+    store.offset.set(Offset(client::utc_offset_minutes()));
+    store.now.set(client::now_ms());
+
+    let me = store.my_id();
+    let saved = storage::load_outbox(me);
+    if !saved.is_empty() {
+        store.model.update(|m| {
+            for outgoing in saved {
+                m.queue(outgoing);
+            }
+        });
+    }
+    let outbox = Memo::new(move |_| store.model.with(|m| m.outbox.clone()));
+    Effect::new(move |_| outbox.with(|outbox| storage::save_outbox(me, outbox)));
+
+    // The connection's state on the document: for styles, and for tests
+    // that wait until the page is live.
+    Effect::new(move |_| {
+        let link = store.model.with(|m| m.link);
+        let name = match link {
+            Link::Starting => "starting",
+            Link::Live | Link::Restored => "live",
+            Link::Reconnecting => "reconnecting",
+        };
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-link", name);
+        }
+    });
+
+    let clock = set_interval_with_handle(
+        move || store.now.set(client::now_ms()),
+        std::time::Duration::from_secs(20),
+    );
+    let typing = set_interval_with_handle(
+        move || {
+            let now = client::now_ms();
+            if store.model.with_untracked(|m| !m.typing.is_empty()) {
+                store.model.update(|m| {
+                    m.expire_typing(now);
+                });
+            }
+        },
+        std::time::Duration::from_secs(1),
+    );
+    std::mem::forget((clock, typing));
+    client::connection::start(store);
+}

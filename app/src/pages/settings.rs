@@ -1,0 +1,190 @@
+//! Settings: which kinds of notification pop up, and for organisation
+//! admins, the API keys with which CRM systems send notifications.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::get_session;
+use crate::api::notifications::{
+    create_api_key, list_api_keys, notification_settings, revoke_api_key, set_notification_muted,
+};
+use crate::components::header::AppHeader;
+use crate::protocol::{ApiKeySummary, NotificationSetting, OrgRole};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let session = Resource::new_blocking(|| (), |_| get_session());
+    view! {
+        <Title text="Settings · crm-chat" />
+        <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(Some(me)) => {
+                        let is_admin = me.role == OrgRole::Admin;
+                        view! {
+                            <div class="app settings-app">
+                                <AppHeader me />
+                                <main class="settings" id="main">
+                                    <a href="/" class="back-link">"← Back to chats"</a>
+                                    <h1>"Settings"</h1>
+                                    <NotificationPreferences />
+                                    {is_admin.then(|| view! { <ApiKeys /> })}
+                                </main>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                    _ => view! {
+                        <main class="centered"><a href="/login">"Sign in"</a></main>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NotificationPreferences() -> impl IntoView {
+    let settings = Resource::new_blocking(|| (), |_| notification_settings());
+    let current = RwSignal::new(None::<Vec<NotificationSetting>>);
+    let error = RwSignal::new(None::<String>);
+    let toggle = move |setting: NotificationSetting| {
+        leptos::task::spawn_local(async move {
+            match set_notification_muted(setting.kind, !setting.muted).await {
+                Ok(updated) => current.set(Some(updated)),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <section class="settings-section" aria-labelledby="prefs-title">
+            <h2 id="prefs-title">"Notifications"</h2>
+            <p class="muted">
+                "Muted kinds are still kept in your notifications; they just don't pop up. "
+                "To mute one conversation, use Mute at the top of it."
+            </p>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(loaded) => {
+                            if current.get_untracked().is_none() {
+                                current.set(Some(loaded));
+                            }
+                            view! {
+                                <ul class="prefs">
+                                    <For each=move || current.get().unwrap_or_default() key=|s| (s.kind, s.muted) let:setting>
+                                        <li class="pref">
+                                            <label>
+                                                <input type="checkbox" role="switch"
+                                                    prop:checked=!setting.muted
+                                                    on:change=move |_| toggle(setting) />
+                                                <span>{setting.kind.label()}</span>
+                                            </label>
+                                        </li>
+                                    </For>
+                                </ul>
+                            }
+                            .into_any()
+                        }
+                        Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ApiKeys() -> impl IntoView {
+    let keys = RwSignal::new(Vec::<ApiKeySummary>::new());
+    let name = RwSignal::new(String::new());
+    let created = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let loaded = Resource::new_blocking(|| (), |_| list_api_keys());
+
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let key_name = name.get_untracked();
+        leptos::task::spawn_local(async move {
+            match create_api_key(key_name).await {
+                Ok(new_key) => {
+                    keys.update(|k| k.insert(0, new_key.summary));
+                    created.set(Some(new_key.key));
+                    name.set(String::new());
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let revoke = move |key: ApiKeySummary| {
+        leptos::task::spawn_local(async move {
+            match revoke_api_key(key.id).await {
+                Ok(()) => {
+                    if let Ok(fresh) = list_api_keys().await {
+                        keys.set(fresh);
+                    }
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+
+    view! {
+        <section class="settings-section" aria-labelledby="keys-title">
+            <h2 id="keys-title">"API keys"</h2>
+            <p class="muted">
+                "CRM systems create notifications for your organisation with "
+                <code>"POST /api/notifications"</code>
+                " and a key: "<code>"Authorization: Bearer crmk_…"</code>
+                ". The API is described at "<a href="/api/openapi.json">"/api/openapi.json"</a>"."
+            </p>
+            <form class="inline-form" on:submit=create>
+                <label for="key-name">"New key for"</label>
+                <input id="key-name" placeholder="e.g. Lead router" maxlength="80" required
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                <button type="submit" class="primary">"Create key"</button>
+            </form>
+            {move || created.get().map(|key| view! {
+                <div class="new-key" role="status">
+                    <p>"Copy this key now: it will not be shown again."</p>
+                    <code data-testid="new-api-key">{key}</code>
+                </div>
+            })}
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    if let Ok(list) = loaded.await {
+                        keys.set(list);
+                    }
+                    view! {
+                        <table class="keys">
+                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created by"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>
+                                <For each=move || keys.get() key=|k| (k.id, k.revoked_at.is_some(), k.last_used_at) let:key>
+                                    <tr class:revoked=key.revoked_at.is_some()>
+                                        <td>{key.name.clone()}</td>
+                                        <td><code>{format!("{}…", key.prefix)}</code></td>
+                                        <td>{key.created_by.clone()}</td>
+                                        <td>{if key.last_used_at.is_some() { "yes" } else { "never" }}</td>
+                                        <td>
+                                            {if key.revoked_at.is_some() {
+                                                view! { <span class="muted">"revoked"</span> }.into_any()
+                                            } else {
+                                                let key = key.clone();
+                                                view! { <button type="button" class="danger small" on:click=move |_| revoke(key.clone())>"Revoke"</button> }.into_any()
+                                            }}
+                                        </td>
+                                    </tr>
+                                </For>
+                            </tbody>
+                        </table>
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

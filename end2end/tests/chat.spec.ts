@@ -1,0 +1,280 @@
+import { test, expect } from './fixtures';
+import { hydrated, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+
+// Two or three people, each in a browser context of their own. Every spec
+// runs in a desktop and a phone viewport against one server, so messages
+// carry unique words and assertions never count on an empty history.
+
+test('Alice and Bob chat in real time: typing, then ticks sent, delivered, read', async ({ page, newPerson }, testInfo) => {
+  await signIn(page, 'alice@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+
+  const path = await openDirectChat(page, 'Bob Baker');
+  // Bob is online, looking at his list, not at the conversation.
+  await bob.page.goto('/');
+  await live(bob.page);
+
+  const text = unique('hello-bob');
+  const box = page.getByLabel('Message', { exact: true });
+  await box.pressSequentially('Hi Bob', { delay: 20 });
+  const bobsRow = bob.page.getByTestId('conversation').filter({ hasText: 'Alice Admin' });
+  await expect(bobsRow).toContainText('Alice Admin is typing…');
+
+  await box.fill(text);
+  await box.press('Enter');
+  const mine = message(page, text);
+  await expect(mine).toBeVisible();
+  // Bob's tab received it: delivered, not yet read.
+  await expect(mine.getByTestId('ticks')).toHaveAttribute('data-state', 'delivered');
+  await expect(bobsRow).toContainText(text);
+  await expect(bobsRow.locator('.badge')).toBeVisible();
+  await screenshot(bob.page, testInfo, 'conversation-list');
+
+  // Bob opens the thread and sees it: read.
+  await openThread(bob.page, path);
+  await expect(message(bob.page, text)).toBeVisible();
+  await expect(mine.getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  await expect(page.getByTestId('thread-subtitle')).toHaveText('online');
+
+  // And back, live.
+  const reply = unique('hi-alice');
+  await send(bob.page, reply);
+  await expect(message(page, reply)).toBeVisible();
+  await screenshot(page, testInfo, 'thread');
+});
+
+test('a group of three: reply, edit, delete and react, seen live by everyone', async ({ page, newPerson }, testInfo) => {
+  await signIn(page, 'alice@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+
+  // Alice creates the group.
+  await page.goto('/');
+  await live(page);
+  await page.getByRole('button', { name: 'New group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New group' });
+  const title = unique('Deal desk');
+  await dialog.getByLabel('Group name').fill(title);
+  await dialog.getByRole('checkbox', { name: /Bob Baker/ }).check();
+  await dialog.getByRole('checkbox', { name: /Dave Diaz/ }).check();
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(page).toHaveURL(/\/c\/\d+$/);
+  const path = new URL(page.url()).pathname;
+  await live(page);
+  await openThread(bob.page, path);
+  await openThread(dave.page, path);
+  const everyone = [page, bob.page, dave.page];
+
+  const question = unique('who-takes-initech');
+  await send(page, question);
+  for (const p of everyone) await expect(message(p, question)).toBeVisible();
+
+  // Bob replies to it, quoting it.
+  const answer = unique('i-will');
+  await message(bob.page, question).click();
+  await message(bob.page, question).getByRole('button', { name: 'Reply' }).click();
+  await expect(bob.page.getByTestId('composer-chip')).toContainText(question);
+  await send(bob.page, answer);
+  for (const p of everyone) {
+    const reply = message(p, answer);
+    await expect(reply).toBeVisible();
+    await expect(reply.locator('.quote')).toContainText(question);
+  }
+
+  // Alice edits her question.
+  const edited = unique('who-takes-initech-today');
+  await message(page, question).click();
+  await message(page, question).getByRole('button', { name: 'Edit' }).click();
+  await page.getByLabel('Message', { exact: true }).fill(edited);
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+  for (const p of everyone) {
+    await expect(message(p, edited)).toBeVisible();
+    await expect(message(p, edited)).toContainText('edited');
+  }
+
+  // Dave reacts to Bob's answer.
+  await message(dave.page, answer).click();
+  await message(dave.page, answer).getByRole('button', { name: 'React with 👍' }).click();
+  for (const p of everyone) {
+    await expect(message(p, answer).getByTestId('reaction')).toContainText('👍1');
+  }
+  // Toggling mine counts me once, and takes it back.
+  await message(bob.page, answer).getByTestId('reaction').click();
+  for (const p of everyone) await expect(message(p, answer).getByTestId('reaction')).toContainText('👍2');
+  await message(bob.page, answer).getByTestId('reaction').click();
+  for (const p of everyone) await expect(message(p, answer).getByTestId('reaction')).toContainText('👍1');
+
+  // Alice deletes her question: a tombstone everywhere.
+  const tombstone = (p: typeof page) =>
+    p.getByTestId('message').filter({ has: p.locator('p.deleted-text', { hasText: 'This message was deleted' }) });
+  const deletedBefore = await tombstone(page).count();
+  await message(page, edited).click();
+  await message(page, edited).getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByRole('button', { name: 'Delete for everyone' }).click();
+  for (const p of everyone) {
+    await expect(message(p, edited)).toHaveCount(0);
+    await expect(tombstone(p)).toHaveCount(deletedBefore + 1);
+  }
+  // The reply's quote no longer shows the deleted text.
+  await expect(message(dave.page, answer).locator('.quote')).toContainText('This message was deleted');
+  await screenshot(dave.page, testInfo, 'group');
+});
+
+test('offline outbox: messages typed offline arrive once each, in order, when back online', async ({ page, context, newPerson }) => {
+  await signIn(page, 'erin@acme.test');
+  const frank = await newPerson();
+  await signIn(frank.page, 'frank@acme.test');
+  const path = await openDirectChat(page, 'Frank Fisher');
+  await openThread(frank.page, path);
+
+  await context.setOffline(true);
+  await expect(page.locator('html[data-link="reconnecting"]')).toHaveCount(1);
+  await expect(page.getByText('Reconnecting…')).toBeVisible();
+  const first = unique('offline-one');
+  const second = unique('offline-two');
+  await send(page, first);
+  await send(page, second);
+  await expect(page.getByTestId('pending-message')).toHaveCount(2);
+  await expect(page.getByTestId('pending-message').first()).toContainText('Sending…');
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('pending-message')).toHaveCount(0, { timeout: 20_000 });
+  await expect(message(frank.page, first)).toHaveCount(1);
+  await expect(message(frank.page, second)).toHaveCount(1);
+  const texts = await frank.page.getByTestId('message').allTextContents();
+  const order = texts.filter((t) => t.includes(first) || t.includes(second));
+  expect(order.map((t) => (t.includes(first) ? 'first' : 'second'))).toEqual(['first', 'second']);
+
+  // A reload keeps them exactly once too.
+  await frank.page.reload();
+  await hydrated(frank.page);
+  await expect(message(frank.page, first)).toHaveCount(1);
+  await expect(message(frank.page, second)).toHaveCount(1);
+});
+
+test('a reload mid-conversation keeps the history, the scroll at the bottom and the unread state', async ({ page, newPerson }) => {
+  await signIn(page, 'heidi@acme.test');
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+  const path = await openDirectChat(page, 'Dave Diaz');
+  const last = unique('last-words');
+  for (let i = 0; i < 25; i++) await send(page, `${unique('filler')} ${i}`);
+  await send(page, last);
+  await expect(message(page, last)).toBeVisible();
+
+  // The server's HTML already holds the newest message, before any script runs.
+  const html = await dave.page.request.get(path).then((r) => r.text());
+  expect(html).toContain(last);
+
+  await openThread(dave.page, path);
+  await expect(message(dave.page, last)).toBeVisible();
+  await dave.page.reload();
+  await hydrated(dave.page);
+  await live(dave.page);
+  await expect(message(dave.page, last)).toBeInViewport();
+  const scroller = dave.page.getByTestId('messages');
+  await expect
+    .poll(() => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight))
+    .toBeLessThan(50);
+  // Read: no unread badge on the row, and Heidi's ticks say read.
+  const row = dave.page.getByTestId('conversation').filter({ hasText: 'Heidi Hall' });
+  if (await row.isVisible()) await expect(row.locator('.badge')).toHaveCount(0);
+  await expect(message(page, last).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+});
+
+test('an image shows inline and a PDF downloads', async ({ page, newPerson }) => {
+  await signIn(page, 'alice@acme.test');
+  const erin = await newPerson();
+  await signIn(erin.page, 'erin@acme.test');
+  const path = await openDirectChat(page, 'Erin Evans');
+  await openThread(erin.page, path);
+
+  const name = unique('quote');
+  await page.getByTestId('attach').setInputFiles([
+    { name: `${name}.png`, mimeType: 'image/png', buffer: png(40, 30) },
+    { name: `${name}.pdf`, mimeType: 'application/pdf', buffer: pdf() },
+  ]);
+  const image = erin.page.locator(`img[alt="${name}.png"]`);
+  await expect(image).toBeVisible();
+  await expect(image).toHaveAttribute('width', '40');
+  await expect(image).toHaveAttribute('height', '30');
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(40);
+
+  const file = erin.page.getByRole('link', { name: new RegExp(`${name}\\.pdf`) });
+  await expect(file).toBeVisible();
+  const [download] = await Promise.all([erin.page.waitForEvent('download'), file.click()]);
+  expect(download.suggestedFilename()).toBe(`${name}.pdf`);
+  const body = await download.createReadStream().then(async (stream) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  });
+  expect(body.subarray(0, 5).toString()).toBe('%PDF-');
+});
+
+test('organisations are isolated: Carol sees no Acme people and no Acme conversation', async ({ page, newPerson }) => {
+  await signIn(page, 'alice@acme.test');
+  const path = await openDirectChat(page, 'Bob Baker');
+  const carol = await newPerson();
+  await signIn(carol.page, 'carol@globex.test');
+  await carol.page.goto('/');
+  await live(carol.page);
+  await carol.page.getByRole('button', { name: 'New chat' }).click();
+  const people = carol.page.getByRole('list', { name: 'People' });
+  await expect(people).toContainText('Grace Green');
+  for (const acme of ['Alice', 'Bob', 'Dave']) {
+    await carol.page.getByLabel('Find a person').fill(acme);
+    await expect(people).toContainText('Nobody found.');
+  }
+  await carol.page.goto(path);
+  await expect(carol.page.getByRole('alert')).toContainText('Conversation not found');
+  await expect(carol.page.getByText('Bob Baker')).toHaveCount(0);
+});
+
+/** A valid RGBA PNG of the given size, all one colour. */
+function png(width: number, height: number): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (data: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of data) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 6; // RGBA
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 4, 0x7f)]);
+  const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', pixels),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A small, valid one-page PDF. */
+function pdf(): Buffer {
+  return Buffer.from(
+    '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
+      '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+  );
+}

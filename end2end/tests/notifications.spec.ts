@@ -1,0 +1,62 @@
+import { test, expect } from './fixtures';
+import { hydrated, live, screenshot, signIn, unique } from './helpers';
+
+test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mark all read clears it', async ({ page, newPerson, request }, testInfo) => {
+  // Alice, an organisation admin, creates an API key for the CRM.
+  await signIn(page, 'alice@acme.test');
+  await page.goto('/settings');
+  await hydrated(page);
+  await page.getByLabel('New key for').fill(unique('Lead router'));
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.getByTestId('new-api-key').textContent())?.trim() ?? '';
+  expect(key).toMatch(/^crmk_[0-9a-f]{64}$/);
+  await screenshot(page, testInfo, 'settings');
+
+  // Bob is online with the chat open, his drawer shut.
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  await live(bob.page);
+  const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
+  const bell = bob.page.locator('#bell');
+  const before = Number((await bob.page.getByTestId('bell-count').textContent({ timeout: 1000 }).catch(() => '0')) ?? 0);
+
+  const title = unique('Lead assigned: Initech');
+  const created = await request.post('/api/notifications', {
+    headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': unique('lead') },
+    data: {
+      type: 'LEAD_ASSIGNED',
+      title,
+      body: '50 seats, renewal in March',
+      recipientId: me.id,
+      link: 'https://crm.example.com/leads/7',
+      metadata: { leadId: 7 },
+    },
+  });
+  expect(created.status()).toBe(201);
+
+  await expect(bob.page.getByTestId('bell-count')).toHaveText(String(before + 1));
+  await expect(bell).toHaveAccessibleName(`Notifications, ${before + 1} unread`);
+  await bell.click();
+  const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
+  await expect(drawer).toBeVisible();
+  await expect(drawer.getByRole('heading', { name: 'Notifications' })).toBeFocused();
+  const item = drawer.getByTestId('notification').filter({ hasText: title });
+  await expect(item).toContainText('Lead assigned');
+  await expect(item).toContainText('50 seats, renewal in March');
+  await screenshot(bob.page, testInfo, 'notifications');
+
+  await drawer.getByRole('button', { name: 'Mark all read' }).click();
+  await expect(bob.page.getByTestId('bell-count')).toHaveCount(0);
+  await expect(bell).toHaveAccessibleName('Notifications');
+
+  // Another tab of Bob's heard it all too.
+  const second = await bob.context.newPage();
+  await second.goto('/');
+  await hydrated(second);
+  await expect(second.getByTestId('bell-count')).toHaveCount(0);
+
+  // Escape closes the drawer and gives the focus back to the bell.
+  await bob.page.keyboard.press('Escape');
+  await expect(drawer).toBeHidden();
+  await expect(bell).toBeFocused();
+});
