@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod rest;
 
@@ -100,6 +101,7 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
         .merge(api)
         .route("/ws", get(gateway::upgrade).layer(axum::Extension(limits)))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::serve))
         .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(
             &state,
@@ -180,21 +182,47 @@ impl Server {
     }
 }
 
-/// Serves until `shutdown` resolves, then drains and closes the database.
+/// Serves until `shutdown` resolves, then hands over within 10 seconds:
+/// stops accepting connections, closes every socket with 1001 "going away"
+/// (clients resume on another node), lets requests in flight finish, leaves
+/// the cluster, and closes the database once the writer has committed what
+/// was queued.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     limits: gateway::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    metrics::handle();
     let backend = state.backend.clone();
     let app = router(state, limits).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("The HTTP server failed")?;
-    // Give the pool a moment to finish statements that requests started.
-    tokio::time::timeout(Duration::from_secs(5), backend.db.close())
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let hub = backend.hub.clone();
+    let graceful = async move {
+        shutdown.await;
+        // Upgraded sockets are not the HTTP server's to wait for: close them.
+        hub.close_all(1001, "going away");
+        let _ = stopping_tx.send(true);
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
+    tokio::select! {
+        served = server => served.context("The HTTP server failed")?,
+        () = async {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        } => tracing::warn!("requests were still running after 5 s; stopping anyway"),
+    }
+    // Sockets say goodbye within a second.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while backend.hub.total_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if let app::backend::realtime::Fanout::Cluster(cluster) = backend.fanout.as_ref() {
+        cluster.leave().await;
+    }
+    // Queued sends were answered by now; give the pool a moment to finish
+    // statements that requests started.
+    tokio::time::timeout(Duration::from_secs(2), backend.db.close())
         .await
         .ok();
     Ok(())

@@ -31,6 +31,16 @@ pub struct Config {
     pub demo_password: String,
     /// `CRM_CHAT_MAX_UPLOAD_MB`, default 20: the largest attachment accepted.
     pub max_upload_bytes: u64,
+    /// `CRM_CHAT_BUS`: `postgres` (the default with PostgreSQL) makes this
+    /// process a node of a cluster that shares the database; `local` keeps
+    /// events inside the process (one node only).
+    pub bus: BusMode,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusMode {
+    Local,
+    Postgres,
 }
 
 pub const JWT_ISSUER: &str = "crm-chat";
@@ -84,6 +94,11 @@ impl Config {
         let seed_demo = var("CRM_CHAT_SEED_DEMO").is_none_or(|v| parse_bool(&v));
         let demo_password =
             var("CRM_CHAT_DEMO_PASSWORD").unwrap_or_else(|| "crm-chat-demo".to_owned());
+        let bus = match var("CRM_CHAT_BUS").as_deref() {
+            None | Some("postgres") => BusMode::Postgres,
+            Some("local") => BusMode::Local,
+            Some(_) => anyhow::bail!("CRM_CHAT_BUS must be postgres or local"),
+        };
         let max_upload_mb: u64 = match var("CRM_CHAT_MAX_UPLOAD_MB") {
             Some(v) => v
                 .parse()
@@ -103,6 +118,7 @@ impl Config {
             seed_demo,
             demo_password,
             max_upload_bytes: max_upload_mb * 1024 * 1024,
+            bus,
         })
     }
 
@@ -121,6 +137,7 @@ impl Config {
             seed_demo: false,
             demo_password: "crm-chat-demo".to_owned(),
             max_upload_bytes: 20 * 1024 * 1024,
+            bus: BusMode::Postgres,
         }
     }
 

@@ -25,7 +25,7 @@ use auth::passwords::Passwords;
 use auth::tokens::Tokens;
 use chat::files::{BlobStore, LocalDir};
 use chat::writer::Writer;
-use realtime::Hub;
+use realtime::{Fanout, Hub};
 
 /// The server's services. Cheap to clone: every field is shared.
 #[derive(Clone)]
@@ -37,6 +37,8 @@ pub struct Backend {
     /// Every change to a conversation goes through it (see `chat::writer`).
     pub writer: Writer,
     pub hub: Arc<Hub>,
+    /// How events reach connections: this node's hub, or the bus to all nodes.
+    pub fanout: Arc<Fanout>,
     pub blobs: Arc<dyn BlobStore>,
     /// Delivery marks on their way to the writer (see `realtime::session`).
     delivery: tokio::sync::mpsc::Sender<(protocol::ConversationId, protocol::UserId, i64)>,
@@ -48,25 +50,45 @@ impl Backend {
     pub async fn start(config: Config) -> anyhow::Result<Backend> {
         let db = Db::connect(&config.database_url, config.db_max_connections).await?;
         db.migrate().await?;
-        let backend = Backend::with_db(config, db);
+        let backend = Backend::assemble(config, db).await?;
         if backend.config.seed_demo {
             seed::seed_demo_if_empty(&backend).await?;
         }
         Ok(backend)
     }
 
-    /// Wraps an already migrated database. Needs a Tokio runtime: it starts the writer.
-    pub fn with_db(config: Config, db: Db) -> Backend {
-        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    /// Wraps an already migrated database: on PostgreSQL as a node of a
+    /// cluster (the bus between processes), unless `config.bus` says local.
+    pub async fn assemble(config: Config, db: Db) -> anyhow::Result<Backend> {
         let hub = Hub::new();
-        let writer = Writer::start(db.clone(), hub.clone());
-        realtime::session::start_typing_sweeper(Arc::downgrade(&hub));
+        let fanout = if db.engine() == Engine::Postgres && config.bus == config::BusMode::Postgres {
+            Fanout::Cluster(realtime::bus::Cluster::join(db.clone(), hub.clone()).await?)
+        } else {
+            Fanout::Local(hub.clone())
+        };
+        Ok(Backend::with_fanout(config, db, hub, fanout))
+    }
+
+    /// Wraps an already migrated database, as a single node. Needs a Tokio
+    /// runtime: it starts the writer.
+    pub fn with_db(config: Config, db: Db) -> Backend {
+        let hub = Hub::new();
+        let fanout = Fanout::Local(hub.clone());
+        Backend::with_fanout(config, db, hub, fanout)
+    }
+
+    fn with_fanout(config: Config, db: Db, hub: Arc<Hub>, fanout: Fanout) -> Backend {
+        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let fanout = Arc::new(fanout);
+        let writer = Writer::start(db.clone(), fanout.clone());
+        realtime::session::start_typing_sweeper(Arc::downgrade(&fanout));
         Backend {
             tokens: Tokens::new(&config.jwt_secret),
             passwords: Passwords::new(hashing_threads),
             delivery: realtime::session::start_delivery_tracker(writer.clone()),
             writer,
             hub,
+            fanout,
             blobs: Arc::new(LocalDir::new(config.data_dir.join("uploads"))),
             config: Arc::new(config),
             db,

@@ -23,6 +23,7 @@ pub fn MessageView(message: Message, mine: bool, first: bool, last: bool) -> imp
     let context = expect_context::<ThreadContext>();
     let menu = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
+    let readers_open = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let id = message.id;
     let seq = message.seq;
@@ -148,17 +149,29 @@ pub fn MessageView(message: Message, mine: bool, first: bool, last: bool) -> imp
                     {edited.then(|| view! { <span class="edited">"edited"</span> })}
                     <time>{move || clock(created_at, store.offset.get())}</time>
                     {mine.then(|| view! {
-                        <span class="ticks" data-testid="ticks"
+                        <button type="button" class="ticks" data-testid="ticks"
                             data-state=move || tick_name(tick())
-                            title=move || {
-                                let names = read_by();
-                                if is_group() && !names.is_empty() { format!("Read by {}", names.join(", ")) } else { tick_label(tick()).to_owned() }
-                            }
                             aria-label=move || tick_label(tick())
-                            class:read=move || tick() == Some(Tick::Read)>
+                            aria-expanded=move || readers_open.get().to_string()
+                            class:read=move || tick() == Some(Tick::Read)
+                            on:click=move |_| readers_open.update(|open| *open = !*open)>
                             {move || match tick() { Some(Tick::Sent) | Some(Tick::Sending) | None => "✓", _ => "✓✓" }}
-                        </span>
+                        </button>
                     })}
+                    <Show when=move || readers_open.get()>
+                        <span class="readers" role="status" data-testid="read-by">
+                            {move || {
+                                let names = read_by();
+                                if !is_group() {
+                                    tick_label(tick()).to_owned()
+                                } else if names.is_empty() {
+                                    "Not read yet".to_owned()
+                                } else {
+                                    format!("Read by {}", names.join(", "))
+                                }
+                            }}
+                        </span>
+                    </Show>
                 </span>
             </div>
             {(!reactions.is_empty()).then(|| view! {

@@ -507,6 +507,9 @@ impl Writer {
                         }
                         if let Some(delivery) = delivery.filter(|d| d.sender_id != self.me.id) {
                             self.backend.delivered(self.me.id, delivery.conversation_id, delivery.seq);
+                            metrics::counter!("crm_chat_messages_delivered_total").increment(1);
+                            metrics::histogram!("crm_chat_delivery_latency_seconds")
+                                .record((now_ms() - delivery.created_at).max(0) as f64 / 1000.0);
                         }
                         continue;
                     }

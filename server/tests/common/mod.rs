@@ -61,7 +61,11 @@ impl TestApp {
         let test_db = TestDb::new(engine).await;
         let mut config = test_db.config();
         configure(&mut config);
-        let backend = Backend::with_db(config, test_db.db.clone());
+        // On PostgreSQL the server is a node of a cluster: events travel
+        // over the bus even with one node, as in production.
+        let backend = Backend::assemble(config, test_db.db.clone())
+            .await
+            .expect("the backend starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");

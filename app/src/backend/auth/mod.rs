@@ -56,6 +56,7 @@ impl Backend {
             .await?;
         let (Some(user_id), true) = (user_id, verified) else {
             tracing::info!(target: "crm_chat::auth", "failed sign-in");
+            metrics::counter!("crm_chat_login_failures_total").increment(1);
             return Err(Error::InvalidCredentials);
         };
 
@@ -99,11 +100,13 @@ impl Backend {
     #[tracing::instrument(skip_all)]
     pub async fn logout(&self, user_id: UserId) -> Result<()> {
         users::bump_token_version(&self.db, user_id).await?;
-        self.hub.disconnect_user(
-            user_id,
-            crate::protocol::close_code::SESSION_ENDED,
-            "signed out",
-        );
+        self.fanout
+            .kick(
+                user_id,
+                crate::protocol::close_code::SESSION_ENDED,
+                "signed out",
+            )
+            .await;
         Ok(())
     }
 }

@@ -115,7 +115,8 @@ impl Backend {
         ];
         participants::insert_many(&mut tx, id, &members, 0, now).await?;
         tx.commit().await?;
-        self.announce_new_conversation(id, vec![me.id, target]);
+        self.announce_new_conversation(id, vec![me.id, target])
+            .await;
         Ok(id)
     }
 
@@ -164,7 +165,8 @@ impl Backend {
         )
         .await?;
         tx.commit().await?;
-        self.announce_new_conversation(id, members.iter().map(|(id, _)| *id).collect());
+        self.announce_new_conversation(id, members.iter().map(|(id, _)| *id).collect())
+            .await;
         Ok(id)
     }
 
@@ -206,7 +208,7 @@ impl Backend {
             .map(|p| p.user_id)
             .collect();
         tx.commit().await?;
-        self.announce_new_conversation(id, members);
+        self.announce_new_conversation(id, members).await;
         Ok(id)
     }
 
@@ -239,13 +241,18 @@ impl Backend {
     }
 
     /// Tells these members' tabs to fetch the conversation's row anew.
-    fn announce_new_conversation(&self, conversation_id: ConversationId, members: Vec<UserId>) {
-        use crate::backend::chat::writer::EventSink;
-        self.hub.publish(vec![ChatEvent::ConversationChanged {
-            conversation_id,
-            members: Arc::from(members),
-            removed: Vec::new(),
-        }]);
+    async fn announce_new_conversation(
+        &self,
+        conversation_id: ConversationId,
+        members: Vec<UserId>,
+    ) {
+        self.fanout
+            .announce(vec![ChatEvent::ConversationChanged {
+                conversation_id,
+                members: Arc::from(members),
+                removed: Vec::new(),
+            }])
+            .await;
     }
 
     /// Mutes a conversation for the caller: its messages still count as
@@ -261,7 +268,7 @@ impl Backend {
             return Err(Error::NotFound);
         }
         drop(conn);
-        self.announce_new_conversation(id, vec![me.id]);
+        self.announce_new_conversation(id, vec![me.id]).await;
         self.conversation(me, id).await
     }
 

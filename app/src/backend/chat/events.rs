@@ -4,17 +4,20 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::protocol::{
     ConversationId, ConversationKind, Message, Notification, NotificationId, NotificationKind,
     UserId,
 };
 
-/// A live connection (a browser tab or an API client's socket).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A live connection (a browser tab or an API client's socket), unique
+/// across nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ConnectionId(pub u64);
 
 /// A member's unread state after a change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnreadState {
     pub user_id: UserId,
     pub unread_count: i64,
@@ -22,14 +25,15 @@ pub struct UnreadState {
 }
 
 /// How a stored message changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageChange {
     Edited,
     Deleted,
     Reactions,
 }
 
-#[derive(Clone, Debug)]
+/// Serialised as is onto the bus between nodes (see `realtime::bus`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ChatEvent {
     /// A new message. The connection that sent it (if any) gets the
     /// acknowledgement; every other tab of every member gets the message.

@@ -59,6 +59,11 @@ const MAX_DISTINCT_REACTIONS: i64 = 20;
 pub trait EventSink: Send + Sync + 'static {
     fn publish(&self, events: Vec<ChatEvent>);
     fn is_connected(&self, user_id: UserId) -> bool;
+    /// With several nodes: the bus that records each batch's events in its
+    /// transaction.
+    fn cluster(&self) -> Option<&crate::backend::realtime::bus::Cluster> {
+        None
+    }
 }
 
 /// A send, parsed and ready.
@@ -321,6 +326,7 @@ async fn process(
     match apply_batch(db, conn, &commands, sink).await {
         Ok((results, events)) => {
             let any = inserted(&events);
+            count_sent(&events);
             sink.publish(events);
             (results, any)
         }
@@ -332,6 +338,7 @@ async fn process(
                 match apply_batch(db, conn, std::slice::from_ref(command), sink).await {
                     Ok((mut one, events)) => {
                         any |= inserted(&events);
+                        count_sent(&events);
                         sink.publish(events);
                         results.push(
                             one.pop()
@@ -345,6 +352,14 @@ async fn process(
         }
         Err(error) => (vec![Err(Error::Unexpected(error))], false),
     }
+}
+
+fn count_sent(events: &[ChatEvent]) {
+    let sent = events
+        .iter()
+        .filter(|e| matches!(e, ChatEvent::MessageCreated { .. }))
+        .count();
+    metrics::counter!("crm_chat_messages_sent_total").increment(sent as u64);
 }
 
 /// Applies commands in one transaction. Domain errors fail their command
@@ -395,6 +410,12 @@ async fn apply_batch(
             Err(Error::Unexpected(error)) => return Err(error),
             other => results[index] = Some(other),
         }
+    }
+    if let Some(cluster) = sink.cluster() {
+        cluster
+            .record(&mut tx, &events)
+            .await
+            .context("Failed to record a batch's events for the bus")?;
     }
     tx.commit().await.context("Failed to commit a batch")?;
     let results = results

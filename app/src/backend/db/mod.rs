@@ -126,6 +126,12 @@ impl Db {
         &self.pool
     }
 
+    /// The URL the pool connects to (for connections of their own, such as
+    /// the bus's LISTEN connection).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Begins a transaction that will write. On SQLite it takes the write lock
     /// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
     /// writes can fail with SQLITE_BUSY instead of waiting its turn.

@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 
 use self::input::Ingestion;
 use super::chat::events::ChatEvent;
-use super::chat::writer::EventSink;
 use super::db::notifications::{self, Filter, NewNotification, NotificationRow};
 use super::db::{api_keys, users};
 use super::{Backend, Error, Result, now_ms};
@@ -85,17 +84,19 @@ impl Backend {
             .pop()
             .ok_or(Error::NotFound)?;
         let unread_count = notifications::unread_count(&mut tx, me.id).await?;
-        tx.commit().await?;
-        if changed {
-            self.hub.publish(vec![ChatEvent::NotificationsChanged {
+        let events = if changed {
+            vec![ChatEvent::NotificationsChanged {
                 user_id: me.id,
                 unread_count,
                 read: vec![id],
                 deleted: Vec::new(),
                 all_read: false,
                 kind: None,
-            }]);
-        }
+            }]
+        } else {
+            Vec::new()
+        };
+        self.fanout.commit(tx, events).await?;
         Ok(notification_from_row(row))
     }
 
@@ -109,17 +110,19 @@ impl Backend {
         let mut tx = self.db.begin_write().await?;
         let changed = notifications::mark_all_read(&mut tx, me.id, kind, now_ms()).await?;
         let unread_count = notifications::unread_count(&mut tx, me.id).await?;
-        tx.commit().await?;
-        if changed > 0 {
-            self.hub.publish(vec![ChatEvent::NotificationsChanged {
+        let events = if changed > 0 {
+            vec![ChatEvent::NotificationsChanged {
                 user_id: me.id,
                 unread_count,
                 read: Vec::new(),
                 deleted: Vec::new(),
                 all_read: true,
                 kind,
-            }]);
-        }
+            }]
+        } else {
+            Vec::new()
+        };
+        self.fanout.commit(tx, events).await?;
         Ok(changed)
     }
 
@@ -130,15 +133,15 @@ impl Backend {
             .await?
             .ok_or(Error::NotFound)?;
         let unread_count = notifications::unread_count(&mut tx, me.id).await?;
-        tx.commit().await?;
-        self.hub.publish(vec![ChatEvent::NotificationsChanged {
+        let events = vec![ChatEvent::NotificationsChanged {
             user_id: me.id,
             unread_count,
             read: Vec::new(),
             deleted: vec![id],
             all_read: false,
             kind: None,
-        }]);
+        }];
+        self.fanout.commit(tx, events).await?;
         Ok(())
     }
 
@@ -297,8 +300,7 @@ impl Backend {
                 .context("Failed to serialise an ingestion answer")?;
             notifications::record_idempotent_response(&mut tx, org_id, key, &response).await?;
         }
-        tx.commit().await?;
-        self.hub.publish(events);
+        self.fanout.commit(tx, events).await?;
         Ok(IngestOutcome {
             ingested,
             replayed: false,

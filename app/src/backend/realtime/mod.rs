@@ -8,6 +8,7 @@
 //! resumes from the database. So a slow client costs memory bounded by its
 //! queue, and nobody else notices it.
 
+pub mod bus;
 pub mod session;
 pub mod typing;
 
@@ -38,6 +39,8 @@ pub struct Delivery {
     pub conversation_id: ConversationId,
     pub seq: i64,
     pub sender_id: UserId,
+    /// When the message was committed (ms), for the delivery latency.
+    pub created_at: i64,
 }
 
 /// Why a connection must close now, ahead of anything queued.
@@ -70,6 +73,8 @@ struct Connection {
 struct Registry {
     by_user: HashMap<UserId, Vec<Connection>>,
     online_by_org: HashMap<OrgId, HashSet<UserId>>,
+    /// Users with connections on other nodes, and which nodes.
+    remote: HashMap<UserId, (OrgId, HashSet<String>)>,
 }
 
 pub struct Hub {
@@ -93,7 +98,9 @@ impl Hub {
         Arc::new(Hub {
             registry: Mutex::new(Registry::default()),
             feed,
-            next_connection: AtomicU64::new(1),
+            // Connection ids travel in events between nodes: each node
+            // numbers its connections from a random start of its own.
+            next_connection: AtomicU64::new(u64::from(rand::random::<u32>()) << 32 | 1),
             typing: typing::Typing::default(),
         })
     }
@@ -150,12 +157,67 @@ impl Hub {
         Presence::Unchanged
     }
 
-    /// Whether the user has at least one live connection.
+    /// Whether the user has at least one live connection, on this node or
+    /// another.
     pub fn is_online(&self, user_id: UserId) -> bool {
-        self.registry()
+        let registry = self.registry();
+        registry
             .by_user
             .get(&user_id)
             .is_some_and(|c| !c.is_empty())
+            || registry
+                .remote
+                .get(&user_id)
+                .is_some_and(|(_, nodes)| !nodes.is_empty())
+    }
+
+    /// Whether the user has a connection on another node.
+    pub fn is_online_elsewhere(&self, user_id: UserId) -> bool {
+        self.registry()
+            .remote
+            .get(&user_id)
+            .is_some_and(|(_, nodes)| !nodes.is_empty())
+    }
+
+    /// Notes that a user has (or no longer has) connections on another node.
+    pub fn set_remote_presence(&self, user: UserId, org: OrgId, node: &str, online: bool) {
+        let mut registry = self.registry();
+        if online {
+            registry
+                .remote
+                .entry(user)
+                .or_insert_with(|| (org, HashSet::new()))
+                .1
+                .insert(node.to_owned());
+        } else if let Some((_, nodes)) = registry.remote.get_mut(&user) {
+            nodes.remove(node);
+            if nodes.is_empty() {
+                registry.remote.remove(&user);
+            }
+        }
+    }
+
+    /// Forgets a node that left or died. Returns the users who are now
+    /// offline everywhere.
+    pub fn forget_node(&self, node: &str) -> Vec<(UserId, OrgId)> {
+        let mut registry = self.registry();
+        let mut gone = Vec::new();
+        registry.remote.retain(|user, (org, nodes)| {
+            if nodes.remove(node) && nodes.is_empty() {
+                gone.push((*user, *org));
+            }
+            !nodes.is_empty()
+        });
+        gone.retain(|(user, _)| registry.by_user.get(user).is_none_or(Vec::is_empty));
+        gone
+    }
+
+    /// Closes every connection on this node (shutdown, or cut off from the bus).
+    pub fn close_all(&self, code: u16, reason: &'static str) {
+        let registry = self.registry();
+        for connection in registry.by_user.values().flatten() {
+            connection.kill.send_replace(Some((code, reason)));
+        }
     }
 
     pub fn connection_count(&self, user_id: UserId) -> usize {
@@ -388,6 +450,7 @@ impl Hub {
             conversation_id: message.conversation_id,
             seq: message.seq,
             sender_id: message.sender_id,
+            created_at: message.created_at,
         });
         if let Some(json) = to_json(&ServerEvent::NewMessage(message.clone())) {
             self.offer(
@@ -494,17 +557,104 @@ impl Hub {
     }
 }
 
-impl EventSink for Hub {
-    fn publish(&self, events: Vec<ChatEvent>) {
+impl Hub {
+    /// Hands committed events to this node's connections, in order.
+    pub fn publish_local(&self, events: Vec<ChatEvent>) {
         for event in events {
             self.dispatch(&event);
             // No observers is fine: nobody is listening.
             let _ = self.feed.send(Arc::new(event));
         }
     }
+}
+
+/// Where the writer's events go: straight to the local hub, or (with several
+/// nodes on PostgreSQL) into the transaction for the bus, which brings them
+/// back to every node's hub after the commit.
+pub enum Fanout {
+    Local(Arc<Hub>),
+    Cluster(Arc<bus::Cluster>),
+}
+
+impl Fanout {
+    pub fn hub(&self) -> &Arc<Hub> {
+        match self {
+            Fanout::Local(hub) => hub,
+            Fanout::Cluster(cluster) => cluster.hub(),
+        }
+    }
+
+    /// Events of a change that is already committed, to every node.
+    pub async fn announce(&self, events: Vec<ChatEvent>) {
+        match self {
+            Fanout::Local(hub) => hub.publish_local(events),
+            Fanout::Cluster(cluster) => {
+                if let Err(error) = cluster.publish_committed(events).await {
+                    tracing::warn!(error = %format!("{error:#}"), "events were not put on the bus");
+                }
+            }
+        }
+    }
+
+    /// Commits a transaction and sends its events to every node: with
+    /// several nodes, recorded in the transaction itself, so they go out
+    /// exactly when it commits.
+    pub async fn commit(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
+        events: Vec<ChatEvent>,
+    ) -> sqlx::Result<()> {
+        match self {
+            Fanout::Local(hub) => {
+                tx.commit().await?;
+                hub.publish_local(events);
+            }
+            Fanout::Cluster(cluster) => {
+                cluster.record(&mut tx, &events).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An unsequenced frame (typing) for these users' connections, on every node.
+    pub async fn to_users(&self, users: Vec<UserId>, event: ServerEvent) {
+        match self {
+            Fanout::Local(hub) => hub.send_to_users(&users, &event, None),
+            Fanout::Cluster(cluster) => cluster.to_users(users, event).await,
+        }
+    }
+
+    /// Closes a user's connections on every node.
+    pub async fn kick(&self, user: UserId, code: u16, reason: &'static str) {
+        match self {
+            Fanout::Local(hub) => hub.disconnect_user(user, code, reason),
+            Fanout::Cluster(cluster) => cluster.kick(user, code, reason).await,
+        }
+    }
+}
+
+impl EventSink for Fanout {
+    fn publish(&self, events: Vec<ChatEvent>) {
+        match self {
+            Fanout::Local(hub) => hub.publish_local(events),
+            // Dispatched when the bus delivers them, in commit order.
+            Fanout::Cluster(_) => {}
+        }
+    }
 
     fn is_connected(&self, user_id: UserId) -> bool {
-        self.is_online(user_id)
+        match self {
+            Fanout::Local(hub) => hub.is_online(user_id),
+            Fanout::Cluster(cluster) => cluster.hub().is_online(user_id),
+        }
+    }
+
+    fn cluster(&self) -> Option<&bus::Cluster> {
+        match self {
+            Fanout::Local(_) => None,
+            Fanout::Cluster(cluster) => Some(cluster),
+        }
     }
 }
 
@@ -518,6 +668,7 @@ fn drop_lagging(registry: &mut Registry, lagging: Vec<(UserId, ConnectionId)>) {
                     connection = id.0,
                     "a client fell behind; asking it to resume"
                 );
+                metrics::counter!("crm_chat_outbound_queue_drops_total").increment(1);
                 connection
                     .kill
                     .send_replace(Some((close_code::RESUME_REQUIRED, "fell behind; resume")));

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use super::typing::Typist;
-use super::{Hub, Live, Presence, to_json};
+use super::{Fanout, Live, Presence, to_json};
 use crate::api::ErrorCode;
 use crate::backend::chat::events::ConnectionId;
 use crate::backend::chat::messages::MAX_CHANGES;
@@ -45,27 +45,41 @@ pub struct Replay {
 
 impl Backend {
     /// Registers a live connection of `me`; tells the organisation when it is
-    /// their first.
+    /// their first anywhere (other nodes hear of it over the bus).
     pub fn connect(&self, me: &Me) -> LiveConnection {
         let (live_tx, live) = mpsc::channel(super::LIVE_QUEUE);
         let (kill_tx, kill) = watch::channel(None);
         let (id, presence) = self.hub.register(me, live_tx, kill_tx);
+        metrics::gauge!("crm_chat_connections").set(self.hub.total_connections() as f64);
         if presence == Presence::CameOnline {
-            let event = ServerEvent::UserStatusChanged {
-                user_id: me.id,
-                is_online: true,
-                last_seen: None,
-                timestamp: now_ms(),
-            };
-            self.hub.send_to_org(me.org_id, me.id, &event);
+            if let Fanout::Cluster(cluster) = self.fanout.as_ref() {
+                cluster.queue_presence(me.id, me.org_id, true);
+            }
+            if !self.hub.is_online_elsewhere(me.id) {
+                let event = ServerEvent::UserStatusChanged {
+                    user_id: me.id,
+                    is_online: true,
+                    last_seen: None,
+                    timestamp: now_ms(),
+                };
+                self.hub.send_to_org(me.org_id, me.id, &event);
+            }
         }
         LiveConnection { id, live, kill }
     }
 
-    /// Forgets a connection. When it was the user's last, records when they
-    /// were last seen and tells the organisation.
+    /// Forgets a connection. When it was the user's last anywhere, records
+    /// when they were last seen and tells the organisation.
     pub async fn disconnect(&self, me: &Me, id: ConnectionId) {
-        if self.hub.unregister(me, id) != Presence::WentOffline {
+        let presence = self.hub.unregister(me, id);
+        metrics::gauge!("crm_chat_connections").set(self.hub.total_connections() as f64);
+        if presence != Presence::WentOffline {
+            return;
+        }
+        if let Fanout::Cluster(cluster) = self.fanout.as_ref() {
+            cluster.queue_presence(me.id, me.org_id, false);
+        }
+        if self.hub.is_online_elsewhere(me.id) {
             return;
         }
         let now = now_ms();
@@ -91,8 +105,9 @@ impl Backend {
     ) -> Result<()> {
         if !is_typing {
             if let Some(typist) = self.hub.typing.stopped(conversation_id, me.id) {
-                self.hub
-                    .send_to_users(&typist.audience, &typing_event(&typist, false), None);
+                self.fanout
+                    .to_users(typist.audience.to_vec(), typing_event(&typist, false))
+                    .await;
             }
             return Ok(());
         }
@@ -113,8 +128,9 @@ impl Backend {
             audience,
         };
         if self.hub.typing.started(typist.clone(), Instant::now()) {
-            self.hub
-                .send_to_users(&typist.audience, &typing_event(&typist, true), None);
+            self.fanout
+                .to_users(typist.audience.to_vec(), typing_event(&typist, true))
+                .await;
         }
         Ok(())
     }
@@ -278,14 +294,18 @@ pub(crate) fn start_delivery_tracker(
 }
 
 /// Tells the audience of typing indicators that expired. Stops with the hub.
-pub(crate) fn start_typing_sweeper(hub: Weak<Hub>) {
+pub(crate) fn start_typing_sweeper(fanout: Weak<Fanout>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tick.tick().await;
-            let Some(hub) = hub.upgrade() else { return };
-            for typist in hub.typing.expired(Instant::now()) {
-                hub.send_to_users(&typist.audience, &typing_event(&typist, false), None);
+            let Some(fanout) = fanout.upgrade() else {
+                return;
+            };
+            for typist in fanout.hub().typing.expired(Instant::now()) {
+                fanout
+                    .to_users(typist.audience.to_vec(), typing_event(&typist, false))
+                    .await;
             }
         }
     });

@@ -1,0 +1,651 @@
+//! The bus between server processes that share one PostgreSQL.
+//!
+//! A single process (and every SQLite deployment) needs none: the writer
+//! hands each commit's events straight to the local hub. With several nodes,
+//! each committed batch of events is written to `bus_events` in the
+//! transaction that made them, with a `NOTIFY` naming its row; PostgreSQL
+//! delivers notifications at commit, in commit order, to every listening node,
+//! the committing one included. Each node then reads the row and dispatches
+//! the events to its own connections. So:
+//!
+//! - nothing is announced before a reader can see it (the NOTIFY is part of
+//!   the commit);
+//! - every node sees one conversation's events in `eventSeq` order (the
+//!   transactions that touch a conversation are serialised by its row lock,
+//!   and notifications come in commit order), including the node that wrote
+//!   them, which dispatches its own events from the bus too for that reason;
+//! - one NOTIFY per committed batch, with a payload of a few bytes.
+//!
+//! Typing, presence, heartbeats and sign-outs are ephemeral: they travel in
+//! the NOTIFY payload itself and the sending node acts on them at once.
+//!
+//! A node that loses its LISTEN connection reconnects and re-reads the rows
+//! it may have missed. One that stays cut off longer than
+//! [`BUS_LOSS_LIMIT`] closes its sockets with "going away", so clients resume
+//! on a healthy node. A node that dies stops its heartbeat; the others notice
+//! within [`NODE_TIMEOUT`] and take its users' presence away.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+use sqlx::{AnyConnection, Connection};
+use tokio::sync::{mpsc, watch};
+
+use super::{Hub, Presence};
+use crate::backend::chat::events::ChatEvent;
+use crate::backend::db::Db;
+use crate::backend::now_ms;
+use crate::protocol::{OrgId, ServerEvent, UserId};
+
+const CHANNEL: &str = "crm_chat";
+/// How often a node says it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// Silence after which a node counts as dead and its users go offline.
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a node may be without the bus before it sends its clients
+/// elsewhere.
+pub const BUS_LOSS_LIMIT: Duration = Duration::from_secs(10);
+/// How long event rows are kept for nodes that fell behind.
+const EVENT_RETENTION_MS: i64 = 10 * 60 * 1000;
+/// How far back a reconnecting listener looks for rows committed out of id
+/// order (ids are taken before commit).
+const CATCH_UP_WINDOW: i64 = 10_000;
+
+/// What a NOTIFY carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "t")]
+enum Signal {
+    /// A committed batch: read row `id` of `bus_events`.
+    #[serde(rename = "e")]
+    Events { id: i64 },
+    /// A frame for these users' connections (typing).
+    #[serde(rename = "u")]
+    ToUsers {
+        from: String,
+        users: Vec<UserId>,
+        event: Box<ServerEvent>,
+    },
+    /// A user's first connection on a node opened, or their last one closed.
+    #[serde(rename = "p")]
+    Presence {
+        from: String,
+        user: UserId,
+        org: OrgId,
+        online: bool,
+        at: i64,
+    },
+    /// Close every connection of a user (sign-out, revocation).
+    #[serde(rename = "k")]
+    Kick {
+        from: String,
+        user: UserId,
+        code: u16,
+        reason: String,
+    },
+    /// A node is alive; or, with `alive: false`, leaving.
+    #[serde(rename = "h")]
+    Heartbeat { from: String, alive: bool },
+}
+
+/// One node of a cluster: its id, the database, and its hub.
+pub struct Cluster {
+    pub node: String,
+    db: Db,
+    hub: Arc<Hub>,
+    /// When each other node was last heard from (ms).
+    peers: std::sync::Mutex<HashMap<String, i64>>,
+    /// Since when the LISTEN connection is lost (0: it is not).
+    lost_since: AtomicI64,
+    stopping: AtomicBool,
+    /// Set once the listener has caught up after starting.
+    ready: watch::Sender<bool>,
+    /// Local presence changes, announced one at a time in the order they
+    /// happened (a quick connect and disconnect must not arrive reversed).
+    presence: mpsc::UnboundedSender<(UserId, OrgId, bool)>,
+}
+
+impl Cluster {
+    /// Joins the cluster: registers the node, learns who is online on the
+    /// other nodes, and starts listening, heart-beating and sweeping.
+    pub async fn join(db: Db, hub: Arc<Hub>) -> anyhow::Result<Arc<Cluster>> {
+        let node = uuid::Uuid::new_v4().simple().to_string();
+        let now = now_ms();
+        sqlx::query("INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2)")
+            .bind(&node)
+            .bind(now)
+            .execute(db.pool())
+            .await
+            .context("Failed to register this node")?;
+        let (ready, mut ready_rx) = watch::channel(false);
+        let (presence, mut presence_rx) = mpsc::unbounded_channel();
+        let cluster = Arc::new(Cluster {
+            node,
+            db,
+            hub,
+            peers: std::sync::Mutex::new(HashMap::new()),
+            lost_since: AtomicI64::new(0),
+            stopping: AtomicBool::new(false),
+            ready,
+            presence,
+        });
+        cluster.load_presence(now).await?;
+        tokio::spawn(listen(Arc::downgrade(&cluster)));
+        tokio::spawn(beat(Arc::downgrade(&cluster)));
+        let weak = Arc::downgrade(&cluster);
+        tokio::spawn(async move {
+            while let Some((user, org, online)) = presence_rx.recv().await {
+                let Some(cluster) = weak.upgrade() else {
+                    return;
+                };
+                cluster.local_presence(user, org, online).await;
+            }
+        });
+        // Events committed from here on reach this node.
+        let _ = tokio::time::timeout(Duration::from_secs(10), ready_rx.wait_for(|r| *r)).await;
+        Ok(cluster)
+    }
+
+    /// The presence other live nodes recorded.
+    async fn load_presence(&self, now: i64) -> anyhow::Result<()> {
+        let rows: Vec<(String, UserId, OrgId)> = sqlx::query_as(
+            "SELECT p.node_id, p.user_id, p.org_id FROM node_presence p
+             JOIN nodes n ON n.id = p.node_id
+             WHERE n.id <> $1 AND n.heartbeat_at > $2",
+        )
+        .bind(&self.node)
+        .bind(now - NODE_TIMEOUT.as_millis() as i64)
+        .fetch_all(self.db.pool())
+        .await
+        .context("Failed to read who is online on other nodes")?;
+        let mut peers = self.peers();
+        for (node, user, org) in rows {
+            peers.insert(node.clone(), now);
+            self.hub.set_remote_presence(user, org, &node, true);
+        }
+        Ok(())
+    }
+
+    fn peers(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        self.peers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Whether this node is cut off from the bus.
+    pub fn is_cut_off(&self) -> bool {
+        self.lost_since.load(Ordering::Relaxed) != 0
+    }
+
+    /// Records a batch of events in the transaction that made them; the
+    /// NOTIFY goes out with the commit.
+    pub async fn record(&self, conn: &mut AnyConnection, events: &[ChatEvent]) -> sqlx::Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let payload =
+            serde_json::to_string(events).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO bus_events (node_id, payload, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(&self.node)
+        .bind(payload)
+        .bind(now_ms())
+        .fetch_one(&mut *conn)
+        .await?;
+        notify(conn, &Signal::Events { id }).await
+    }
+
+    /// Records and announces events whose change is already committed.
+    pub async fn publish_committed(&self, events: Vec<ChatEvent>) -> anyhow::Result<()> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut tx = conn.begin().await?;
+        self.record(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A frame for some users, on every node.
+    pub async fn to_users(&self, users: Vec<UserId>, event: ServerEvent) {
+        self.hub.send_to_users(&users, &event, None);
+        let signal = Signal::ToUsers {
+            from: self.node.clone(),
+            users,
+            event: Box::new(event),
+        };
+        self.broadcast(&signal).await;
+    }
+
+    /// Closes a user's connections on every node.
+    pub async fn kick(&self, user: UserId, code: u16, reason: &'static str) {
+        self.hub.disconnect_user(user, code, reason);
+        let signal = Signal::Kick {
+            from: self.node.clone(),
+            user,
+            code,
+            reason: reason.to_owned(),
+        };
+        self.broadcast(&signal).await;
+    }
+
+    /// Queues the announcement of a local presence change.
+    pub fn queue_presence(&self, user: UserId, org: OrgId, online: bool) {
+        let _ = self.presence.send((user, org, online));
+    }
+
+    /// A user's first or last connection on this node: recorded for nodes
+    /// that start later, and told to the running ones.
+    async fn local_presence(&self, user: UserId, org: OrgId, online: bool) {
+        let recorded = if online {
+            sqlx::query(
+                "INSERT INTO node_presence (node_id, user_id, org_id) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&self.node)
+            .bind(user)
+            .bind(org)
+            .execute(self.db.pool())
+            .await
+        } else {
+            sqlx::query("DELETE FROM node_presence WHERE node_id = $1 AND user_id = $2")
+                .bind(&self.node)
+                .bind(user)
+                .execute(self.db.pool())
+                .await
+        };
+        if let Err(error) = recorded {
+            tracing::warn!(%error, "presence was not recorded");
+        }
+        let signal = Signal::Presence {
+            from: self.node.clone(),
+            user,
+            org,
+            online,
+            at: now_ms(),
+        };
+        self.broadcast(&signal).await;
+    }
+
+    /// Leaves the cluster (graceful shutdown): the others take this node's
+    /// users' presence away at once instead of after the timeout.
+    pub async fn leave(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        let _ = sqlx::query("DELETE FROM nodes WHERE id = $1")
+            .bind(&self.node)
+            .execute(self.db.pool())
+            .await;
+        let signal = Signal::Heartbeat {
+            from: self.node.clone(),
+            alive: false,
+        };
+        self.broadcast(&signal).await;
+    }
+
+    async fn broadcast(&self, signal: &Signal) {
+        let sent = match self.db.pool().acquire().await {
+            Ok(mut conn) => notify(&mut conn, signal).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = sent {
+            tracing::warn!(%error, "a signal could not be put on the bus");
+        }
+    }
+
+    /// Acts on a signal from the bus.
+    async fn receive(&self, payload: &str, seen: &mut Seen) {
+        let Ok(signal) = serde_json::from_str::<Signal>(payload) else {
+            tracing::warn!(payload, "a bus signal was not understood");
+            return;
+        };
+        match signal {
+            Signal::Events { id } => {
+                if seen.insert(id) {
+                    self.dispatch_rows(id, id).await;
+                }
+            }
+            Signal::ToUsers { from, users, event } => {
+                self.heard(&from);
+                if from != self.node {
+                    self.hub.send_to_users(&users, &event, None);
+                }
+            }
+            Signal::Kick {
+                from,
+                user,
+                code,
+                reason,
+            } => {
+                self.heard(&from);
+                if from != self.node {
+                    // The reason of a close frame is a static string here.
+                    let reason = if reason == "signed out" {
+                        "signed out"
+                    } else {
+                        "session ended"
+                    };
+                    self.hub.disconnect_user(user, code, reason);
+                }
+            }
+            Signal::Presence {
+                from,
+                user,
+                org,
+                online,
+                at,
+            } => {
+                self.heard(&from);
+                if from != self.node {
+                    self.remote_presence(user, org, &from, online, at);
+                }
+            }
+            Signal::Heartbeat { from, alive } => {
+                if from == self.node {
+                    return;
+                }
+                if alive {
+                    self.heard(&from);
+                } else {
+                    self.node_gone(&from).await;
+                }
+            }
+        }
+    }
+
+    fn heard(&self, node: &str) {
+        if node != self.node {
+            self.peers().insert(node.to_owned(), now_ms());
+        }
+    }
+
+    /// Another node's user came or went: tell this node's connections when
+    /// that changes whether the user is online anywhere.
+    fn remote_presence(&self, user: UserId, org: OrgId, node: &str, online: bool, at: i64) {
+        let was_online = self.hub.is_online(user);
+        self.hub.set_remote_presence(user, org, node, online);
+        let is_online = self.hub.is_online(user);
+        if was_online != is_online {
+            let event = ServerEvent::UserStatusChanged {
+                user_id: user,
+                is_online,
+                last_seen: (!is_online).then_some(at),
+                timestamp: at,
+            };
+            self.hub.send_to_org(org, user, &event);
+        }
+    }
+
+    /// A node left or died: its users are offline unless connected elsewhere.
+    async fn node_gone(&self, node: &str) {
+        self.peers().remove(node);
+        let now = now_ms();
+        let gone = self.hub.forget_node(node);
+        for (user, org) in &gone {
+            let event = ServerEvent::UserStatusChanged {
+                user_id: *user,
+                is_online: false,
+                last_seen: Some(now),
+                timestamp: now,
+            };
+            self.hub.send_to_org(*org, *user, &event);
+        }
+        // Whoever deletes the node's row records when its users were last seen.
+        let deleted = sqlx::query("DELETE FROM nodes WHERE id = $1")
+            .bind(node)
+            .execute(self.db.pool())
+            .await
+            .map(|r| r.rows_affected() > 0)
+            .unwrap_or(false);
+        if deleted && !gone.is_empty() {
+            let ids: Vec<UserId> = gone.iter().map(|(u, _)| *u).collect();
+            let _ = sqlx::query(
+                "UPDATE users SET last_seen_at = $1
+                 WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text($2::jsonb))",
+            )
+            .bind(now)
+            .bind(serde_json::to_string(&ids).unwrap_or_default())
+            .execute(self.db.pool())
+            .await;
+        }
+        tracing::info!(node, users = gone.len(), "a node left the cluster");
+    }
+
+    /// Reads event rows `from..=to` and dispatches those not seen before.
+    async fn dispatch_rows(&self, from: i64, to: i64) {
+        let rows: Result<Vec<(i64, String, i64)>, _> = sqlx::query_as(
+            "SELECT id, payload, created_at FROM bus_events WHERE id BETWEEN $1 AND $2 ORDER BY id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.db.pool())
+        .await;
+        match rows {
+            Ok(rows) => {
+                for (_, payload, created_at) in rows {
+                    self.dispatch_payload(&payload, created_at);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "bus events could not be read"),
+        }
+    }
+
+    fn dispatch_payload(&self, payload: &str, created_at: i64) {
+        match serde_json::from_str::<Vec<ChatEvent>>(payload) {
+            Ok(events) => {
+                metrics::histogram!("crm_chat_bus_lag_seconds")
+                    .record((now_ms() - created_at).max(0) as f64 / 1000.0);
+                self.hub.publish_local(events);
+            }
+            Err(error) => tracing::error!(%error, "bus events could not be decoded"),
+        }
+    }
+
+    /// After (re)connecting: rows that may have been committed while the
+    /// listener was away.
+    async fn catch_up(&self, seen: &mut Seen) {
+        let low = seen.highest().map_or(0, |h| (h - CATCH_UP_WINDOW).max(0));
+        let rows: Result<Vec<(i64, String, i64)>, _> = sqlx::query_as(
+            "SELECT id, payload, created_at FROM bus_events WHERE id > $1 ORDER BY id",
+        )
+        .bind(low)
+        .fetch_all(self.db.pool())
+        .await;
+        match rows {
+            Ok(rows) => {
+                let fresh_start = seen.highest().is_none();
+                for (id, payload, created_at) in rows {
+                    if seen.insert(id) && !fresh_start {
+                        self.dispatch_payload(&payload, created_at);
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the bus could not catch up"),
+        }
+    }
+}
+
+async fn notify(conn: &mut AnyConnection, signal: &Signal) -> sqlx::Result<()> {
+    let payload = serde_json::to_string(signal).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Event rows already dispatched, within the window a catch-up looks at.
+#[derive(Default)]
+struct Seen(BTreeSet<i64>);
+
+impl Seen {
+    /// Whether the id is new.
+    fn insert(&mut self, id: i64) -> bool {
+        let new = self.0.insert(id);
+        if let Some(&highest) = self.0.last() {
+            while self
+                .0
+                .first()
+                .is_some_and(|&low| low < highest - 2 * CATCH_UP_WINDOW)
+            {
+                self.0.pop_first();
+            }
+        }
+        new
+    }
+
+    fn highest(&self) -> Option<i64> {
+        self.0.last().copied()
+    }
+}
+
+/// The LISTEN loop, reconnecting and catching up as needed.
+async fn listen(cluster: std::sync::Weak<Cluster>) {
+    let mut seen = Seen::default();
+    let mut first = true;
+    loop {
+        let Some(this) = cluster.upgrade() else {
+            return;
+        };
+        if this.stopping.load(Ordering::Relaxed) {
+            return;
+        }
+        let url = this.db.url().to_owned();
+        drop(this);
+        let mut listener = match PgListener::connect(&url).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "the bus cannot connect; retrying");
+                lost(&cluster);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(CHANNEL).await {
+            tracing::warn!(%error, "the bus cannot listen; retrying");
+            lost(&cluster);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
+        {
+            let Some(this) = cluster.upgrade() else {
+                return;
+            };
+            // Listening now: whatever commits from here on is heard; what
+            // committed meanwhile is read back.
+            this.catch_up(&mut seen).await;
+            if this.lost_since.swap(0, Ordering::Relaxed) != 0 {
+                tracing::info!("the bus is back");
+            }
+            if first {
+                first = false;
+                this.ready.send_replace(true);
+            }
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    let Some(this) = cluster.upgrade() else {
+                        return;
+                    };
+                    this.receive(notification.payload(), &mut seen).await;
+                }
+                // The connection was lost; a new one catches up.
+                Ok(None) | Err(_) => {
+                    tracing::warn!("the bus connection was lost; reconnecting");
+                    lost(&cluster);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn lost(cluster: &std::sync::Weak<Cluster>) {
+    if let Some(this) = cluster.upgrade() {
+        let _ = this
+            .lost_since
+            .compare_exchange(0, now_ms(), Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// Heartbeats, the sweep of dead nodes and old event rows, and the rule that
+/// a node cut off from the bus sends its clients elsewhere.
+async fn beat(cluster: std::sync::Weak<Cluster>) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    let mut beats: u64 = 0;
+    loop {
+        tick.tick().await;
+        let Some(this) = cluster.upgrade() else {
+            return;
+        };
+        if this.stopping.load(Ordering::Relaxed) {
+            return;
+        }
+        beats += 1;
+        let now = now_ms();
+        let alive = sqlx::query(
+            "INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2)
+             ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+        )
+        .bind(&this.node)
+        .bind(now)
+        .execute(this.db.pool())
+        .await;
+        if let Err(error) = alive {
+            tracing::warn!(%error, "the heartbeat was not recorded");
+        }
+        let signal = Signal::Heartbeat {
+            from: this.node.clone(),
+            alive: true,
+        };
+        this.broadcast(&signal).await;
+
+        let timeout = NODE_TIMEOUT.as_millis() as i64;
+        let dead: Vec<String> = this
+            .peers()
+            .iter()
+            .filter(|(_, heard)| now - **heard > timeout)
+            .map(|(node, _)| node.clone())
+            .collect();
+        for node in dead {
+            this.node_gone(&node).await;
+        }
+        // Nodes that died before this one ever heard of them.
+        let stale: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM nodes WHERE heartbeat_at < $1 AND id <> $2")
+                .bind(now - timeout)
+                .bind(&this.node)
+                .fetch_all(this.db.pool())
+                .await
+                .unwrap_or_default();
+        for node in stale {
+            this.node_gone(&node).await;
+        }
+        if beats.is_multiple_of(12) {
+            let _ = sqlx::query("DELETE FROM bus_events WHERE created_at < $1")
+                .bind(now - EVENT_RETENTION_MS)
+                .execute(this.db.pool())
+                .await;
+        }
+        let lost_since = this.lost_since.load(Ordering::Relaxed);
+        if lost_since != 0 && now - lost_since > BUS_LOSS_LIMIT.as_millis() as i64 {
+            tracing::error!("cut off from the bus; sending clients to other nodes");
+            this.hub.close_all(1001, "going away");
+        }
+    }
+}
+
+/// Whether a local presence change is also a change for the cluster.
+pub fn announce(presence: Presence) -> Option<bool> {
+    match presence {
+        Presence::CameOnline => Some(true),
+        Presence::WentOffline => Some(false),
+        Presence::Unchanged => None,
+    }
+}
