@@ -35,6 +35,11 @@ pub struct Config {
     /// process a node of a cluster that shares the database; `local` keeps
     /// events inside the process (one node only).
     pub bus: BusMode,
+    /// How quickly a cluster notices a dead node or a lost bus.
+    pub cluster: crate::backend::realtime::bus::Timing,
+    /// `CRM_CHAT_BLOB_STORE`: `local` (default, `<data_dir>/uploads`) or
+    /// `s3://bucket/prefix` (credentials from `AWS_*`), which nodes share.
+    pub blob_store: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +104,22 @@ impl Config {
             Some("local") => BusMode::Local,
             Some(_) => anyhow::bail!("CRM_CHAT_BUS must be postgres or local"),
         };
+        let seconds = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            match var(name) {
+                Some(v) => {
+                    Ok(Duration::from_secs(v.parse().with_context(|| {
+                        format!("{name} must be a number of seconds")
+                    })?))
+                }
+                None => Ok(default),
+            }
+        };
+        let timing = crate::backend::realtime::bus::Timing::default();
+        let cluster = crate::backend::realtime::bus::Timing {
+            node_timeout: seconds("CRM_CHAT_NODE_TIMEOUT_SECS", timing.node_timeout)?,
+            bus_loss_limit: seconds("CRM_CHAT_BUS_LOSS_LIMIT_SECS", timing.bus_loss_limit)?,
+        };
+        let blob_store = var("CRM_CHAT_BLOB_STORE").filter(|v| v != "local");
         let max_upload_mb: u64 = match var("CRM_CHAT_MAX_UPLOAD_MB") {
             Some(v) => v
                 .parse()
@@ -119,6 +140,8 @@ impl Config {
             demo_password,
             max_upload_bytes: max_upload_mb * 1024 * 1024,
             bus,
+            cluster,
+            blob_store,
         })
     }
 
@@ -138,6 +161,8 @@ impl Config {
             demo_password: "crm-chat-demo".to_owned(),
             max_upload_bytes: 20 * 1024 * 1024,
             bus: BusMode::Postgres,
+            cluster: crate::backend::realtime::bus::Timing::default(),
+            blob_store: None,
         }
     }
 

@@ -60,13 +60,23 @@ impl Backend {
     /// Wraps an already migrated database: on PostgreSQL as a node of a
     /// cluster (the bus between processes), unless `config.bus` says local.
     pub async fn assemble(config: Config, db: Db) -> anyhow::Result<Backend> {
+        let blobs: Option<Arc<dyn BlobStore>> = match &config.blob_store {
+            Some(url) => Some(Arc::new(chat::files::ObjectStoreBlobs::s3(url)?)),
+            None => None,
+        };
         let hub = Hub::new();
         let fanout = if db.engine() == Engine::Postgres && config.bus == config::BusMode::Postgres {
-            Fanout::Cluster(realtime::bus::Cluster::join(db.clone(), hub.clone()).await?)
+            Fanout::Cluster(
+                realtime::bus::Cluster::join(db.clone(), hub.clone(), config.cluster).await?,
+            )
         } else {
             Fanout::Local(hub.clone())
         };
-        Ok(Backend::with_fanout(config, db, hub, fanout))
+        let mut backend = Backend::with_fanout(config, db, hub, fanout);
+        if let Some(blobs) = blobs {
+            backend.blobs = blobs;
+        }
+        Ok(backend)
     }
 
     /// Wraps an already migrated database, as a single node. Needs a Tokio

@@ -90,6 +90,22 @@ impl TestApp {
         &self.server.backend
     }
 
+    /// Another node on the same database (PostgreSQL), with the same secret:
+    /// a process of its own in all but name, with its own hub, writer and
+    /// bus connection, on a port of its own.
+    pub async fn spawn_node(&self) -> Server {
+        let config = self.backend().config.as_ref().clone();
+        let backend = Backend::assemble(config, self.test_db.db.clone())
+            .await
+            .expect("the second node starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        Server::start_with(backend, listener, server::gateway::Limits::default())
+            .await
+            .expect("the second node serves")
+    }
+
     pub async fn create_org(&self, name: &str) -> OrgId {
         let slug = name.to_lowercase().replace(' ', "-");
         self.backend()
@@ -211,6 +227,22 @@ pub struct WsClient {
 impl TestApp {
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.server.addr)
+    }
+
+    /// Opens a socket to another node and resumes with no cursors.
+    pub async fn ws_at(&self, node: &Server, token: &str) -> WsClient {
+        let url = format!("ws://{}/ws", node.addr);
+        let mut request = url.into_client_request().expect("a request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("a header"),
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the socket opens");
+        let mut client = WsClient { stream };
+        client.resume(BTreeMap::new()).await;
+        client
     }
 
     /// Opens a socket with a bearer token and resumes with no cursors.

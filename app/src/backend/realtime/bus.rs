@@ -21,9 +21,9 @@
 //!
 //! A node that loses its LISTEN connection reconnects and re-reads the rows
 //! it may have missed. One that stays cut off longer than
-//! [`BUS_LOSS_LIMIT`] closes its sockets with "going away", so clients resume
+//! [`Timing::bus_loss_limit`] closes its sockets with "going away", so clients resume
 //! on a healthy node. A node that dies stops its heartbeat; the others notice
-//! within [`NODE_TIMEOUT`] and take its users' presence away.
+//! within [`Timing::node_timeout`] and take its users' presence away.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -43,13 +43,27 @@ use crate::backend::now_ms;
 use crate::protocol::{OrgId, ServerEvent, UserId};
 
 const CHANNEL: &str = "crm_chat";
-/// How often a node says it is alive.
-pub const HEARTBEAT: Duration = Duration::from_secs(5);
-/// Silence after which a node counts as dead and its users go offline.
-pub const NODE_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long a node may be without the bus before it sends its clients
-/// elsewhere.
-pub const BUS_LOSS_LIMIT: Duration = Duration::from_secs(10);
+
+/// How quickly the cluster notices trouble.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Silence after which a node counts as dead and its users go offline
+    /// (`CRM_CHAT_NODE_TIMEOUT_SECS`, default 20). Nodes beat four times
+    /// as often.
+    pub node_timeout: Duration,
+    /// How long a node may be without the bus before it sends its clients
+    /// elsewhere (`CRM_CHAT_BUS_LOSS_LIMIT_SECS`, default 10).
+    pub bus_loss_limit: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            node_timeout: Duration::from_secs(20),
+            bus_loss_limit: Duration::from_secs(10),
+        }
+    }
+}
 /// How long event rows are kept for nodes that fell behind.
 const EVENT_RETENTION_MS: i64 = 10 * 60 * 1000;
 /// How far back a reconnecting listener looks for rows committed out of id
@@ -97,6 +111,7 @@ pub struct Cluster {
     pub node: String,
     db: Db,
     hub: Arc<Hub>,
+    timing: Timing,
     /// When each other node was last heard from (ms).
     peers: std::sync::Mutex<HashMap<String, i64>>,
     /// Since when the LISTEN connection is lost (0: it is not).
@@ -112,7 +127,7 @@ pub struct Cluster {
 impl Cluster {
     /// Joins the cluster: registers the node, learns who is online on the
     /// other nodes, and starts listening, heart-beating and sweeping.
-    pub async fn join(db: Db, hub: Arc<Hub>) -> anyhow::Result<Arc<Cluster>> {
+    pub async fn join(db: Db, hub: Arc<Hub>, timing: Timing) -> anyhow::Result<Arc<Cluster>> {
         let node = uuid::Uuid::new_v4().simple().to_string();
         let now = now_ms();
         sqlx::query("INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2)")
@@ -127,6 +142,7 @@ impl Cluster {
             node,
             db,
             hub,
+            timing,
             peers: std::sync::Mutex::new(HashMap::new()),
             lost_since: AtomicI64::new(0),
             stopping: AtomicBool::new(false),
@@ -158,7 +174,7 @@ impl Cluster {
              WHERE n.id <> $1 AND n.heartbeat_at > $2",
         )
         .bind(&self.node)
-        .bind(now - NODE_TIMEOUT.as_millis() as i64)
+        .bind(now - timing_ms(self.timing.node_timeout))
         .fetch_all(self.db.pool())
         .await
         .context("Failed to read who is online on other nodes")?;
@@ -385,16 +401,8 @@ impl Cluster {
         self.peers().remove(node);
         let now = now_ms();
         let gone = self.hub.forget_node(node);
-        for (user, org) in &gone {
-            let event = ServerEvent::UserStatusChanged {
-                user_id: *user,
-                is_online: false,
-                last_seen: Some(now),
-                timestamp: now,
-            };
-            self.hub.send_to_org(*org, *user, &event);
-        }
-        // Whoever deletes the node's row records when its users were last seen.
+        // Whoever deletes the node's row (and with it, its presence rows)
+        // records when its users were last seen, before anyone is told.
         let deleted = sqlx::query("DELETE FROM nodes WHERE id = $1")
             .bind(node)
             .execute(self.db.pool())
@@ -411,6 +419,15 @@ impl Cluster {
             .bind(serde_json::to_string(&ids).unwrap_or_default())
             .execute(self.db.pool())
             .await;
+        }
+        for (user, org) in &gone {
+            let event = ServerEvent::UserStatusChanged {
+                user_id: *user,
+                is_online: false,
+                last_seen: Some(now),
+                timestamp: now,
+            };
+            self.hub.send_to_org(*org, *user, &event);
         }
         tracing::info!(node, users = gone.len(), "a node left the cluster");
     }
@@ -515,7 +532,8 @@ async fn listen(cluster: std::sync::Weak<Cluster>) {
         if this.stopping.load(Ordering::Relaxed) {
             return;
         }
-        let url = this.db.url().to_owned();
+        // Named, so that operators (and tests) can find it in pg_stat_activity.
+        let url = with_application_name(this.db.url(), &format!("crm-chat-bus-{}", this.node));
         drop(this);
         let mut listener = match PgListener::connect(&url).await {
             Ok(listener) => listener,
@@ -577,7 +595,10 @@ fn lost(cluster: &std::sync::Weak<Cluster>) {
 /// Heartbeats, the sweep of dead nodes and old event rows, and the rule that
 /// a node cut off from the bus sends its clients elsewhere.
 async fn beat(cluster: std::sync::Weak<Cluster>) {
-    let mut tick = tokio::time::interval(HEARTBEAT);
+    let Some(timing) = cluster.upgrade().map(|c| c.timing) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(timing.node_timeout / 4);
     let mut beats: u64 = 0;
     loop {
         tick.tick().await;
@@ -606,7 +627,7 @@ async fn beat(cluster: std::sync::Weak<Cluster>) {
         };
         this.broadcast(&signal).await;
 
-        let timeout = NODE_TIMEOUT.as_millis() as i64;
+        let timeout = timing_ms(timing.node_timeout);
         let dead: Vec<String> = this
             .peers()
             .iter()
@@ -614,6 +635,7 @@ async fn beat(cluster: std::sync::Weak<Cluster>) {
             .map(|(node, _)| node.clone())
             .collect();
         for node in dead {
+            tracing::info!(node, "a node went silent");
             this.node_gone(&node).await;
         }
         // Nodes that died before this one ever heard of them.
@@ -625,6 +647,7 @@ async fn beat(cluster: std::sync::Weak<Cluster>) {
                 .await
                 .unwrap_or_default();
         for node in stale {
+            tracing::info!(node, "a node's heartbeat is old");
             this.node_gone(&node).await;
         }
         if beats.is_multiple_of(12) {
@@ -634,11 +657,21 @@ async fn beat(cluster: std::sync::Weak<Cluster>) {
                 .await;
         }
         let lost_since = this.lost_since.load(Ordering::Relaxed);
-        if lost_since != 0 && now - lost_since > BUS_LOSS_LIMIT.as_millis() as i64 {
+        if lost_since != 0 && now - lost_since > timing_ms(timing.bus_loss_limit) {
             tracing::error!("cut off from the bus; sending clients to other nodes");
             this.hub.close_all(1001, "going away");
         }
     }
+}
+
+fn timing_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The URL with `application_name` set.
+fn with_application_name(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
 }
 
 /// Whether a local presence change is also a change for the cluster.
