@@ -9,9 +9,10 @@ run:
 test:
 	scripts/test.sh
 
-## Benchmarks: tables on stdout, JSON in target/bench/. Release builds.
+## Benchmarks: tables on stdout, JSON in target/bench/. Release builds; the
+## cluster profiles need PostgreSQL (TEST_DATABASE_URL).
 bench:
-	LEPTOS_OUTPUT_NAME=crm-chat cargo run --release -p bench --bin chat-core
+	scripts/bench.sh
 
 ## Quick feedback while editing: type-check the server and the WASM front end.
 check:

@@ -71,6 +71,11 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
   const question = unique('who-takes-initech');
   await send(page, question);
   for (const p of everyone) await expect(message(p, question)).toBeVisible();
+  // Both have it on screen: read by both, and the ticks say who.
+  const ticks = message(page, question).getByTestId('ticks');
+  await expect(ticks).toHaveAttribute('data-state', 'read');
+  await ticks.click();
+  await expect(message(page, question).getByTestId('read-by')).toHaveText('Read by Bob Baker, Dave Diaz');
 
   // Bob replies to it, quoting it.
   const answer = unique('i-will');

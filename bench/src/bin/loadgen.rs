@@ -9,13 +9,14 @@
 //! - `idle`: 15,000 idle connections; server memory per connection.
 //!
 //! The server runs as its own process on a fresh SQLite database, seeded
-//! here; tokens are signed here with the server's secret. Both share the two
+//! here; tokens are signed here with the server's secret. With
+//! `--postgres <url> --nodes N`, N server processes share a fresh PostgreSQL
+//! database (a cluster over LISTEN/NOTIFY) and clients are spread over them. Both share the two
 //! cores, so the client side is kept lean: frames are not parsed beyond what
 //! the measurement needs.
 
 #![allow(clippy::print_stdout)] // A report for people, on stdout.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -48,6 +49,8 @@ fn arg(name: &str) -> Option<String> {
 
 #[derive(Serialize, Default)]
 struct Report {
+    /// `sqlite`, or `postgres-<n>nodes`.
+    label: String,
     direct: Option<DirectReport>,
     fanout: Option<FanoutReport>,
     idle: Option<IdleReport>,
@@ -101,18 +104,32 @@ fn main() -> anyhow::Result<()> {
         let step_seconds: u64 = arg("--step-seconds")
             .and_then(|s| s.parse().ok())
             .unwrap_or(5);
-        let mut report = Report::default();
+        let target = Target {
+            server_bin,
+            postgres: arg("--postgres"),
+            nodes: arg("--nodes")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1)
+                .max(1),
+        };
+        let rates: Vec<u64> = arg("--rates")
+            .map(|r| r.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![2_000, 5_000, 10_000, 20_000, 40_000]);
+        let mut report = Report {
+            label: target.label(),
+            ..Report::default()
+        };
         if profile == "direct" || profile == "all" {
-            report.direct = Some(direct(&server_bin, step_seconds).await?);
+            report.direct = Some(direct(&target, &rates, step_seconds).await?);
         }
         if profile == "fanout" || profile == "all" {
-            report.fanout = Some(fanout(&server_bin, step_seconds).await?);
+            report.fanout = Some(fanout(&target, step_seconds).await?);
         }
         if profile == "idle" || profile == "all" {
-            report.idle = Some(idle(&server_bin).await?);
+            report.idle = Some(idle(&target).await?);
         }
         print_report(&report);
-        let path = write_report("realtime", &report)?;
+        let path = write_report(&format!("realtime-{}", report.label), &report)?;
         println!("\nJSON: {}", path.display());
         Ok(())
     })
@@ -122,11 +139,125 @@ fn main() -> anyhow::Result<()> {
 // The server and its data
 // ---------------------------------------------------------------------------
 
-/// The server binary on a fresh database, killed when dropped.
+/// Where the servers run: SQLite (one process), or N processes on a fresh
+/// PostgreSQL database.
+struct Target {
+    server_bin: String,
+    postgres: Option<String>,
+    nodes: usize,
+}
+
+impl Target {
+    fn label(&self) -> String {
+        match &self.postgres {
+            None => "sqlite".to_owned(),
+            Some(_) => format!("postgres-{}nodes", self.nodes),
+        }
+    }
+}
+
+/// A fresh PostgreSQL database for one profile, dropped afterwards.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    async fn create(admin_url: &str) -> anyhow::Result<PgDatabase> {
+        use sqlx::{Connection, Executor};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "crm_chat_bench_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+        admin
+            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await?;
+        Ok(PgDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+        })
+    }
+
+    fn url(&self) -> String {
+        let base = self.admin_url.split('?').next().unwrap_or(&self.admin_url);
+        let host_end = base
+            .rfind('/')
+            .filter(|&i| i > base.find("//").map_or(0, |j| j + 1));
+        let base = host_end.map_or(base, |i| &base[..i]);
+        format!("{base}/{}", self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                use sqlx::{Connection, Executor};
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                admin
+                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// The data a profile runs on: a SQLite file's directory, or a PostgreSQL database.
+struct Data {
+    dir: tempfile::TempDir,
+    postgres: Option<PgDatabase>,
+}
+
+impl Data {
+    async fn new(target: &Target) -> anyhow::Result<Data> {
+        let postgres = match &target.postgres {
+            Some(admin_url) => Some(PgDatabase::create(admin_url).await?),
+            None => None,
+        };
+        Ok(Data {
+            dir: tempfile::tempdir()?,
+            postgres,
+        })
+    }
+
+    fn url(&self) -> String {
+        match &self.postgres {
+            Some(db) => db.url(),
+            None => app::backend::config::default_sqlite_url(self.dir.path()),
+        }
+    }
+}
+
+/// The server processes of a profile, and the data they share.
+struct Servers {
+    nodes: Vec<Server>,
+    _data: Data,
+}
+
+impl Servers {
+    fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|n| n.port).collect()
+    }
+
+    fn rss_kib(&self) -> u64 {
+        self.nodes.iter().map(Server::rss_kib).sum()
+    }
+}
+
+/// One server process, killed when dropped.
 struct Server {
     child: Child,
     port: u16,
-    _data: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -155,11 +286,11 @@ struct World {
     users: Vec<UserId>,
 }
 
-async fn seed(data: &Path, users: usize) -> anyhow::Result<(Backend, World, OrgId)> {
-    let url = app::backend::config::default_sqlite_url(data);
+async fn seed(data: &Data, users: usize) -> anyhow::Result<(Backend, World, OrgId)> {
+    let url = data.url();
     let db = Db::connect(&url, 2).await?;
     db.migrate().await?;
-    let mut config = Config::for_tests(url, data.to_owned());
+    let mut config = Config::for_tests(url, data.dir.path().to_owned());
     config.jwt_secret = SECRET.as_bytes().to_vec();
     let backend = Backend::with_db(config, db);
     let org = backend.create_org("Load", "load").await?;
@@ -191,38 +322,48 @@ async fn seed(data: &Path, users: usize) -> anyhow::Result<(Backend, World, OrgI
     Ok((backend, World { tokens, users: ids }, org))
 }
 
-async fn start(server_bin: &str, data: tempfile::TempDir) -> anyhow::Result<Server> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let child = Command::new(server_bin)
-        .env_remove("DATABASE_URL")
-        .env("CRM_CHAT_DATA_DIR", data.path())
-        .env("CRM_CHAT_ADDR", format!("127.0.0.1:{port}"))
-        .env("CRM_CHAT_SEED_DEMO", "false")
-        .env("CRM_CHAT_JWT_SECRET", SECRET)
-        .env("CRM_CHAT_WS_SENDS_PER_SECOND", "1000")
-        .env("CRM_CHAT_WS_SEND_BURST", "1000")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .spawn()
-        .with_context(|| {
-            format!("Failed to start {server_bin}; build it with `cargo leptos build --release`")
+async fn start(target: &Target, data: Data) -> anyhow::Result<Servers> {
+    let mut nodes = Vec::new();
+    for node in 0..target.nodes {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let node_dir = data.dir.path().join(format!("node-{node}"));
+        let mut command = Command::new(&target.server_bin);
+        command
+            .env("CRM_CHAT_DATA_DIR", &node_dir)
+            .env("CRM_CHAT_ADDR", format!("127.0.0.1:{port}"))
+            .env("CRM_CHAT_SEED_DEMO", "false")
+            .env("CRM_CHAT_JWT_SECRET", SECRET)
+            .env("CRM_CHAT_WS_SENDS_PER_SECOND", "1000")
+            .env("CRM_CHAT_WS_SEND_BURST", "1000")
+            .env("CRM_CHAT_WS_MAX_SOCKETS_PER_USER", "100")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null());
+        match &data.postgres {
+            Some(_) => command.env("DATABASE_URL", data.url()),
+            None => command
+                .env_remove("DATABASE_URL")
+                .env("CRM_CHAT_DATA_DIR", data.dir.path()),
+        };
+        let child = command.spawn().with_context(|| {
+            format!(
+                "Failed to start {}; build it with `cargo leptos build --release`",
+                target.server_bin
+            )
         })?;
-    let server = Server {
-        child,
-        port,
-        _data: data,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        anyhow::ensure!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            anyhow::ensure!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        nodes.push(server);
     }
-    Ok(server)
+    Ok(Servers { nodes, _data: data })
 }
 
 async fn connect(port: u16, token: &str) -> anyhow::Result<Socket> {
@@ -244,11 +385,18 @@ async fn connect(port: u16, token: &str) -> anyhow::Result<Socket> {
     anyhow::bail!("the socket closed before resuming")
 }
 
-/// Connects every token, 64 at a time.
-async fn connect_all(port: u16, tokens: &[String]) -> anyhow::Result<Vec<Socket>> {
+/// Connects every token, 64 at a time; token `i` goes to node `i % nodes`,
+/// so the two sides of a direct conversation sit on different nodes.
+async fn connect_all(ports: &[u16], tokens: &[String]) -> anyhow::Result<Vec<Socket>> {
     let mut sockets = Vec::with_capacity(tokens.len());
-    for chunk in tokens.chunks(64) {
-        let connected = futures::future::join_all(chunk.iter().map(|t| connect(port, t))).await;
+    for (c, chunk) in tokens.chunks(64).enumerate() {
+        let connected = futures::future::join_all(
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(i, t)| connect(ports[(c * 64 + i) % ports.len()], t)),
+        )
+        .await;
         for socket in connected {
             sockets.push(socket?);
         }
@@ -420,10 +568,13 @@ async fn run_steps(
 // Profiles
 // ---------------------------------------------------------------------------
 
-async fn direct(server_bin: &str, step_seconds: u64) -> anyhow::Result<DirectReport> {
-    println!("direct: 1,000 clients in 500 direct conversations");
-    let data = tempfile::tempdir()?;
-    let (backend, world, _) = seed(data.path(), 1000).await?;
+async fn direct(target: &Target, rates: &[u64], step_seconds: u64) -> anyhow::Result<DirectReport> {
+    println!(
+        "direct ({}): 1,000 clients in 500 direct conversations",
+        target.label()
+    );
+    let data = Data::new(target).await?;
+    let (backend, world, _) = seed(&data, 1000).await?;
     let mut conversations = Vec::new();
     for pair in world.users.chunks(2) {
         let me = backend
@@ -434,20 +585,14 @@ async fn direct(server_bin: &str, step_seconds: u64) -> anyhow::Result<DirectRep
         conversations.push(backend.direct_conversation(&me, pair[1]).await?);
     }
     drop(backend);
-    let server = start(server_bin, data).await?;
-    let sockets = connect_all(server.port, &world.tokens).await?;
+    let servers = start(target, data).await?;
+    let sockets = connect_all(&servers.ports(), &world.tokens).await?;
     let with_conversation = sockets
         .into_iter()
         .enumerate()
         .map(|(i, s)| (s, conversations[i / 2]))
         .collect();
-    let steps = run_steps(
-        with_conversation,
-        &[2_000, 5_000, 10_000, 20_000, 40_000],
-        step_seconds,
-        1,
-    )
-    .await?;
+    let steps = run_steps(with_conversation, rates, step_seconds, 1).await?;
     let highest = steps
         .iter()
         .filter(|s| {
@@ -463,12 +608,12 @@ async fn direct(server_bin: &str, step_seconds: u64) -> anyhow::Result<DirectRep
     })
 }
 
-async fn fanout(server_bin: &str, step_seconds: u64) -> anyhow::Result<FanoutReport> {
+async fn fanout(target: &Target, step_seconds: u64) -> anyhow::Result<FanoutReport> {
     const GROUPS: usize = 20;
     const MEMBERS: usize = 50;
-    println!("fanout: {GROUPS} groups of {MEMBERS}");
-    let data = tempfile::tempdir()?;
-    let (backend, world, _) = seed(data.path(), GROUPS * MEMBERS).await?;
+    println!("fanout ({}): {GROUPS} groups of {MEMBERS}", target.label());
+    let data = Data::new(target).await?;
+    let (backend, world, _) = seed(&data, GROUPS * MEMBERS).await?;
     let mut groups = Vec::new();
     for (g, members) in world.users.chunks(MEMBERS).enumerate() {
         let owner = backend.authenticate(&world.tokens[g * MEMBERS]).await?;
@@ -480,8 +625,8 @@ async fn fanout(server_bin: &str, step_seconds: u64) -> anyhow::Result<FanoutRep
         groups.push(backend.create_conversation(&owner, request).await?.id);
     }
     drop(backend);
-    let server = start(server_bin, data).await?;
-    let sockets = connect_all(server.port, &world.tokens).await?;
+    let servers = start(target, data).await?;
+    let sockets = connect_all(&servers.ports(), &world.tokens).await?;
     // Every member reads; five per group send.
     let mut senders = Vec::new();
     let mut readers = Vec::new();
@@ -521,22 +666,23 @@ async fn fanout(server_bin: &str, step_seconds: u64) -> anyhow::Result<FanoutRep
     })
 }
 
-async fn idle(server_bin: &str) -> anyhow::Result<IdleReport> {
+async fn idle(target: &Target) -> anyhow::Result<IdleReport> {
     const CONNECTIONS: usize = 15_000;
     const WARM: usize = 1_000;
-    println!("idle: {CONNECTIONS} connections");
-    let data = tempfile::tempdir()?;
-    let (backend, world, _) = seed(data.path(), 1000).await?;
+    println!("idle ({}): {CONNECTIONS} connections", target.label());
+    let data = Data::new(target).await?;
+    let (backend, world, _) = seed(&data, 1000).await?;
     drop(backend);
-    let server = start(server_bin, data).await?;
+    let server = start(target, data).await?;
+    let ports = server.ports();
     let tokens: Vec<String> = (0..CONNECTIONS)
         .map(|i| world.tokens[i % world.tokens.len()].clone())
         .collect();
     // The first thousand warm the server up (pools, allocator); the rest are measured.
-    let mut sockets = connect_all(server.port, &tokens[..WARM]).await?;
+    let mut sockets = connect_all(&ports, &tokens[..WARM]).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_before_kib = server.rss_kib();
-    sockets.extend(connect_all(server.port, &tokens[WARM..]).await?);
+    sockets.extend(connect_all(&ports, &tokens[WARM..]).await?);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after_kib = server.rss_kib();
     let added = (CONNECTIONS - WARM) as f64;
@@ -554,7 +700,11 @@ fn print_report(report: &Report) {
     println!();
     println!(
         "{}",
-        row("real time, one server, SQLite", "measured".into(), "target")
+        row(
+            &format!("real time, {}", report.label),
+            "measured".into(),
+            "target"
+        )
     );
     println!("{}", row("---", "---".into(), "---"));
     if let Some(direct) = &report.direct {
