@@ -154,7 +154,15 @@ pub fn MessageView(message: Message, mine: bool, first: bool, last: bool) -> imp
                             aria-label=move || tick_label(tick())
                             aria-expanded=move || readers_open.get().to_string()
                             class:read=move || tick() == Some(Tick::Read)
-                            on:click=move |_| readers_open.update(|open| *open = !*open)>
+                            on:click=move |_| {
+                                readers_open.update(|open| *open = !*open);
+                                // An answer, not a dialog: it goes away by itself.
+                                #[cfg(feature = "hydrate")]
+                                leptos::task::spawn_local(async move {
+                                    crate::client::sleep(4000).await;
+                                    let _ = readers_open.try_set(false);
+                                });
+                            }>
                             {move || match tick() { Some(Tick::Sent) | Some(Tick::Sending) | None => "✓", _ => "✓✓" }}
                         </button>
                     })}
