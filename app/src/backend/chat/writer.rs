@@ -135,6 +135,7 @@ pub enum Outcome {
 struct Job {
     command: Command,
     reply: oneshot::Sender<Result<Outcome>>,
+    queued_at: Instant,
 }
 
 /// The handle through which commands reach the writer task.
@@ -205,7 +206,11 @@ impl Writer {
     ) -> Result<impl Future<Output = Result<Outcome>> + use<>> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Job { command, reply })
+            .send(Job {
+                command,
+                reply,
+                queued_at: Instant::now(),
+            })
             .await
             .map_err(|_| anyhow::anyhow!("The writer has stopped"))?;
         Ok(async move {
@@ -248,7 +253,15 @@ async fn run(db: Db, sink: Arc<dyn EventSink>, mut jobs: mpsc::Receiver<Job>, st
                 stats
                     .commands
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                let started = Instant::now();
+                for job in &batch {
+                    metrics::histogram!("crm_chat_writer_queue_seconds")
+                        .record(started.duration_since(job.queued_at).as_secs_f64());
+                }
                 let (results, inserted) = process(&db, conn, &batch, sink.as_ref()).await;
+                metrics::histogram!("crm_chat_writer_batch_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::histogram!("crm_chat_writer_batch_size").record(batch.len() as f64);
                 if results.iter().any(Result::is_err) && conn.ping().await.is_err() {
                     // A broken connection; the next batch opens a new one.
                     connection = None;
@@ -268,7 +281,11 @@ async fn run(db: Db, sink: Arc<dyn EventSink>, mut jobs: mpsc::Receiver<Job>, st
         if let Some(conn) = conn {
             // One chunk per turn: sends waiting behind the index wait one
             // chunk at most, and a backlog is worked off between batches.
-            index_due = match index_one_chunk(&db, conn).await {
+            let started = Instant::now();
+            let indexed = index_one_chunk(&db, conn).await;
+            metrics::histogram!("crm_chat_search_index_seconds")
+                .record(started.elapsed().as_secs_f64());
+            index_due = match indexed {
                 Ok(true) => Some(Instant::now()),
                 Ok(false) => None,
                 Err(error) => {
@@ -327,7 +344,10 @@ async fn process(
         Ok((results, events)) => {
             let any = inserted(&events);
             count_sent(&events);
+            let publishing = Instant::now();
             sink.publish(events);
+            metrics::histogram!("crm_chat_writer_publish_seconds")
+                .record(publishing.elapsed().as_secs_f64());
             (results, any)
         }
         Err(error) if commands.len() > 1 => {
@@ -417,7 +437,10 @@ async fn apply_batch(
             .await
             .context("Failed to record a batch's events for the bus")?;
     }
+    let committing = Instant::now();
     tx.commit().await.context("Failed to commit a batch")?;
+    metrics::histogram!("crm_chat_writer_commit_seconds")
+        .record(committing.elapsed().as_secs_f64());
     let results = results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("a command was not applied").into())))
