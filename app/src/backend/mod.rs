@@ -33,7 +33,7 @@ pub struct Backend {
     pub config: Arc<Config>,
     pub db: Db,
     pub passwords: Passwords,
-    pub tokens: Tokens,
+    pub tokens: Arc<Tokens>,
     /// Every change to a conversation goes through it (see `chat::writer`).
     pub writer: Writer,
     pub hub: Arc<Hub>,
@@ -93,7 +93,7 @@ impl Backend {
         let writer = Writer::start(db.clone(), fanout.clone());
         realtime::session::start_typing_sweeper(Arc::downgrade(&fanout));
         Backend {
-            tokens: Tokens::new(&config.jwt_secret),
+            tokens: Arc::new(Tokens::new(&config.jwt_secret)),
             passwords: Passwords::new(hashing_threads),
             delivery: realtime::session::start_delivery_tracker(writer.clone()),
             writer,

@@ -26,7 +26,7 @@ use app::api::{AppError, ErrorCode};
 use app::backend::chat::events::ConnectionId;
 use app::backend::chat::writer::Outcome;
 use app::backend::realtime::session::LiveConnection;
-use app::backend::realtime::{Live, to_json};
+use app::backend::realtime::{Frame, Live, to_json};
 use app::backend::{Backend, now_ms};
 use app::protocol::{ClientEvent, ConversationId, Me, SendMessage, ServerEvent, close_code};
 
@@ -161,12 +161,15 @@ impl Reader {
                     };
                     if std::mem::take(&mut awaiting_resume) {
                         if let ClientEvent::Resume { cursors } = event {
-                            self.resume(cursors).await;
+                            // Boxed, here and below: the futures of rare or
+                            // large steps would otherwise live inline in every
+                            // idle connection's state.
+                            Box::pin(self.resume(cursors)).await;
                             continue;
                         }
                         self.to_writer(Control::GoLive).await;
                     }
-                    if let Err(stop) = self.handle(event, &limiter, &mut sends).await {
+                    if let Err(stop) = Box::pin(self.handle(event, &limiter, &mut sends)).await {
                         break stop;
                     }
                 }
@@ -492,7 +495,8 @@ impl Writer {
                 },
                 live = self.live.recv(), if live_enabled => match live {
                     None => return Closed(1001, "going away"),
-                    Some(Live::Frame { sequence, delivery, json }) => {
+                    Some(Live::Frame(frame)) => {
+                        let Frame { sequence, delivery, ref json } = *frame;
                         let resumed_cursor =
                             sequence.and_then(|(conversation_id, event_seq)| Some((cursors.get_mut(&conversation_id)?, event_seq)));
                         if let Some((cursor, event_seq)) = resumed_cursor {
@@ -502,7 +506,7 @@ impl Writer {
                             }
                             *cursor = event_seq;
                         }
-                        if let Err(closed) = self.send(Outgoing::Frame(json)).await {
+                        if let Err(closed) = self.send(Outgoing::Frame(json.clone())).await {
                             return closed;
                         }
                         if let Some(delivery) = delivery.filter(|d| d.sender_id != self.me.id) {
@@ -514,7 +518,7 @@ impl Writer {
                         continue;
                     }
                     Some(Live::Refresh(conversation_id)) => {
-                        match self.backend.conversation_event(&self.me, conversation_id).await {
+                        match Box::pin(self.backend.conversation_event(&self.me, conversation_id)).await {
                             Ok(event) => match to_json(&event) {
                                 Some(json) => Outgoing::Frame(json),
                                 None => continue,

@@ -123,7 +123,8 @@ pub async fn upgrade(
         );
         return (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response();
     }
-    ws.read_buffer_size(4 * 1024)
+    // Chat frames are a few hundred bytes; a larger one grows the buffer.
+    ws.read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
         // Twice the limit: frames between the two are refused with a clear 1009.

@@ -46,21 +46,39 @@ pub struct Delivery {
 /// Why a connection must close now, ahead of anything queued.
 pub type Kill = watch::Sender<Option<(u16, &'static str)>>;
 
-/// What the hub hands a connection.
+/// What the hub hands a connection. Small, because every idle connection
+/// holds a block of queue slots: a frame is one shared allocation.
 #[derive(Debug, Clone)]
 pub enum Live {
-    /// A frame, shared by every connection it goes to. Sequenced frames carry
-    /// their conversation and event, so that a connection that has just
-    /// replayed can drop what it already sent; a new message carries its
-    /// position and sender, so the recipient's connection can report it
-    /// delivered once it is on the wire.
-    Frame {
+    Frame(Arc<Frame>),
+    /// The conversation's membership, title or roles changed: send its row anew.
+    Refresh(ConversationId),
+}
+
+/// A frame, shared by every connection it goes to. Sequenced frames carry
+/// their conversation and event, so that a connection that has just
+/// replayed can drop what it already sent; a new message carries its
+/// position and sender, so the recipient's connection can report it
+/// delivered once it is on the wire.
+#[derive(Debug)]
+pub struct Frame {
+    pub sequence: Option<(ConversationId, i64)>,
+    pub delivery: Option<Delivery>,
+    pub json: Bytes,
+}
+
+impl Live {
+    fn frame(
         sequence: Option<(ConversationId, i64)>,
         delivery: Option<Delivery>,
         json: Bytes,
-    },
-    /// The conversation's membership, title or roles changed: send its row anew.
-    Refresh(ConversationId),
+    ) -> Live {
+        Live::Frame(Arc::new(Frame {
+            sequence,
+            delivery,
+            json,
+        }))
+    }
 }
 
 struct Connection {
@@ -292,15 +310,7 @@ impl Hub {
             .filter(|user| *user != subject)
             .collect();
         if let Some(json) = to_json(event) {
-            self.offer(
-                &users,
-                &Live::Frame {
-                    sequence: None,
-                    delivery: None,
-                    json,
-                },
-                None,
-            );
+            self.offer(&users, &Live::frame(None, None, json), None);
         }
     }
 
@@ -312,15 +322,7 @@ impl Hub {
         except: Option<ConnectionId>,
     ) {
         if let Some(json) = to_json(event) {
-            self.offer(
-                users,
-                &Live::Frame {
-                    sequence: None,
-                    delivery: None,
-                    json,
-                },
-                except,
-            );
+            self.offer(users, &Live::frame(None, None, json), except);
         }
     }
 
@@ -453,15 +455,7 @@ impl Hub {
             created_at: message.created_at,
         });
         if let Some(json) = to_json(&ServerEvent::NewMessage(message.clone())) {
-            self.offer(
-                members,
-                &Live::Frame {
-                    sequence,
-                    delivery,
-                    json,
-                },
-                origin,
-            );
+            self.offer(members, &Live::frame(sequence, delivery, json), origin);
         }
         // The sender's own tab gets the acknowledgement, in the same order.
         if let (Some(origin), Some(client_msg_id)) = (origin, message.client_msg_id.clone()) {
@@ -473,15 +467,7 @@ impl Hub {
                 message: message.clone(),
             };
             if let Some(json) = to_json(&ack) {
-                self.offer_to(
-                    message.sender_id,
-                    origin,
-                    Live::Frame {
-                        sequence,
-                        delivery: None,
-                        json,
-                    },
-                );
+                self.offer_to(message.sender_id, origin, Live::frame(sequence, None, json));
             }
         }
         // Counts and preview for every member's list; a broadcast tells only
@@ -533,15 +519,7 @@ impl Hub {
                 },
             };
             if let Some(json) = to_json(&event) {
-                self.offer(
-                    &[*member],
-                    &Live::Frame {
-                        sequence,
-                        delivery: None,
-                        json,
-                    },
-                    None,
-                );
+                self.offer(&[*member], &Live::frame(sequence, None, json), None);
             }
         }
         for state in unread {
