@@ -43,6 +43,10 @@ struct Report {
     send_seconds: f64,
     writer_batches: u64,
     mean_batch_size: f64,
+    /// "Mark all read" for a user with this many unread notifications: one
+    /// UPDATE, timed over several rounds (each round makes them unread again).
+    unread_notifications: i64,
+    mark_all_read: Percentiles,
 }
 
 enum KeepOrDrop {
@@ -125,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
 
     let (sends_per_second, send_latency, batches, commands) =
         sends(&backend, &conversations, &partners, send_seconds).await?;
+    let mark_all_read = mark_all_read(&backend, &main_user).await?;
 
     let report = Report {
         engine: "sqlite (WAL, synchronous=FULL)",
@@ -143,11 +148,44 @@ async fn main() -> anyhow::Result<()> {
         } else {
             commands as f64 / batches as f64
         },
+        unread_notifications: UNREAD_NOTIFICATIONS,
+        mark_all_read,
     };
     print_table(&report);
     let path = write_report("chat-core", &report)?;
     println!("\nJSON: {}", path.display());
     Ok(())
+}
+
+const UNREAD_NOTIFICATIONS: i64 = 100_000;
+
+/// A user with 100,000 unread notifications marks them all read, five times.
+async fn mark_all_read(backend: &Backend, me: &Me) -> anyhow::Result<Percentiles> {
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         INSERT INTO notifications (org_id, user_id, kind, title, body, created_at, activity_at)
+         SELECT $2, $3, 'TASK_ASSIGNED', 'Task ' || i, '', i, i FROM n",
+    )
+    .bind(UNREAD_NOTIFICATIONS)
+    .bind(me.org_id)
+    .bind(me.id)
+    .execute(backend.db.pool())
+    .await?;
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        sqlx::query("UPDATE notifications SET read_at = NULL WHERE user_id = $1")
+            .bind(me.id)
+            .execute(backend.db.pool())
+            .await?;
+        let started = Instant::now();
+        let changed = backend.mark_all_notifications_read(me, None).await?;
+        samples.push(started.elapsed());
+        anyhow::ensure!(
+            changed == UNREAD_NOTIFICATIONS as u64,
+            "{changed} marked read"
+        );
+    }
+    Ok(Percentiles::of(&mut samples))
 }
 
 /// Runs `work` `warmup` times unmeasured, then `runs` times one after another.
@@ -414,6 +452,17 @@ fn print_table(r: &Report) {
             "writer batches / mean batch size",
             format!("{} / {:.1}", r.writer_batches, r.mean_batch_size),
             ""
+        )
+    );
+    println!(
+        "{}",
+        row(
+            &format!(
+                "mark all read, {} unread notifications",
+                r.unread_notifications
+            ),
+            ms(&r.mark_all_read),
+            "one statement"
         )
     );
 }

@@ -26,7 +26,6 @@ use anyhow::Context;
 use bench::{Percentiles, row, write_report};
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
-use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -72,6 +71,91 @@ struct DirectReport {
     steps: Vec<Step>,
     /// The highest offered rate whose p99 stayed within 25 ms.
     highest_rate_within_25ms_p99: Option<u64>,
+    /// The servers' own histograms over the whole run, all nodes together.
+    server_side: Vec<ServerHistogram>,
+}
+
+/// A latency histogram from the servers' `/metrics`: the mean, and the
+/// bucket bounds that hold half and 99% of the samples (coarse: Prometheus
+/// buckets).
+#[derive(Serialize)]
+struct ServerHistogram {
+    metric: &'static str,
+    count: f64,
+    mean_ms: f64,
+    p50_at_most_ms: f64,
+    p99_at_most_ms: f64,
+}
+
+const SERVER_HISTOGRAMS: [&str; 5] = [
+    "crm_chat_writer_queue_seconds",
+    "crm_chat_writer_batch_seconds",
+    "crm_chat_writer_commit_seconds",
+    "crm_chat_delivery_latency_seconds",
+    "crm_chat_bus_lag_seconds",
+];
+
+/// Reads the servers' `/metrics` and sums the histograms over the nodes.
+async fn server_histograms(ports: &[u16]) -> anyhow::Result<Vec<ServerHistogram>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut texts = Vec::new();
+    for port in ports {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", *port)).await?;
+        stream
+            .write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .await?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await?;
+        texts.push(text);
+    }
+    let mut histograms = Vec::new();
+    for metric in SERVER_HISTOGRAMS {
+        let mut buckets: Vec<(f64, f64)> = Vec::new();
+        let (mut sum, mut count) = (0.0, 0.0);
+        for line in texts.iter().flat_map(|t| t.lines()) {
+            let Some(rest) = line.strip_prefix(metric) else {
+                continue;
+            };
+            let Some((key, value)) = rest.rsplit_once(' ') else {
+                continue;
+            };
+            let Ok(value) = value.parse::<f64>() else {
+                continue;
+            };
+            if let Some(bound) = key
+                .strip_prefix("_bucket{le=\"")
+                .and_then(|b| b.strip_suffix("\"}"))
+            {
+                let bound = bound.parse::<f64>().unwrap_or(f64::INFINITY);
+                match buckets.iter_mut().find(|(b, _)| *b == bound) {
+                    Some((_, total)) => *total += value,
+                    None => buckets.push((bound, value)),
+                }
+            } else if key == "_sum" {
+                sum += value;
+            } else if key == "_count" {
+                count += value;
+            }
+        }
+        if count == 0.0 {
+            continue;
+        }
+        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let at_most = |share: f64| {
+            buckets
+                .iter()
+                .find(|(_, c)| *c >= share * count)
+                .map_or(f64::INFINITY, |(bound, _)| bound * 1000.0)
+        };
+        histograms.push(ServerHistogram {
+            metric,
+            count,
+            mean_ms: sum / count * 1000.0,
+            p50_at_most_ms: at_most(0.5),
+            p99_at_most_ms: at_most(0.99),
+        });
+    }
+    Ok(histograms)
 }
 
 #[derive(Serialize)]
@@ -371,7 +455,7 @@ async fn connect(port: u16, token: &str) -> anyhow::Result<Socket> {
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {token}").parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
     socket
         .send(Message::Text(r#"{"type":"resume","cursors":{}}"#.into()))
         .await?;
@@ -415,7 +499,9 @@ struct Tally {
     sent: AtomicU64,
     delivered: AtomicU64,
     errors: AtomicU64,
-    latencies: Mutex<Vec<Duration>>,
+    /// Every sample goes straight in: a per-client buffer flushed only now
+    /// and then would leave a step's samples behind.
+    latencies: std::sync::Mutex<Vec<Duration>>,
 }
 
 /// Runs a client: sends into `conversation` every `period` (open loop: the
@@ -433,7 +519,6 @@ fn spawn_client(
         let (mut sink, mut stream) = socket.split();
         let reader_tally = tally.clone();
         let reader = tokio::spawn(async move {
-            let mut local = Vec::new();
             while let Some(Ok(frame)) = stream.next().await {
                 let Message::Text(text) = frame else { continue };
                 if text.starts_with(r#"{"type":"newMessage""#) {
@@ -441,17 +526,17 @@ fn spawn_client(
                         let now = epoch.elapsed().as_micros() as u64;
                         if reader_tally.measuring.load(Ordering::Relaxed) {
                             reader_tally.delivered.fetch_add(1, Ordering::Relaxed);
-                            local.push(Duration::from_micros(now.saturating_sub(sent_at)));
-                            if local.len() >= 256 {
-                                reader_tally.latencies.lock().await.append(&mut local);
-                            }
+                            reader_tally
+                                .latencies
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(Duration::from_micros(now.saturating_sub(sent_at)));
                         }
                     }
                 } else if text.starts_with(r#"{"type":"error""#) {
                     reader_tally.errors.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            reader_tally.latencies.lock().await.append(&mut local);
         });
         // Start at a random phase so clients do not send in lockstep.
         tokio::time::sleep(Duration::from_micros(
@@ -520,7 +605,11 @@ async fn run_steps(
         *period.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Duration::from_secs_f64(clients as f64 / rate as f64));
         tokio::time::sleep(Duration::from_secs(1)).await;
-        tally.latencies.lock().await.clear();
+        tally
+            .latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         for counter in [&tally.sent, &tally.delivered, &tally.errors] {
             counter.store(0, Ordering::Relaxed);
         }
@@ -529,7 +618,8 @@ async fn run_steps(
         tokio::time::sleep(Duration::from_secs(step_seconds)).await;
         tally.measuring.store(false, Ordering::Relaxed);
         let elapsed = started.elapsed().as_secs_f64();
-        let mut samples = std::mem::take(&mut *tally.latencies.lock().await);
+        let mut samples =
+            std::mem::take(&mut *tally.latencies.lock().unwrap_or_else(|e| e.into_inner()));
         let step = Step {
             offered_per_second: rate,
             sent_per_second: tally.sent.load(Ordering::Relaxed) as f64 / elapsed,
@@ -593,6 +683,7 @@ async fn direct(target: &Target, rates: &[u64], step_seconds: u64) -> anyhow::Re
         .map(|(i, s)| (s, conversations[i / 2]))
         .collect();
     let steps = run_steps(with_conversation, rates, step_seconds, 1).await?;
+    let server_side = server_histograms(&servers.ports()).await?;
     let highest = steps
         .iter()
         .filter(|s| {
@@ -605,6 +696,7 @@ async fn direct(target: &Target, rates: &[u64], step_seconds: u64) -> anyhow::Re
         conversations: 500,
         steps,
         highest_rate_within_25ms_p99: highest,
+        server_side,
     })
 }
 
@@ -642,18 +734,21 @@ async fn fanout(target: &Target, step_seconds: u64) -> anyhow::Result<FanoutRepo
         .into_iter()
         .map(|socket| tokio::spawn(async move { socket.for_each(|_| async {}).await }))
         .collect();
+    // Only the senders measure: each send reaches the 4 other senders of
+    // its group (and 45 readers who do not measure).
+    const MEASURED_PER_SEND: u64 = 4;
     let steps = run_steps(
         senders,
         &[100, 200, 500, 1_000, 2_000, 4_000],
         step_seconds,
-        (MEMBERS - 1) as u64,
+        MEASURED_PER_SEND,
     )
     .await?;
     for task in keep_reading {
         task.abort();
     }
     // Deliveries measured are those to the sending members; every member gets the same.
-    let scale = (MEMBERS - 1) as f64 / 4.0;
+    let scale = (MEMBERS - 1) as f64 / MEASURED_PER_SEND as f64;
     let saturation = steps
         .iter()
         .map(|s| s.delivered_per_second * scale)
@@ -738,6 +833,23 @@ fn print_report(report: &Report) {
                 "≥ 25,000/s"
             )
         );
+        for h in &direct.server_side {
+            println!(
+                "{}",
+                row(
+                    &format!("server side, all steps: {}", h.metric),
+                    format!(
+                        "mean {:.2} / p50 ≤ {} / p99 ≤ {} ms",
+                        h.mean_ms, h.p50_at_most_ms, h.p99_at_most_ms
+                    ),
+                    if h.metric == "crm_chat_bus_lag_seconds" {
+                        "p99 ≤ 10 ms over 1 node"
+                    } else {
+                        ""
+                    }
+                )
+            );
+        }
     }
     if let Some(fanout) = &report.fanout {
         println!(
