@@ -19,7 +19,7 @@ use bytes::Bytes;
 use futures::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use governor::{Quota, RateLimiter};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use app::api::{AppError, ErrorCode};
@@ -51,10 +51,23 @@ enum Control {
     Close(u16, &'static str),
 }
 
-pub async fn run(socket: WebSocket, backend: Backend, me: Me, expires_at: i64, limits: Limits) {
+/// Serves one upgraded socket until it closes. The setup runs before the
+/// returned future: an async fn would keep its arguments (the socket among
+/// them) in the connection's state for as long as it lives.
+pub fn run(
+    socket: WebSocket,
+    backend: Backend,
+    me: Me,
+    expires_at: i64,
+    limits: Limits,
+) -> impl Future<Output = ()> {
     let LiveConnection { id, live, kill } = backend.connect(&me);
+    // One copy for both halves.
+    let me = Arc::new(me);
     let (sink, stream) = socket.split();
-    let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
+    // Boxed items: every connection holds a block of queue slots, so they
+    // are one pointer each.
+    let (control_tx, control_rx) = mpsc::channel::<Box<Control>>(CONTROL_QUEUE);
     let last_pong = Arc::new(AtomicI64::new(now_ms()));
     let writer = Writer {
         sink,
@@ -70,14 +83,13 @@ pub async fn run(socket: WebSocket, backend: Backend, me: Me, expires_at: i64, l
     let writer = tokio::spawn(writer.run());
     let reader = Reader {
         control: control_tx,
-        backend: backend.clone(),
-        me: me.clone(),
+        backend,
+        me,
         id,
         limits,
         last_pong,
     };
-    reader.run(stream, writer).await;
-    backend.disconnect(&me, id).await;
+    reader.run(stream, writer)
 }
 
 // ---------------------------------------------------------------------------
@@ -89,9 +101,9 @@ type Sends = FuturesUnordered<
 >;
 
 struct Reader {
-    control: mpsc::Sender<Control>,
+    control: mpsc::Sender<Box<Control>>,
     backend: Backend,
-    me: Me,
+    me: Arc<Me>,
     id: ConnectionId,
     limits: Limits,
     last_pong: Arc<AtomicI64>,
@@ -104,7 +116,13 @@ enum Stop {
 }
 
 impl Reader {
-    async fn run(self, mut stream: SplitStream<WebSocket>, mut writer: JoinHandle<()>) {
+    async fn run(self, stream: SplitStream<WebSocket>, writer: JoinHandle<()>) {
+        self.serve(stream, writer).await;
+        // Boxed: this future would otherwise live in every connection's state.
+        Box::pin(self.backend.disconnect(&self.me, self.id)).await;
+    }
+
+    async fn serve(&self, mut stream: SplitStream<WebSocket>, mut writer: JoinHandle<()>) {
         let sends_per_second =
             NonZeroU32::new(self.limits.sends_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(self.limits.send_burst).unwrap_or(NonZeroU32::MIN);
@@ -112,8 +130,8 @@ impl Reader {
         let mut bad_frames = BadFrames::default();
         let mut sends: Sends = FuturesUnordered::new();
         let mut awaiting_resume = true;
-        let resume_deadline = tokio::time::sleep(self.limits.resume_wait);
-        tokio::pin!(resume_deadline);
+        // Boxed and dropped once resumed: an idle connection keeps no timer.
+        let mut resume_deadline = Some(Box::pin(tokio::time::sleep(self.limits.resume_wait)));
 
         let mut writer_done = false;
         let stop = loop {
@@ -123,9 +141,15 @@ impl Reader {
                     writer_done = true;
                     break Stop::Gone;
                 }
-                Some((client_msg_id, result)) = sends.next() => self.acknowledge(client_msg_id, result).await,
-                () = &mut resume_deadline, if awaiting_resume => {
+                Some((client_msg_id, result)) = sends.next() => Box::pin(self.acknowledge(client_msg_id, result)).await,
+                () = async {
+                    match resume_deadline.as_mut() {
+                        Some(deadline) => deadline.await,
+                        None => std::future::pending().await,
+                    }
+                }, if awaiting_resume => {
                     awaiting_resume = false;
+                    resume_deadline = None;
                     self.to_writer(Control::GoLive).await;
                 }
                 frame = stream.next() => {
@@ -160,6 +184,7 @@ impl Reader {
                         }
                     };
                     if std::mem::take(&mut awaiting_resume) {
+                        resume_deadline = None;
                         if let ClientEvent::Resume { cursors } = event {
                             // Boxed, here and below: the futures of rare or
                             // large steps would otherwise live inline in every
@@ -183,8 +208,10 @@ impl Reader {
             Stop::Gone => (1000, ""),
         };
         // The writer may be stuck on a socket that does not drain: do not wait for it.
-        let _ = self.control.try_send(Control::Close(code, reason));
-        if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+        let _ = self
+            .control
+            .try_send(Box::new(Control::Close(code, reason)));
+        if Box::pin(tokio::time::timeout(CLOSE_GRACE, &mut writer))
             .await
             .is_err()
         {
@@ -364,7 +391,7 @@ impl Reader {
     /// Hands the writer a frame, waiting for room: a client that sends
     /// faster than it reads the answers is slowed down, not answered less.
     async fn to_writer(&self, control: Control) {
-        let _ = self.control.send(control).await;
+        let _ = self.control.send(Box::new(control)).await;
     }
 }
 
@@ -414,10 +441,11 @@ fn close_for(error: &axum::Error) -> Stop {
 struct Writer {
     sink: SplitSink<WebSocket, Message>,
     live: mpsc::Receiver<Live>,
-    control: mpsc::Receiver<Control>,
-    kill: watch::Receiver<Option<(u16, &'static str)>>,
+    control: mpsc::Receiver<Box<Control>>,
+    /// Polled in two places; whichever sees it resolve returns at once.
+    kill: oneshot::Receiver<(u16, &'static str)>,
     backend: Backend,
-    me: Me,
+    me: Arc<Me>,
     limits: Limits,
     last_pong: Arc<AtomicI64>,
     expires_at: i64,
@@ -455,11 +483,7 @@ impl Writer {
         loop {
             let outgoing = tokio::select! {
                 biased;
-                changed = self.kill.changed() => match (changed, *self.kill.borrow()) {
-                    (Ok(()), Some((code, reason))) => return Closed(code, reason),
-                    (Ok(()), None) => continue,
-                    (Err(_), _) => return Closed(1001, "going away"),
-                },
+                killed = &mut self.kill => return killed_by(killed),
                 () = &mut expiry => return Closed(close_code::SESSION_ENDED, "session expired"),
                 _ = ping.tick() => {
                     let silent_for = now_ms() - self.last_pong.load(Ordering::Relaxed);
@@ -470,7 +494,7 @@ impl Writer {
                     }
                     Outgoing::Message(Message::Ping(Bytes::new()))
                 }
-                control = self.control.recv() => match control {
+                control = self.control.recv() => match control.map(|c| *c) {
                     None => return Closed(1000, ""),
                     Some(Control::Close(code, reason)) => return Closed(code, reason),
                     Some(Control::Frame(json)) => Outgoing::Frame(json),
@@ -552,15 +576,21 @@ impl Writer {
         let patience = self.limits.ping_interval * self.limits.missed_pongs.max(1);
         tokio::select! {
             biased;
-            changed = self.kill.changed() => match (changed, *self.kill.borrow()) {
-                (Ok(()), Some((code, reason))) => Err(Closed(code, reason)),
-                _ => Err(Closed(1001, "going away")),
-            },
-            sent = tokio::time::timeout(patience, self.sink.send(message)) => match sent {
+            killed = &mut self.kill => Err(killed_by(killed)),
+            // Boxed: a timer per connection only while a frame is in flight.
+            sent = Box::pin(tokio::time::timeout(patience, self.sink.send(message))) => match sent {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(_)) | Err(_) => Err(Closed(0, "")),
             },
         }
+    }
+}
+
+/// How a killed connection closes; a hub that forgot it means shutdown.
+fn killed_by(killed: Result<(u16, &'static str), oneshot::error::RecvError>) -> Closed {
+    match killed {
+        Ok((code, reason)) => Closed(code, reason),
+        Err(_) => Closed(1001, "going away"),
     }
 }
 

@@ -124,7 +124,7 @@ pub async fn upgrade(
         return (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response();
     }
     // Chat frames are a few hundred bytes; a larger one grows the buffer.
-    ws.read_buffer_size(1024)
+    ws.read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
         // Twice the limit: frames between the two are refused with a clear 1009.

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::backend::chat::events::{ChatEvent, ConnectionId, MessageChange, UnreadState};
 use crate::backend::chat::views::{preview_of, reactions_for_viewer};
@@ -43,8 +43,10 @@ pub struct Delivery {
     pub created_at: i64,
 }
 
-/// Why a connection must close now, ahead of anything queued.
-pub type Kill = watch::Sender<Option<(u16, &'static str)>>;
+/// Why a connection must close now, ahead of anything queued: a close code
+/// and reason, sent once. (A oneshot, not a watch: every connection holds
+/// one, and a watch channel costs some 400 bytes.)
+pub type Kill = oneshot::Sender<(u16, &'static str)>;
 
 /// What the hub hands a connection. Small, because every idle connection
 /// holds a block of queue slots: a frame is one shared allocation.
@@ -84,7 +86,16 @@ impl Live {
 struct Connection {
     id: ConnectionId,
     live: mpsc::Sender<Live>,
-    kill: Kill,
+    /// Taken when used: the first reason to close wins.
+    kill: Option<Kill>,
+}
+
+impl Connection {
+    fn kill(&mut self, code: u16, reason: &'static str) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send((code, reason));
+        }
+    }
 }
 
 #[derive(Default)]
@@ -146,7 +157,11 @@ impl Hub {
         } else {
             Presence::Unchanged
         };
-        connections.push(Connection { id, live, kill });
+        connections.push(Connection {
+            id,
+            live,
+            kill: Some(kill),
+        });
         registry
             .online_by_org
             .entry(me.org_id)
@@ -232,9 +247,9 @@ impl Hub {
 
     /// Closes every connection on this node (shutdown, or cut off from the bus).
     pub fn close_all(&self, code: u16, reason: &'static str) {
-        let registry = self.registry();
-        for connection in registry.by_user.values().flatten() {
-            connection.kill.send_replace(Some((code, reason)));
+        let mut registry = self.registry();
+        for connection in registry.by_user.values_mut().flatten() {
+            connection.kill(code, reason);
         }
     }
 
@@ -249,9 +264,9 @@ impl Hub {
 
     /// Closes every connection of the user (sign-out, revocation).
     pub fn disconnect_user(&self, user_id: UserId, code: u16, reason: &'static str) {
-        let registry = self.registry();
-        for connection in registry.by_user.get(&user_id).into_iter().flatten() {
-            connection.kill.send_replace(Some((code, reason)));
+        let mut registry = self.registry();
+        for connection in registry.by_user.get_mut(&user_id).into_iter().flatten() {
+            connection.kill(code, reason);
         }
     }
 
@@ -641,15 +656,13 @@ impl EventSink for Fanout {
 fn drop_lagging(registry: &mut Registry, lagging: Vec<(UserId, ConnectionId)>) {
     for (user, id) in lagging {
         if let Some(connections) = registry.by_user.get_mut(&user) {
-            if let Some(connection) = connections.iter().find(|c| c.id == id) {
+            if let Some(connection) = connections.iter_mut().find(|c| c.id == id) {
                 tracing::warn!(
                     connection = id.0,
                     "a client fell behind; asking it to resume"
                 );
                 metrics::counter!("crm_chat_outbound_queue_drops_total").increment(1);
-                connection
-                    .kill
-                    .send_replace(Some((close_code::RESUME_REQUIRED, "fell behind; resume")));
+                connection.kill(close_code::RESUME_REQUIRED, "fell behind; resume");
             }
             connections.retain(|c| c.id != id);
         }

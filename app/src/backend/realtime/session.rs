@@ -6,7 +6,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use super::typing::Typist;
 use super::{Fanout, Live, Presence, to_json};
@@ -31,7 +31,7 @@ pub struct LiveConnection {
     /// Events, in commit order.
     pub live: mpsc::Receiver<Live>,
     /// Set when the connection must close at once.
-    pub kill: watch::Receiver<Option<(u16, &'static str)>>,
+    pub kill: oneshot::Receiver<(u16, &'static str)>,
 }
 
 /// What resuming a connection sends before live events: the changes after
@@ -48,7 +48,7 @@ impl Backend {
     /// their first anywhere (other nodes hear of it over the bus).
     pub fn connect(&self, me: &Me) -> LiveConnection {
         let (live_tx, live) = mpsc::channel(super::LIVE_QUEUE);
-        let (kill_tx, kill) = watch::channel(None);
+        let (kill_tx, kill) = oneshot::channel();
         let (id, presence) = self.hub.register(me, live_tx, kill_tx);
         metrics::gauge!("crm_chat_connections").set(self.hub.total_connections() as f64);
         if presence == Presence::CameOnline {
