@@ -62,6 +62,8 @@ struct Step {
     delivered_per_second: f64,
     latency: Percentiles,
     errors: u64,
+    /// The servers' own histograms over this step, all nodes together.
+    server_side: Vec<ServerHistogram>,
 }
 
 #[derive(Serialize)]
@@ -71,8 +73,6 @@ struct DirectReport {
     steps: Vec<Step>,
     /// The highest offered rate whose p99 stayed within 25 ms.
     highest_rate_within_25ms_p99: Option<u64>,
-    /// The servers' own histograms over the whole run, all nodes together.
-    server_side: Vec<ServerHistogram>,
 }
 
 /// A latency histogram from the servers' `/metrics`: the mean, and the
@@ -95,8 +95,17 @@ const SERVER_HISTOGRAMS: [&str; 5] = [
     "crm_chat_bus_lag_seconds",
 ];
 
-/// Reads the servers' `/metrics` and sums the histograms over the nodes.
-async fn server_histograms(ports: &[u16]) -> anyhow::Result<Vec<ServerHistogram>> {
+/// A histogram as the servers expose it, summed over the nodes.
+#[derive(Default)]
+struct RawHistogram {
+    /// Cumulative counts by upper bound (seconds), in order.
+    buckets: Vec<(f64, f64)>,
+    sum: f64,
+    count: f64,
+}
+
+/// Reads the servers' `/metrics`: each of [`SERVER_HISTOGRAMS`], summed over the nodes.
+async fn scrape(ports: &[u16]) -> anyhow::Result<Vec<RawHistogram>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut texts = Vec::new();
     for port in ports {
@@ -110,8 +119,7 @@ async fn server_histograms(ports: &[u16]) -> anyhow::Result<Vec<ServerHistogram>
     }
     let mut histograms = Vec::new();
     for metric in SERVER_HISTOGRAMS {
-        let mut buckets: Vec<(f64, f64)> = Vec::new();
-        let (mut sum, mut count) = (0.0, 0.0);
+        let mut raw = RawHistogram::default();
         for line in texts.iter().flat_map(|t| t.lines()) {
             let Some(rest) = line.strip_prefix(metric) else {
                 continue;
@@ -127,35 +135,53 @@ async fn server_histograms(ports: &[u16]) -> anyhow::Result<Vec<ServerHistogram>
                 .and_then(|b| b.strip_suffix("\"}"))
             {
                 let bound = bound.parse::<f64>().unwrap_or(f64::INFINITY);
-                match buckets.iter_mut().find(|(b, _)| *b == bound) {
+                match raw.buckets.iter_mut().find(|(b, _)| *b == bound) {
                     Some((_, total)) => *total += value,
-                    None => buckets.push((bound, value)),
+                    None => raw.buckets.push((bound, value)),
                 }
             } else if key == "_sum" {
-                sum += value;
+                raw.sum += value;
             } else if key == "_count" {
-                count += value;
+                raw.count += value;
             }
         }
-        if count == 0.0 {
+        raw.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        histograms.push(raw);
+    }
+    Ok(histograms)
+}
+
+/// What the servers recorded between two scrapes.
+fn server_side(before: &[RawHistogram], after: &[RawHistogram]) -> Vec<ServerHistogram> {
+    let mut histograms = Vec::new();
+    for ((metric, before), after) in SERVER_HISTOGRAMS.into_iter().zip(before).zip(after) {
+        let count = after.count - before.count;
+        if count <= 0.0 {
             continue;
         }
-        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let at_most = |share: f64| {
-            buckets
+        let earlier = |bound: f64| {
+            before
+                .buckets
                 .iter()
-                .find(|(_, c)| *c >= share * count)
+                .find(|(b, _)| *b == bound)
+                .map_or(0.0, |(_, c)| *c)
+        };
+        let at_most = |share: f64| {
+            after
+                .buckets
+                .iter()
+                .find(|(bound, c)| c - earlier(*bound) >= share * count)
                 .map_or(f64::INFINITY, |(bound, _)| bound * 1000.0)
         };
         histograms.push(ServerHistogram {
             metric,
             count,
-            mean_ms: sum / count * 1000.0,
+            mean_ms: (after.sum - before.sum) / count * 1000.0,
             p50_at_most_ms: at_most(0.5),
             p99_at_most_ms: at_most(0.99),
         });
     }
-    Ok(histograms)
+    histograms
 }
 
 #[derive(Serialize)]
@@ -580,6 +606,7 @@ fn sent_micros(frame: &str) -> Option<u64> {
 /// conversation; returns what each step measured.
 async fn run_steps(
     sockets: Vec<(Socket, ConversationId)>,
+    ports: &[u16],
     rates: &[u64],
     step_seconds: u64,
     per_send_deliveries: u64,
@@ -613,11 +640,13 @@ async fn run_steps(
         for counter in [&tally.sent, &tally.delivered, &tally.errors] {
             counter.store(0, Ordering::Relaxed);
         }
+        let scraped = scrape(ports).await?;
         tally.measuring.store(true, Ordering::Relaxed);
         let started = Instant::now();
         tokio::time::sleep(Duration::from_secs(step_seconds)).await;
         tally.measuring.store(false, Ordering::Relaxed);
         let elapsed = started.elapsed().as_secs_f64();
+        let server_side = server_side(&scraped, &scrape(ports).await?);
         let mut samples =
             std::mem::take(&mut *tally.latencies.lock().unwrap_or_else(|e| e.into_inner()));
         let step = Step {
@@ -626,6 +655,7 @@ async fn run_steps(
             delivered_per_second: tally.delivered.load(Ordering::Relaxed) as f64 / elapsed,
             latency: Percentiles::of(&mut samples),
             errors: tally.errors.load(Ordering::Relaxed),
+            server_side,
         };
         println!(
             "  offered {:>6}/s: sent {:>8.0}/s, delivered {:>8.0}/s (expected {:>8}/s), p50 {:>7.2} ms, p99 {:>8.2} ms, max {:>8.1} ms, errors {}",
@@ -682,8 +712,7 @@ async fn direct(target: &Target, rates: &[u64], step_seconds: u64) -> anyhow::Re
         .enumerate()
         .map(|(i, s)| (s, conversations[i / 2]))
         .collect();
-    let steps = run_steps(with_conversation, rates, step_seconds, 1).await?;
-    let server_side = server_histograms(&servers.ports()).await?;
+    let steps = run_steps(with_conversation, &servers.ports(), rates, step_seconds, 1).await?;
     let highest = steps
         .iter()
         .filter(|s| {
@@ -696,7 +725,6 @@ async fn direct(target: &Target, rates: &[u64], step_seconds: u64) -> anyhow::Re
         conversations: 500,
         steps,
         highest_rate_within_25ms_p99: highest,
-        server_side,
     })
 }
 
@@ -739,6 +767,7 @@ async fn fanout(target: &Target, step_seconds: u64) -> anyhow::Result<FanoutRepo
     const MEASURED_PER_SEND: u64 = 4;
     let steps = run_steps(
         senders,
+        &servers.ports(),
         &[100, 200, 500, 1_000, 2_000, 4_000],
         step_seconds,
         MEASURED_PER_SEND,
@@ -833,22 +862,24 @@ fn print_report(report: &Report) {
                 "≥ 25,000/s"
             )
         );
-        for h in &direct.server_side {
-            println!(
-                "{}",
-                row(
-                    &format!("server side, all steps: {}", h.metric),
-                    format!(
-                        "mean {:.2} / p50 ≤ {} / p99 ≤ {} ms",
-                        h.mean_ms, h.p50_at_most_ms, h.p99_at_most_ms
-                    ),
-                    if h.metric == "crm_chat_bus_lag_seconds" {
-                        "p99 ≤ 10 ms over 1 node"
-                    } else {
-                        ""
-                    }
-                )
-            );
+        for step in &direct.steps {
+            for h in &step.server_side {
+                println!(
+                    "{}",
+                    row(
+                        &format!("  server, {}/s: {}", step.offered_per_second, h.metric),
+                        format!(
+                            "mean {:.2} / p50 ≤ {} / p99 ≤ {} ms",
+                            h.mean_ms, h.p50_at_most_ms, h.p99_at_most_ms
+                        ),
+                        if h.metric == "crm_chat_bus_lag_seconds" {
+                            "p99 ≤ 10 ms over 1 node"
+                        } else {
+                            ""
+                        }
+                    )
+                );
+            }
         }
     }
     if let Some(fanout) = &report.fanout {
