@@ -533,9 +533,12 @@ struct Tally {
 /// Runs a client: sends into `conversation` every `period` (open loop: the
 /// schedule does not wait for the server), and reads everything, timing
 /// each `newMessage` from the moment in its content to now.
+/// `phase` (0 to 1) places the client's sends within each period, so that
+/// the clients together send at an even rate rather than in bursts.
 fn spawn_client(
     socket: Socket,
     conversation: ConversationId,
+    phase: f64,
     period: Arc<std::sync::Mutex<Option<Duration>>>,
     epoch: Instant,
     tally: Arc<Tally>,
@@ -564,17 +567,19 @@ fn spawn_client(
                 }
             }
         });
-        // Start at a random phase so clients do not send in lockstep.
-        tokio::time::sleep(Duration::from_micros(
-            u64::from(conversation.0 as u32 % 997) * 37,
-        ))
-        .await;
+        let mut paused = true;
         while !stop.load(Ordering::Relaxed) {
             let wait = *period.lock().unwrap_or_else(|e| e.into_inner());
             let Some(wait) = wait else {
+                paused = true;
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             };
+            if std::mem::take(&mut paused) {
+                // Every client wakes from a pause at about the same time:
+                // spread them over the period before sending.
+                tokio::time::sleep(wait.mul_f64(phase)).await;
+            }
             let next = Instant::now() + wait;
             let sent_at = epoch.elapsed().as_micros() as u64;
             let frame = format!(
@@ -617,10 +622,11 @@ async fn run_steps(
     let period = Arc::new(std::sync::Mutex::new(None));
     let tally = Arc::new(Tally::default());
     let mut tasks = Vec::new();
-    for (socket, conversation) in sockets {
+    for (index, (socket, conversation)) in sockets.into_iter().enumerate() {
         tasks.push(spawn_client(
             socket,
             conversation,
+            index as f64 / clients as f64,
             period.clone(),
             epoch,
             tally.clone(),
