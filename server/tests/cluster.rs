@@ -18,7 +18,6 @@ use app::backend::Engine;
 use app::protocol::{ClientEvent, ConversationId, OrgRole, ServerEvent};
 use common::{TestApp, TestUser, WsClient, status_and_json};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -111,14 +110,7 @@ async fn everything_live_crosses_between_two_nodes_in_both_directions() {
 
     // Presence: Bob came online on B; Alice on A hears it, Grace does not.
     alice
-        .expect("Bob online", |e| match e {
-            ServerEvent::UserStatusChanged {
-                user_id,
-                is_online: true,
-                ..
-            } if *user_id == w.bob.0.id => Some(()),
-            _ => None,
-        })
+        .expect_presence(common::EVENT_WAIT, w.bob.0.id, true)
         .await;
 
     // A message from A reaches B, and one from B reaches A.
@@ -221,14 +213,7 @@ async fn everything_live_crosses_between_two_nodes_in_both_directions() {
     // Bob leaves B: Alice on A sees him go offline.
     drop(bob);
     alice
-        .expect("Bob offline", |e| match e {
-            ServerEvent::UserStatusChanged {
-                user_id,
-                is_online: false,
-                ..
-            } if *user_id == w.bob.0.id => Some(()),
-            _ => None,
-        })
+        .expect_presence(common::EVENT_WAIT, w.bob.0.id, false)
         .await;
     node_b.stop().await.unwrap();
 }
@@ -240,14 +225,7 @@ async fn a_user_with_tabs_on_two_nodes_is_online_until_both_are_gone() {
     let mut alice = w.app.ws(&w.alice.1).await;
     let bob_on_a = w.app.ws(&w.bob.1).await;
     alice
-        .expect("Bob online", |e| match e {
-            ServerEvent::UserStatusChanged {
-                user_id,
-                is_online: true,
-                ..
-            } if *user_id == w.bob.0.id => Some(()),
-            _ => None,
-        })
+        .expect_presence(common::EVENT_WAIT, w.bob.0.id, true)
         .await;
     let bob_on_b = w.app.ws_at(&node_b, &w.bob.1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -266,14 +244,7 @@ async fn a_user_with_tabs_on_two_nodes_is_online_until_both_are_gone() {
     assert!(w.app.backend().hub.is_online(w.bob.0.id));
     drop(bob_on_b);
     alice
-        .expect("Bob offline", |e| match e {
-            ServerEvent::UserStatusChanged {
-                user_id,
-                is_online: false,
-                ..
-            } if *user_id == w.bob.0.id => Some(()),
-            _ => None,
-        })
+        .expect_presence(common::EVENT_WAIT, w.bob.0.id, false)
         .await;
     node_b.stop().await.unwrap();
 }
@@ -382,16 +353,7 @@ async fn ws_to_port(
     token: &str,
     cursors: BTreeMap<ConversationId, i64>,
 ) -> (WsClient, Vec<ServerEvent>) {
-    let mut request = format!("ws://127.0.0.1:{port}/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let mut client = WsClient { stream };
-    let replay = client.resume(cursors).await;
-    (client, replay)
+    WsClient::open(&format!("127.0.0.1:{port}"), token, cursors).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -403,16 +365,7 @@ async fn a_node_killed_with_sigkill_loses_nothing_for_clients_that_resume_elsewh
     // Dave is on B only, and will not come back.
     let (_dave, _) = ws_to_port(port_b, &w.dave.1, BTreeMap::new()).await;
     for who in [w.bob.0.id, w.dave.0.id] {
-        alice
-            .expect("online on B", |e| match e {
-                ServerEvent::UserStatusChanged {
-                    user_id,
-                    is_online: true,
-                    ..
-                } if *user_id == who => Some(()),
-                _ => None,
-            })
-            .await;
+        alice.expect_presence(common::EVENT_WAIT, who, true).await;
     }
 
     // Bob reads some of the conversation on B.
@@ -506,18 +459,7 @@ async fn a_node_killed_with_sigkill_loses_nothing_for_clients_that_resume_elsewh
     // default), unless, like Bob, they came back elsewhere.
     let started = Instant::now();
     alice
-        .expect_within(
-            Duration::from_secs(10),
-            "Dave offline after B died",
-            |e| match e {
-                ServerEvent::UserStatusChanged {
-                    user_id,
-                    is_online: false,
-                    ..
-                } if *user_id == w.dave.0.id => Some(()),
-                _ => None,
-            },
-        )
+        .expect_presence(Duration::from_secs(10), w.dave.0.id, false)
         .await;
     assert!(started.elapsed() < Duration::from_secs(10));
     let hub = &w.app.backend().hub;

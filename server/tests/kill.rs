@@ -17,7 +17,6 @@ use app::protocol::{ClientEvent, ConversationId, MessageId, OrgRole, ServerEvent
 use common::WsClient;
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const SECRET: &str = "kill-test-secret-kill-test-secret-0123456789";
 
@@ -56,18 +55,9 @@ async fn start_server(data_dir: &std::path::Path, port: u16) -> Process {
 }
 
 async fn connect(port: u16, token: &str) -> WsClient {
-    let mut request = format!("ws://127.0.0.1:{port}/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (stream, _) = tokio_tungstenite::connect_async(request)
+    WsClient::open(&format!("127.0.0.1:{port}"), token, BTreeMap::new())
         .await
-        .expect("the socket opens");
-    let mut client = WsClient { stream };
-    client.resume(BTreeMap::new()).await;
-    client
+        .0
 }
 
 /// What one client knows: the sends it got an acknowledgement for, and the

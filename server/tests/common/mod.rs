@@ -231,18 +231,9 @@ impl TestApp {
 
     /// Opens a socket to another node and resumes with no cursors.
     pub async fn ws_at(&self, node: &Server, token: &str) -> WsClient {
-        let url = format!("ws://{}/ws", node.addr);
-        let mut request = url.into_client_request().expect("a request");
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {token}").parse().expect("a header"),
-        );
-        let (stream, _) = tokio_tungstenite::connect_async(request)
+        WsClient::open(&node.addr.to_string(), token, BTreeMap::new())
             .await
-            .expect("the socket opens");
-        let mut client = WsClient { stream };
-        client.resume(BTreeMap::new()).await;
-        client
+            .0
     }
 
     /// Opens a socket with a bearer token and resumes with no cursors.
@@ -277,6 +268,40 @@ impl TestApp {
 }
 
 impl WsClient {
+    /// Opens a socket to `address` (host:port) with a bearer token and
+    /// resumes from `cursors`; returns the client and the replay.
+    pub async fn open(
+        address: &str,
+        token: &str,
+        cursors: BTreeMap<ConversationId, i64>,
+    ) -> (WsClient, Vec<ServerEvent>) {
+        let mut request = format!("ws://{address}/ws")
+            .into_client_request()
+            .expect("a request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("a header"),
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the socket opens");
+        let mut client = WsClient { stream };
+        let replay = client.resume(cursors).await;
+        (client, replay)
+    }
+
+    /// Waits for `user` to be announced online or offline.
+    pub async fn expect_presence(&mut self, wait: Duration, user: UserId, online: bool) {
+        let what = format!("user {user} {}", if online { "online" } else { "offline" });
+        self.expect_within(wait, &what, |e| match e {
+            ServerEvent::UserStatusChanged {
+                user_id, is_online, ..
+            } if *user_id == user && *is_online == online => Some(()),
+            _ => None,
+        })
+        .await
+    }
+
     pub async fn send(&mut self, event: &ClientEvent) {
         let json = serde_json::to_string(event).expect("an event serialises");
         self.stream
