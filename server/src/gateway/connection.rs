@@ -129,8 +129,8 @@ impl Reader {
         let limiter = RateLimiter::direct(Quota::per_second(sends_per_second).allow_burst(burst));
         let mut bad_frames = BadFrames::default();
         let mut sends: Sends = FuturesUnordered::new();
-        let mut awaiting_resume = true;
-        // Boxed and dropped once resumed: an idle connection keeps no timer.
+        // Until the client resumes (or the wait runs out). Boxed and dropped
+        // then: an idle connection keeps no timer.
         let mut resume_deadline = Some(Box::pin(tokio::time::sleep(self.limits.resume_wait)));
 
         let mut writer_done = false;
@@ -147,8 +147,7 @@ impl Reader {
                         Some(deadline) => deadline.await,
                         None => std::future::pending().await,
                     }
-                }, if awaiting_resume => {
-                    awaiting_resume = false;
+                }, if resume_deadline.is_some() => {
                     resume_deadline = None;
                     self.to_writer(Control::GoLive).await;
                 }
@@ -183,8 +182,7 @@ impl Reader {
                             continue;
                         }
                     };
-                    if std::mem::take(&mut awaiting_resume) {
-                        resume_deadline = None;
+                    if resume_deadline.take().is_some() {
                         if let ClientEvent::Resume { cursors } = event {
                             // Boxed, here and below: the futures of rare or
                             // large steps would otherwise live inline in every
