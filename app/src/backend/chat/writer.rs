@@ -254,9 +254,10 @@ async fn run(db: Db, sink: Arc<dyn EventSink>, mut jobs: mpsc::Receiver<Job>, st
                     .commands
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 let started = Instant::now();
+                // One registry lookup per batch, not per job.
+                let queue_wait = metrics::histogram!("crm_chat_writer_queue_seconds");
                 for job in &batch {
-                    metrics::histogram!("crm_chat_writer_queue_seconds")
-                        .record(started.duration_since(job.queued_at).as_secs_f64());
+                    queue_wait.record(started.duration_since(job.queued_at).as_secs_f64());
                 }
                 let (results, inserted) = process(&db, conn, &batch, sink.as_ref()).await;
                 metrics::histogram!("crm_chat_writer_batch_seconds")
