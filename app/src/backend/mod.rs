@@ -19,8 +19,6 @@ pub use config::Config;
 pub use db::{Db, Engine};
 pub use error::{Error, Result};
 
-use crate::protocol;
-
 use auth::passwords::Passwords;
 use auth::tokens::Tokens;
 use chat::files::{BlobStore, LocalDir};
@@ -40,8 +38,6 @@ pub struct Backend {
     /// How events reach connections: this node's hub, or the bus to all nodes.
     pub fanout: Arc<Fanout>,
     pub blobs: Arc<dyn BlobStore>,
-    /// Delivery marks on their way to the writer (see `realtime::session`).
-    delivery: tokio::sync::mpsc::Sender<(protocol::ConversationId, protocol::UserId, i64)>,
 }
 
 impl Backend {
@@ -95,7 +91,6 @@ impl Backend {
         Backend {
             tokens: Arc::new(Tokens::new(&config.jwt_secret)),
             passwords: Passwords::new(hashing_threads),
-            delivery: realtime::session::start_delivery_tracker(writer.clone()),
             writer,
             hub,
             fanout,

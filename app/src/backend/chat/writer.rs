@@ -17,12 +17,12 @@
 //! cannot take others down with it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
 use sqlx::{AnyConnection, Connection};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::{Duration, Instant};
 
 use super::events::{ChatEvent, ConnectionId, MessageChange, UnreadState};
@@ -53,6 +53,12 @@ const INDEX_DELAY: Duration = Duration::from_millis(500);
 const RECONNECT_DELAY: Duration = Duration::from_millis(200);
 /// Distinct emoji allowed on one message.
 const MAX_DISTINCT_REACTIONS: i64 = 20;
+/// Delivery marks recorded along with each batch of commands: enough to keep
+/// up with the deliveries of a full batch, few enough that a batch stays short.
+const MARKS_PER_BATCH: usize = 64;
+/// How long delivery marks wait for a batch to ride along with before the
+/// writer records them on their own.
+const MARKS_FLUSH: Duration = Duration::from_millis(300);
 
 /// Receives the events of each commit, in commit order, and knows who is
 /// connected (members who are not get NEW_MESSAGE notifications).
@@ -142,7 +148,53 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
+    marks: Arc<DeliveryMarks>,
     stats: Arc<Stats>,
+}
+
+/// Delivery marks not yet recorded: the highest seq that reached each
+/// member's devices, per conversation. They are not commands of their own:
+/// every batch takes a few of them along (a batch of hundreds at once would
+/// hold up the sends queued behind it), and when no batch comes the writer
+/// records them itself after [`MARKS_FLUSH`].
+#[derive(Default)]
+struct DeliveryMarks {
+    pending: Mutex<HashMap<(ConversationId, UserId), i64>>,
+    /// Wakes an idle writer when marks start to wait.
+    arrived: Notify,
+}
+
+impl DeliveryMarks {
+    fn add(&self, conversation_id: ConversationId, user_id: UserId, seq: i64) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let was_empty = pending.is_empty();
+        let highest = pending.entry((conversation_id, user_id)).or_insert(seq);
+        *highest = (*highest).max(seq);
+        drop(pending);
+        if was_empty {
+            self.arrived.notify_one();
+        }
+    }
+
+    /// Up to `limit` marks, taken out of the pending set.
+    fn take(&self, limit: usize) -> Vec<(ConversationId, UserId, i64)> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut taken = 0;
+        pending
+            .extract_if(|_, _| {
+                taken += 1;
+                taken <= limit
+            })
+            .map(|((conversation_id, user_id), seq)| (conversation_id, user_id, seq))
+            .collect()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
 }
 
 /// Counters for benchmarks and metrics.
@@ -160,7 +212,9 @@ impl Writer {
     pub fn start(db: Db, sink: Arc<dyn EventSink>) -> Writer {
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(Stats::default());
+        let marks = Arc::new(DeliveryMarks::default());
         let thread_stats = stats.clone();
+        let thread_marks = marks.clone();
         let spawned = std::thread::Builder::new()
             .name("crm-chat-writer".into())
             .spawn(move || {
@@ -168,14 +222,27 @@ impl Writer {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(run(db, sink, jobs, thread_stats)),
+                    Ok(runtime) => {
+                        runtime.block_on(run(db, sink, jobs, thread_marks, thread_stats));
+                    }
                     Err(error) => tracing::error!(%error, "the writer could not start its runtime"),
                 }
             });
         if let Err(error) = spawned {
             tracing::error!(%error, "the writer thread could not start");
         }
-        Writer { queue, stats }
+        Writer {
+            queue,
+            marks,
+            stats,
+        }
+    }
+
+    /// Notes that messages of a conversation up to `seq` reached one of the
+    /// member's devices. It is recorded with one of the next batches, or
+    /// within [`MARKS_FLUSH`] when there is none; it never waits.
+    pub fn delivered(&self, conversation_id: ConversationId, user_id: UserId, seq: i64) {
+        self.marks.add(conversation_id, user_id, seq);
     }
 
     /// Makes every message committed so far findable by search. Search
@@ -221,60 +288,99 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, sink: Arc<dyn EventSink>, mut jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+async fn run(
+    db: Db,
+    sink: Arc<dyn EventSink>,
+    mut jobs: mpsc::Receiver<Job>,
+    marks: Arc<DeliveryMarks>,
+    stats: Arc<Stats>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH + 1);
     let mut connection: Option<AnyConnection> = None;
     // When the search index should next catch up (SQLite): soon after start,
     // in case the last run stopped before indexing, then after each batch of
     // new messages.
     let mut index_due = (db.engine() == Engine::Sqlite).then(Instant::now);
+    // When waiting delivery marks are recorded if no batch takes them first.
+    let mut marks_due: Option<Instant> = None;
     loop {
-        let wake = match index_due {
-            None => Wake::Jobs(jobs.recv_many(&mut batch, MAX_BATCH).await),
-            // `recv_many` is cancel safe: losing the race to the timer loses no job.
-            Some(due) => tokio::select! {
-                received = jobs.recv_many(&mut batch, MAX_BATCH) => Wake::Jobs(received),
-                () = tokio::time::sleep_until(due) => Wake::IndexDue,
-            },
+        let due = [index_due, marks_due].into_iter().flatten().min();
+        let wake = tokio::select! {
+            // `recv_many` is cancel safe: losing the race to a timer loses no job.
+            received = jobs.recv_many(&mut batch, MAX_BATCH) => Wake::Jobs(received),
+            () = marks.arrived.notified(), if marks_due.is_none() => Wake::MarksArrived,
+            () = sleep_until(due), if due.is_some() => Wake::Due,
         };
+        if let Wake::MarksArrived = wake {
+            marks_due = Some(Instant::now() + MARKS_FLUSH);
+            continue;
+        }
+        // Every handle is gone: record the waiting marks, then stop.
+        let closing = matches!(wake, Wake::Jobs(0));
         let Some(conn) = writer_connection(&db, &mut connection).await else {
             for job in batch.drain(..) {
                 let _ = job
                     .reply
                     .send(Err(anyhow::anyhow!("The database is unavailable").into()));
             }
+            if closing {
+                break;
+            }
             tokio::time::sleep(RECONNECT_DELAY).await;
             continue;
         };
-        match wake {
-            Wake::Jobs(0) => break,
-            Wake::Jobs(_) => {
-                stats.batches.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .commands
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                let started = Instant::now();
-                // One registry lookup per batch, not per job.
-                let queue_wait = metrics::histogram!("crm_chat_writer_queue_seconds");
-                for job in &batch {
-                    queue_wait.record(started.duration_since(job.queued_at).as_secs_f64());
-                }
-                let (results, inserted) = process(&db, conn, &batch, sink.as_ref()).await;
-                metrics::histogram!("crm_chat_writer_batch_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                metrics::histogram!("crm_chat_writer_batch_size").record(batch.len() as f64);
-                if results.iter().any(Result::is_err) && conn.ping().await.is_err() {
-                    // A broken connection; the next batch opens a new one.
-                    connection = None;
-                }
-                for (job, result) in batch.drain(..).zip(results) {
-                    let _ = job.reply.send(result);
-                }
-                if inserted && index_due.is_none() && db.engine() == Engine::Sqlite {
-                    index_due = Some(Instant::now() + INDEX_DELAY);
-                }
+        // One registry lookup per batch, not per job.
+        let queue_wait = metrics::histogram!("crm_chat_writer_queue_seconds");
+        let now = Instant::now();
+        for job in &batch {
+            queue_wait.record(now.duration_since(job.queued_at).as_secs_f64());
+        }
+        // Delivery marks ride along with the batch; when they are due, as
+        // many as a batch may hold go on their own.
+        let marks_now = closing || marks_due.is_some_and(|due| due <= Instant::now());
+        if !batch.is_empty() || marks_now {
+            let taken = marks.take(if closing { usize::MAX } else { MARKS_PER_BATCH });
+            if !taken.is_empty() {
+                // Nobody awaits the answer: a mark that fails is carried
+                // again by the member's next delivery.
+                let (reply, _) = oneshot::channel();
+                batch.push(Job {
+                    command: Command::MarkDelivered { marks: taken },
+                    reply,
+                    queued_at: Instant::now(),
+                });
             }
-            Wake::IndexDue => {}
+            marks_due = if marks.is_empty() {
+                None
+            } else if marks_now {
+                Some(Instant::now())
+            } else {
+                marks_due
+            };
+        }
+        if !batch.is_empty() {
+            stats.batches.fetch_add(1, Ordering::Relaxed);
+            stats
+                .commands
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            let started = Instant::now();
+            let (results, inserted) = process(&db, conn, &batch, sink.as_ref()).await;
+            metrics::histogram!("crm_chat_writer_batch_seconds")
+                .record(started.elapsed().as_secs_f64());
+            metrics::histogram!("crm_chat_writer_batch_size").record(batch.len() as f64);
+            if results.iter().any(Result::is_err) && conn.ping().await.is_err() {
+                // A broken connection; the next batch opens a new one.
+                connection = None;
+            }
+            for (job, result) in batch.drain(..).zip(results) {
+                let _ = job.reply.send(result);
+            }
+            if inserted && index_due.is_none() && db.engine() == Engine::Sqlite {
+                index_due = Some(Instant::now() + INDEX_DELAY);
+            }
+        }
+        if closing {
+            break;
         }
         let conn = connection
             .as_mut()
@@ -298,6 +404,14 @@ async fn run(db: Db, sink: Arc<dyn EventSink>, mut jobs: mpsc::Receiver<Job>, st
     }
 }
 
+/// Sleeps until `due`; never returns without one.
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Indexes one chunk of new messages in a transaction of its own. Whether
 /// more remain.
 async fn index_one_chunk(db: &Db, conn: &mut AnyConnection) -> anyhow::Result<bool> {
@@ -308,8 +422,12 @@ async fn index_one_chunk(db: &Db, conn: &mut AnyConnection) -> anyhow::Result<bo
 }
 
 enum Wake {
+    /// How many jobs arrived; none means every handle is gone.
     Jobs(usize),
-    IndexDue,
+    /// Delivery marks began to wait.
+    MarksArrived,
+    /// The search index or waiting delivery marks are due.
+    Due,
 }
 
 /// The writer's connection, opened again after it broke.

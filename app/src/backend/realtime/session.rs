@@ -1,7 +1,7 @@
 //! A live connection's life as the gateway drives it: registering (and
 //! presence), typing, delivery marks, and the replay that resumes it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -14,16 +14,9 @@ use crate::api::ErrorCode;
 use crate::backend::chat::events::ConnectionId;
 use crate::backend::chat::messages::MAX_CHANGES;
 use crate::backend::chat::views::message_from_row;
-use crate::backend::chat::writer::{Command, Writer};
 use crate::backend::db::{conversations, messages, participants, users};
 use crate::backend::{Backend, Error, Result, now_ms};
 use crate::protocol::{ConversationId, Me, ServerEvent, UserId};
-
-/// How long delivery marks are gathered before one write records them all.
-const DELIVERY_FLUSH: Duration = Duration::from_millis(300);
-/// Marks waiting to be written before new ones are dropped (the next mark
-/// for the same conversation carries the information again).
-const DELIVERY_QUEUE: usize = 65_536;
 
 /// The receiving ends of a registered connection.
 pub struct LiveConnection {
@@ -135,10 +128,11 @@ impl Backend {
         Ok(())
     }
 
-    /// Notes that a message reached one of the user's devices. Marks are
-    /// gathered and written together (see [`DELIVERY_FLUSH`]).
+    /// Notes that a message reached one of the user's devices. The writer
+    /// records it with one of its next batches (see
+    /// [`Writer::delivered`](crate::backend::chat::writer::Writer::delivered)).
     pub fn delivered(&self, user_id: UserId, conversation_id: ConversationId, seq: i64) {
-        let _ = self.delivery.try_send((conversation_id, user_id, seq));
+        self.writer.delivered(conversation_id, user_id, seq);
     }
 
     /// The replay that resumes a connection: for each `(conversation, cursor)`,
@@ -265,32 +259,6 @@ fn cursor_error(code: ErrorCode, message: &str, conversation_id: ConversationId)
         reference: None,
         conversation_id: Some(conversation_id),
     }
-}
-
-/// Gathers delivery marks for [`DELIVERY_FLUSH`], keeping the highest per
-/// member and conversation, and records them with one writer command.
-pub(crate) fn start_delivery_tracker(
-    writer: Writer,
-) -> mpsc::Sender<(ConversationId, UserId, i64)> {
-    let (marks, mut incoming) = mpsc::channel::<(ConversationId, UserId, i64)>(DELIVERY_QUEUE);
-    tokio::spawn(async move {
-        while let Some(first) = incoming.recv().await {
-            let mut highest: HashMap<(ConversationId, UserId), i64> = HashMap::new();
-            highest.insert((first.0, first.1), first.2);
-            let deadline = tokio::time::Instant::now() + DELIVERY_FLUSH;
-            while let Ok(Some((conversation, user, seq))) =
-                tokio::time::timeout_at(deadline, incoming.recv()).await
-            {
-                let entry = highest.entry((conversation, user)).or_insert(seq);
-                *entry = (*entry).max(seq);
-            }
-            let marks = highest.into_iter().map(|((c, u), s)| (c, u, s)).collect();
-            if let Err(error) = writer.submit(Command::MarkDelivered { marks }).await {
-                tracing::warn!(%error, "delivery marks were not recorded");
-            }
-        }
-    });
-    marks
 }
 
 /// Tells the audience of typing indicators that expired. Stops with the hub.
