@@ -84,14 +84,12 @@ enum Signal {
         users: Vec<UserId>,
         event: Box<ServerEvent>,
     },
-    /// A user's first connection on a node opened, or their last one closed.
+    /// Users' first connections on a node opened, or their last ones
+    /// closed: at most one change per user, in the order they happened.
     #[serde(rename = "p")]
     Presence {
         from: String,
-        user: UserId,
-        org: OrgId,
-        online: bool,
-        at: i64,
+        changes: Vec<PresenceChange>,
     },
     /// Close every connection of a user (sign-out, revocation).
     #[serde(rename = "k")]
@@ -106,6 +104,22 @@ enum Signal {
     Heartbeat { from: String, alive: bool },
 }
 
+/// A user came online on a node, or went offline there.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct PresenceChange {
+    #[serde(rename = "u")]
+    user: UserId,
+    #[serde(rename = "o")]
+    org: OrgId,
+    #[serde(rename = "on")]
+    online: bool,
+    at: i64,
+}
+
+/// Presence changes announced in one signal: about 50 bytes each, well
+/// within PostgreSQL's 8,000-byte NOTIFY payload.
+const PRESENCE_PER_SIGNAL: usize = 100;
+
 /// One node of a cluster: its id, the database, and its hub.
 pub struct Cluster {
     pub node: String,
@@ -119,9 +133,10 @@ pub struct Cluster {
     stopping: AtomicBool,
     /// Set once the listener has caught up after starting.
     ready: watch::Sender<bool>,
-    /// Local presence changes, announced one at a time in the order they
-    /// happened (a quick connect and disconnect must not arrive reversed).
-    presence: mpsc::UnboundedSender<(UserId, OrgId, bool)>,
+    /// Local presence changes, announced in the order they happened (a
+    /// quick connect and disconnect must not arrive reversed), those that
+    /// queue up while one announcement is under way in one signal.
+    presence: mpsc::UnboundedSender<PresenceChange>,
 }
 
 impl Cluster {
@@ -154,11 +169,16 @@ impl Cluster {
         tokio::spawn(beat(Arc::downgrade(&cluster)));
         let weak = Arc::downgrade(&cluster);
         tokio::spawn(async move {
-            while let Some((user, org, online)) = presence_rx.recv().await {
+            let mut queued = Vec::with_capacity(PRESENCE_PER_SIGNAL);
+            while presence_rx
+                .recv_many(&mut queued, PRESENCE_PER_SIGNAL)
+                .await
+                > 0
+            {
                 let Some(cluster) = weak.upgrade() else {
                     return;
                 };
-                cluster.local_presence(user, org, online).await;
+                cluster.local_presence(latest_per_user(&mut queued)).await;
             }
         });
         // Events committed from here on reach this node.
@@ -252,38 +272,57 @@ impl Cluster {
 
     /// Queues the announcement of a local presence change.
     pub fn queue_presence(&self, user: UserId, org: OrgId, online: bool) {
-        let _ = self.presence.send((user, org, online));
-    }
-
-    /// A user's first or last connection on this node: recorded for nodes
-    /// that start later, and told to the running ones.
-    async fn local_presence(&self, user: UserId, org: OrgId, online: bool) {
-        let recorded = if online {
-            sqlx::query(
-                "INSERT INTO node_presence (node_id, user_id, org_id) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&self.node)
-            .bind(user)
-            .bind(org)
-            .execute(self.db.pool())
-            .await
-        } else {
-            sqlx::query("DELETE FROM node_presence WHERE node_id = $1 AND user_id = $2")
-                .bind(&self.node)
-                .bind(user)
-                .execute(self.db.pool())
-                .await
-        };
-        if let Err(error) = recorded {
-            tracing::warn!(%error, "presence was not recorded");
-        }
-        let signal = Signal::Presence {
-            from: self.node.clone(),
+        let _ = self.presence.send(PresenceChange {
             user,
             org,
             online,
             at: now_ms(),
+        });
+    }
+
+    /// Users' first or last connections on this node: recorded for nodes
+    /// that start later, and told to the running ones, in one statement and
+    /// one signal however many there are (a thousand clients reconnecting
+    /// at once would otherwise queue a thousand round trips ahead of the
+    /// messages on the bus).
+    async fn local_presence(&self, changes: Vec<PresenceChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        let (online, offline): (Vec<&PresenceChange>, Vec<&PresenceChange>) =
+            changes.iter().partition(|c| c.online);
+        let came: Vec<(UserId, OrgId)> = online.iter().map(|c| (c.user, c.org)).collect();
+        let went: Vec<UserId> = offline.iter().map(|c| c.user).collect();
+        if !came.is_empty() {
+            let recorded = sqlx::query(
+                "INSERT INTO node_presence (node_id, user_id, org_id)
+                 SELECT $1, (e->>0)::bigint, (e->>1)::bigint FROM jsonb_array_elements($2::jsonb) e
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&self.node)
+            .bind(serde_json::to_string(&came).unwrap_or_default())
+            .execute(self.db.pool())
+            .await;
+            if let Err(error) = recorded {
+                tracing::warn!(%error, "presence was not recorded");
+            }
+        }
+        if !went.is_empty() {
+            let recorded = sqlx::query(
+                "DELETE FROM node_presence WHERE node_id = $1
+                   AND user_id IN (SELECT value::bigint FROM jsonb_array_elements_text($2::jsonb))",
+            )
+            .bind(&self.node)
+            .bind(serde_json::to_string(&went).unwrap_or_default())
+            .execute(self.db.pool())
+            .await;
+            if let Err(error) = recorded {
+                tracing::warn!(%error, "presence was not recorded");
+            }
+        }
+        let signal = Signal::Presence {
+            from: self.node.clone(),
+            changes,
         };
         self.broadcast(&signal).await;
     }
@@ -348,16 +387,12 @@ impl Cluster {
                     self.hub.disconnect_user(user, code, reason);
                 }
             }
-            Signal::Presence {
-                from,
-                user,
-                org,
-                online,
-                at,
-            } => {
+            Signal::Presence { from, changes } => {
                 self.heard(&from);
                 if from != self.node {
-                    self.remote_presence(user, org, &from, online, at);
+                    for change in changes {
+                        self.remote_presence(&from, change);
+                    }
                 }
             }
             Signal::Heartbeat { from, alive } => {
@@ -381,7 +416,13 @@ impl Cluster {
 
     /// Another node's user came or went: tell this node's connections when
     /// that changes whether the user is online anywhere.
-    fn remote_presence(&self, user: UserId, org: OrgId, node: &str, online: bool, at: i64) {
+    fn remote_presence(&self, node: &str, change: PresenceChange) {
+        let PresenceChange {
+            user,
+            org,
+            online,
+            at,
+        } = change;
         let was_online = self.hub.is_online(user);
         self.hub.set_remote_presence(user, org, node, online);
         let is_online = self.hub.is_online(user);
@@ -494,6 +535,19 @@ async fn notify(conn: &mut AnyConnection, signal: &Signal) -> sqlx::Result<()> {
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Takes the queued changes, keeping each user's latest only, in the order
+/// those happened: what other nodes must learn is where each user ended up.
+fn latest_per_user(queued: &mut Vec<PresenceChange>) -> Vec<PresenceChange> {
+    let mut latest: Vec<PresenceChange> = Vec::with_capacity(queued.len());
+    for change in queued.drain(..).rev() {
+        if !latest.iter().any(|c| c.user == change.user) {
+            latest.push(change);
+        }
+    }
+    latest.reverse();
+    latest
 }
 
 /// Event rows already dispatched, within the window a catch-up looks at.
@@ -680,5 +734,48 @@ pub fn announce(presence: Presence) -> Option<bool> {
         Presence::CameOnline => Some(true),
         Presence::WentOffline => Some(false),
         Presence::Unchanged => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(user: i64, online: bool, at: i64) -> PresenceChange {
+        PresenceChange {
+            user: UserId(user),
+            org: OrgId(1),
+            online,
+            at,
+        }
+    }
+
+    #[test]
+    fn queued_presence_keeps_each_users_latest_change_in_the_order_they_happened() {
+        let mut queued = vec![
+            change(1, true, 10),
+            change(2, true, 11),
+            change(1, false, 12),
+            change(3, true, 13),
+            change(2, false, 14),
+        ];
+        let latest: Vec<(i64, bool, i64)> = latest_per_user(&mut queued)
+            .into_iter()
+            .map(|c| (c.user.0, c.online, c.at))
+            .collect();
+        assert_eq!(latest, vec![(1, false, 12), (3, true, 13), (2, false, 14)]);
+        assert!(queued.is_empty(), "the queue is taken");
+    }
+
+    #[test]
+    fn a_full_presence_signal_fits_in_a_notify_payload() {
+        let signal = Signal::Presence {
+            from: "0123456789abcdef0123456789abcdef".into(),
+            changes: (0..PRESENCE_PER_SIGNAL as i64)
+                .map(|i| change(i64::MAX - i, true, 1_800_000_000_000))
+                .collect(),
+        };
+        let payload = serde_json::to_string(&signal).expect("a signal serialises");
+        assert!(payload.len() < 8000, "{} bytes", payload.len());
     }
 }
