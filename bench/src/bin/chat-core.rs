@@ -7,6 +7,7 @@
 //! with `synchronous=FULL`.
 //!
 //! `cargo run --release -p bench --bin chat-core [-- --messages N --send-seconds S]`
+//! (`RUST_LOG=sqlx::query=debug` logs each statement with its duration)
 
 #![allow(clippy::print_stdout)] // A report for people, on stdout.
 
@@ -47,6 +48,9 @@ struct Report {
     /// UPDATE, timed over several rounds (each round makes them unread again).
     unread_notifications: i64,
     mark_all_read: Percentiles,
+    /// The disk's own fsync, next to the database: the floor under every
+    /// durable acknowledgement (a commit fsyncs the WAL once).
+    disk_fsync: Percentiles,
 }
 
 enum KeepOrDrop {
@@ -74,6 +78,14 @@ fn arg(name: &str, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `RUST_LOG=sqlx::query=debug` times every statement (on stderr).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let total_messages = arg("--messages", 1_000_000) as i64;
     let send_seconds = arg("--send-seconds", 10);
     let data = tempfile::Builder::new()
@@ -130,6 +142,8 @@ async fn main() -> anyhow::Result<()> {
     let (sends_per_second, send_latency, batches, commands) =
         sends(&backend, &conversations, &partners, send_seconds).await?;
     let mark_all_read = mark_all_read(&backend, &main_user).await?;
+    let dir = data.path().to_owned();
+    let disk_fsync = tokio::task::spawn_blocking(move || fsync_latency(&dir)).await??;
 
     let report = Report {
         engine: "sqlite (WAL, synchronous=FULL)",
@@ -150,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
         },
         unread_notifications: UNREAD_NOTIFICATIONS,
         mark_all_read,
+        disk_fsync,
     };
     print_table(&report);
     let path = write_report("chat-core", &report)?;
@@ -158,6 +173,24 @@ async fn main() -> anyhow::Result<()> {
 }
 
 const UNREAD_NOTIFICATIONS: i64 = 100_000;
+
+/// Appends 8 KiB (about what a commit of a small batch adds to the WAL) and
+/// fsyncs, 1,000 times, in the database's directory.
+fn fsync_latency(dir: &std::path::Path) -> anyhow::Result<Percentiles> {
+    use std::io::Write;
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::File::create(&path)?;
+    let page = [0x5a_u8; 8192];
+    let mut samples = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        file.write_all(&page)?;
+        let started = Instant::now();
+        file.sync_data()?;
+        samples.push(started.elapsed());
+    }
+    std::fs::remove_file(path)?;
+    Ok(Percentiles::of(&mut samples))
+}
 
 /// A user with 100,000 unread notifications marks them all read, five times.
 async fn mark_all_read(backend: &Backend, me: &Me) -> anyhow::Result<Percentiles> {
@@ -469,5 +502,9 @@ fn print_table(r: &Report) {
             ms(&r.mark_all_read),
             "one statement"
         )
+    );
+    println!(
+        "{}",
+        row("disk fsync (8 KiB appended)", ms(&r.disk_fsync), "")
     );
 }
