@@ -227,15 +227,21 @@ impl Cluster {
         }
         let payload =
             serde_json::to_string(events).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO bus_events (node_id, payload, created_at) VALUES ($1, $2, $3) RETURNING id",
+        // One round trip: the row, and the NOTIFY naming it (the JSON of
+        // `Signal::Events`), which goes out with the commit.
+        sqlx::query(
+            "WITH e AS (
+                 INSERT INTO bus_events (node_id, payload, created_at) VALUES ($1, $2, $3) RETURNING id
+             )
+             SELECT pg_notify($4, json_build_object('t', 'e', 'id', e.id)::text) FROM e",
         )
         .bind(&self.node)
         .bind(payload)
         .bind(now_ms())
-        .fetch_one(&mut *conn)
+        .bind(CHANNEL)
+        .execute(conn)
         .await?;
-        notify(conn, &Signal::Events { id }).await
+        Ok(())
     }
 
     /// Records and announces events whose change is already committed.
@@ -765,6 +771,14 @@ mod tests {
             .collect();
         assert_eq!(latest, vec![(1, false, 12), (3, true, 13), (2, false, 14)]);
         assert!(queued.is_empty(), "the queue is taken");
+    }
+
+    #[test]
+    fn the_events_signal_reads_as_the_sql_that_records_a_batch_writes_it() {
+        // `Cluster::record` builds this JSON in SQL with json_build_object.
+        let signal: Signal =
+            serde_json::from_str(r#"{"t" : "e", "id" : 42}"#).expect("the signal parses");
+        assert!(matches!(signal, Signal::Events { id: 42 }), "{signal:?}");
     }
 
     #[test]
