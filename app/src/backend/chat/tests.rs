@@ -462,6 +462,37 @@ test_both_dbs! {
         assert_eq!(event_seqs, (1..=30).collect::<Vec<_>>());
     }
 
+    async fn a_delivery_is_told_to_the_senders_it_covers_not_to_the_whole_group(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, carol, dave) = (&p[0], &p[1], &p[2], &p[3]);
+        let id = group(&backend, alice, "Team", &[bob, carol, dave]).await;
+        let mut feed = backend.hub.subscribe();
+        backend.send_message(alice, id, text("from Alice"), None).await.unwrap();
+        let bobs = backend.send_message(bob, id, text("from Bob"), None).await.unwrap();
+        backend.send_message(carol, id, text("from Carol"), None).await.unwrap();
+        let last = backend.send_message(alice, id, text("Alice again"), None).await.unwrap();
+        // Sending moved Carol's cursor to her own message; her devices now
+        // got Alice's last one too. Dave's devices got up to Bob's.
+        backend.writer.delivered(id, carol.id, last.seq);
+        backend.writer.delivered(id, dave.id, bobs.seq);
+        let mut told = std::collections::BTreeMap::new();
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while told.len() < 2 {
+                if let ChatEvent::Delivered { user_id, up_to_seq, audience, .. } = feed.recv().await.unwrap().as_ref() {
+                    let mut audience = audience.to_vec();
+                    audience.sort();
+                    told.insert(*user_id, (*up_to_seq, audience));
+                }
+            }
+        })
+        .await
+        .expect("the marks are recorded within the flush interval");
+        assert_eq!(told[&carol.id], (last.seq, vec![alice.id]), "only Alice sent after Carol");
+        let mut alice_and_bob = vec![alice.id, bob.id];
+        alice_and_bob.sort();
+        assert_eq!(told[&dave.id], (bobs.seq, alice_and_bob), "Alice and Bob sent up to there; Carol did not");
+    }
+
     async fn unread_counts_always_equal_their_definition(engine) {
         use rand::{Rng, SeedableRng};
         let (_db, backend, p) = acme(engine).await;

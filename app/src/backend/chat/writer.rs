@@ -53,9 +53,13 @@ const INDEX_DELAY: Duration = Duration::from_millis(500);
 const RECONNECT_DELAY: Duration = Duration::from_millis(200);
 /// Distinct emoji allowed on one message.
 const MAX_DISTINCT_REACTIONS: i64 = 20;
-/// Delivery marks recorded along with each batch of commands: enough to keep
-/// up with the deliveries of a full batch, few enough that a batch stays short.
-const MARKS_PER_BATCH: usize = 64;
+/// Delivery marks recorded along with one batch of commands: enough to keep
+/// up with the deliveries of full batches, few enough that a batch stays short.
+const MARKS_PER_BATCH: usize = MAX_BATCH;
+/// How long delivery marks gather before they ride along with a batch. Each
+/// recording costs two statements (on PostgreSQL, two round trips), so they
+/// do not go with every batch.
+const MARKS_GATHER: Duration = Duration::from_millis(100);
 /// How long delivery marks wait for a batch to ride along with before the
 /// writer records them on their own.
 const MARKS_FLUSH: Duration = Duration::from_millis(300);
@@ -154,9 +158,10 @@ pub struct Writer {
 
 /// Delivery marks not yet recorded: the highest seq that reached each
 /// member's devices, per conversation. They are not commands of their own:
-/// every batch takes a few of them along (a batch of hundreds at once would
-/// hold up the sends queued behind it), and when no batch comes the writer
-/// records them itself after [`MARKS_FLUSH`].
+/// once they have gathered for [`MARKS_GATHER`], batches take a few of them
+/// along (a batch of hundreds at once would hold up the sends queued behind
+/// it), and when no batch comes the writer records them itself after
+/// [`MARKS_FLUSH`].
 #[derive(Default)]
 struct DeliveryMarks {
     pending: Mutex<HashMap<(ConversationId, UserId), i64>>,
@@ -301,18 +306,19 @@ async fn run(
     // in case the last run stopped before indexing, then after each batch of
     // new messages.
     let mut index_due = (db.engine() == Engine::Sqlite).then(Instant::now);
-    // When waiting delivery marks are recorded if no batch takes them first.
-    let mut marks_due: Option<Instant> = None;
+    // Since when delivery marks wait.
+    let mut marks_since: Option<Instant> = None;
     loop {
+        let marks_due = marks_since.map(|since| since + MARKS_FLUSH);
         let due = [index_due, marks_due].into_iter().flatten().min();
         let wake = tokio::select! {
             // `recv_many` is cancel safe: losing the race to a timer loses no job.
             received = jobs.recv_many(&mut batch, MAX_BATCH) => Wake::Jobs(received),
-            () = marks.arrived.notified(), if marks_due.is_none() => Wake::MarksArrived,
+            () = marks.arrived.notified(), if marks_since.is_none() => Wake::MarksArrived,
             () = sleep_until(due), if due.is_some() => Wake::Due,
         };
         if let Wake::MarksArrived = wake {
-            marks_due = Some(Instant::now() + MARKS_FLUSH);
+            marks_since = Some(Instant::now());
             continue;
         }
         // Every handle is gone: record the waiting marks, then stop.
@@ -335,10 +341,12 @@ async fn run(
         for job in &batch {
             queue_wait.record(now.duration_since(job.queued_at).as_secs_f64());
         }
-        // Delivery marks ride along with the batch; when they are due, as
-        // many as a batch may hold go on their own.
-        let marks_now = closing || marks_due.is_some_and(|due| due <= Instant::now());
-        if !batch.is_empty() || marks_now {
+        // Delivery marks that have gathered ride along with the batch; when
+        // no batch came for them, as many as a batch may hold go on their own.
+        let waited = marks_since.map(|since| since.elapsed());
+        let marks_now = closing || waited.is_some_and(|w| w >= MARKS_FLUSH);
+        let ride_along = !batch.is_empty() && waited.is_some_and(|w| w >= MARKS_GATHER);
+        if ride_along || marks_now {
             let taken = marks.take(if closing { usize::MAX } else { MARKS_PER_BATCH });
             if !taken.is_empty() {
                 // Nobody awaits the answer: a mark that fails is carried
@@ -350,13 +358,9 @@ async fn run(
                     queued_at: Instant::now(),
                 });
             }
-            marks_due = if marks.is_empty() {
-                None
-            } else if marks_now {
-                Some(Instant::now())
-            } else {
-                marks_due
-            };
+            if marks.is_empty() {
+                marks_since = None;
+            }
         }
         if !batch.is_empty() {
             stats.batches.fetch_add(1, Ordering::Relaxed);
@@ -1295,27 +1299,23 @@ async fn mark_delivered(
     events: &mut Vec<ChatEvent>,
 ) -> Result<Outcome> {
     let advanced = participants::mark_delivered_many(conn, marks).await?;
-    let mut conversation_ids: Vec<ConversationId> = advanced.iter().map(|(c, _, _)| *c).collect();
-    conversation_ids.sort();
-    conversation_ids.dedup();
-    let mut members: HashMap<ConversationId, Vec<UserId>> = HashMap::new();
-    for row in participants::of_conversations(conn, &conversation_ids).await? {
-        members
-            .entry(row.conversation_id)
+    let mut audiences: HashMap<(ConversationId, UserId), Vec<UserId>> = HashMap::new();
+    for (conversation_id, user_id, sender) in messages::senders_between(conn, &advanced).await? {
+        audiences
+            .entry((conversation_id, user_id))
             .or_default()
-            .push(row.user_id);
+            .push(sender);
     }
-    for (conversation_id, user_id, up_to_seq) in advanced {
-        let members: Arc<[UserId]> = members
-            .get(&conversation_id)
-            .cloned()
-            .unwrap_or_default()
-            .into();
+    for advance in advanced {
+        let Some(audience) = audiences.remove(&(advance.conversation_id, advance.user_id)) else {
+            // Only their own messages: nobody's ticks change.
+            continue;
+        };
         events.push(ChatEvent::Delivered {
-            conversation_id,
-            user_id,
-            up_to_seq,
-            members,
+            conversation_id: advance.conversation_id,
+            user_id: advance.user_id,
+            up_to_seq: advance.to_seq,
+            audience: audience.into(),
         });
     }
     Ok(Outcome::Done)

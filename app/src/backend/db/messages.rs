@@ -329,3 +329,33 @@ pub async fn distinct_emoji_count(
         .fetch_one(conn)
         .await
 }
+
+/// Who sent messages in each moved delivery cursor's range (after
+/// `from_seq`, up to `to_seq`), other than the member the cursor belongs to
+/// and leaving out system messages: `(conversation, member, sender)`.
+#[tracing::instrument(skip_all)]
+pub async fn senders_between(
+    conn: &mut AnyConnection,
+    advances: &[super::participants::DeliveryAdvance],
+) -> sqlx::Result<Vec<(ConversationId, UserId, UserId)>> {
+    if advances.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns = [
+        Column::Int("conversation_id"),
+        Column::Int("user_id"),
+        Column::Int("from_seq"),
+        Column::Int("to_seq"),
+    ];
+    let sql = format!(
+        "SELECT DISTINCT v.conversation_id, v.user_id, m.sender_id
+         FROM {} JOIN messages m
+           ON m.conversation_id = v.conversation_id AND m.seq > v.from_seq AND m.seq <= v.to_seq
+         WHERE m.sender_id <> v.user_id AND m.kind <> 'system'",
+        sql::records(engine_of(conn), 1, "v", &columns)
+    );
+    sqlx::query_as(&sql)
+        .bind(sql::json(advances))
+        .fetch_all(conn)
+        .await
+}

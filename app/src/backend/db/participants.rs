@@ -341,13 +341,22 @@ pub async fn forget_unread_message(
     .await
 }
 
+/// A delivery cursor that moved forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow, serde::Serialize)]
+pub struct DeliveryAdvance {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub from_seq: i64,
+    pub to_seq: i64,
+}
+
 /// Records what reached members' devices, forward only: `(conversation,
-/// user, seq)`. Returns the cursors that moved, with their new values.
+/// user, seq)`. Returns the cursors that moved, from where to where.
 #[tracing::instrument(skip_all)]
 pub async fn mark_delivered_many(
     conn: &mut AnyConnection,
     marks: &[(ConversationId, UserId, i64)],
-) -> sqlx::Result<Vec<(ConversationId, UserId, i64)>> {
+) -> sqlx::Result<Vec<DeliveryAdvance>> {
     if marks.is_empty() {
         return Ok(Vec::new());
     }
@@ -370,18 +379,33 @@ pub async fn mark_delivered_many(
         Column::Int("user_id"),
         Column::Int("seq"),
     ];
-    let sql = format!(
-        "UPDATE participants SET last_delivered_seq = v.seq
-         FROM {}
-         WHERE participants.conversation_id = v.conversation_id AND participants.user_id = v.user_id
-           AND participants.last_delivered_seq < v.seq
-         RETURNING participants.conversation_id, participants.user_id, participants.last_delivered_seq",
-        sql::records(engine_of(conn), 1, "v", &columns)
+    let marks_table = sql::records(engine_of(conn), 1, "v", &columns);
+    // Where the cursors stand before (RETURNING gives only the new values);
+    // the writer's transaction keeps the two statements consistent.
+    let before = format!(
+        "SELECT p.conversation_id, p.user_id, p.last_delivered_seq AS from_seq, v.seq AS to_seq
+         FROM participants p JOIN {marks_table}
+           ON p.conversation_id = v.conversation_id AND p.user_id = v.user_id
+         WHERE p.last_delivered_seq < v.seq"
     );
-    sqlx::query_as(&sql)
+    let advances: Vec<DeliveryAdvance> = sqlx::query_as(&before)
         .bind(sql::json(&rows))
-        .fetch_all(conn)
-        .await
+        .fetch_all(&mut *conn)
+        .await?;
+    if advances.is_empty() {
+        return Ok(advances);
+    }
+    let update = format!(
+        "UPDATE participants SET last_delivered_seq = v.seq
+         FROM {marks_table}
+         WHERE participants.conversation_id = v.conversation_id AND participants.user_id = v.user_id
+           AND participants.last_delivered_seq < v.seq"
+    );
+    sqlx::query(&update)
+        .bind(sql::json(&rows))
+        .execute(conn)
+        .await?;
+    Ok(advances)
 }
 
 /// Records that messages up to `seq` reached the member's devices. Forward only.

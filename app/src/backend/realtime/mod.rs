@@ -389,16 +389,14 @@ impl Hub {
                 conversation_id,
                 user_id,
                 up_to_seq,
-                members,
+                audience,
             } => {
                 let event = ServerEvent::MessagesDelivered {
                     conversation_id: *conversation_id,
                     delivered_to: *user_id,
                     up_to_seq: *up_to_seq,
                 };
-                let others: Vec<UserId> =
-                    members.iter().copied().filter(|u| u != user_id).collect();
-                self.send_to_users(&others, &event, None);
+                self.send_to_users(audience, &event, None);
             }
             ChatEvent::ConversationChanged {
                 conversation_id,
