@@ -56,13 +56,14 @@ const MAX_DISTINCT_REACTIONS: i64 = 20;
 /// Delivery marks recorded along with one batch of commands: enough to keep
 /// up with the deliveries of full batches, few enough that a batch stays short.
 const MARKS_PER_BATCH: usize = MAX_BATCH;
-/// How long delivery marks gather before they ride along with a batch. Each
-/// recording costs two statements (on PostgreSQL, two round trips), so they
-/// do not go with every batch.
-const MARKS_GATHER: Duration = Duration::from_millis(100);
+/// How long delivery marks gather before they ride along with a batch. A
+/// member's marks within it collapse into one (in a busy group of 50 that is
+/// most of them), and each recording costs three statements (on PostgreSQL,
+/// three round trips), so they do not go with every batch.
+const MARKS_GATHER: Duration = Duration::from_millis(300);
 /// How long delivery marks wait for a batch to ride along with before the
 /// writer records them on their own.
-const MARKS_FLUSH: Duration = Duration::from_millis(300);
+const MARKS_FLUSH: Duration = Duration::from_millis(500);
 
 /// Receives the events of each commit, in commit order, and knows who is
 /// connected (members who are not get NEW_MESSAGE notifications).
@@ -181,24 +182,13 @@ impl DeliveryMarks {
         }
     }
 
-    /// Up to `limit` marks, taken out of the pending set.
-    fn take(&self, limit: usize) -> Vec<(ConversationId, UserId, i64)> {
+    /// Every pending mark, taken out of the pending set.
+    fn take_all(&self) -> Vec<(ConversationId, UserId, i64)> {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut taken = 0;
         pending
-            .extract_if(|_, _| {
-                taken += 1;
-                taken <= limit
-            })
+            .drain()
             .map(|((conversation_id, user_id), seq)| (conversation_id, user_id, seq))
             .collect()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
     }
 }
 
@@ -308,10 +298,18 @@ async fn run(
     let mut index_due = (db.engine() == Engine::Sqlite).then(Instant::now);
     // Since when delivery marks wait.
     let mut marks_since: Option<Instant> = None;
+    // Marks gathered in one round, recorded a batch's worth at a time: each
+    // member's marks are collapsed into one per round, however busy.
+    let mut draining: Vec<(ConversationId, UserId, i64)> = Vec::new();
     loop {
-        let marks_due = marks_since.map(|since| since + MARKS_FLUSH);
+        let marks_due = if draining.is_empty() {
+            marks_since.map(|since| since + MARKS_FLUSH)
+        } else {
+            Some(Instant::now())
+        };
         let due = [index_due, marks_due].into_iter().flatten().min();
         let wake = tokio::select! {
+            biased;
             // `recv_many` is cancel safe: losing the race to a timer loses no job.
             received = jobs.recv_many(&mut batch, MAX_BATCH) => Wake::Jobs(received),
             () = marks.arrived.notified(), if marks_since.is_none() => Wake::MarksArrived,
@@ -344,23 +342,27 @@ async fn run(
         // Delivery marks that have gathered ride along with the batch; when
         // no batch came for them, as many as a batch may hold go on their own.
         let waited = marks_since.map(|since| since.elapsed());
-        let marks_now = closing || waited.is_some_and(|w| w >= MARKS_FLUSH);
-        let ride_along = !batch.is_empty() && waited.is_some_and(|w| w >= MARKS_GATHER);
-        if ride_along || marks_now {
-            let taken = marks.take(if closing { usize::MAX } else { MARKS_PER_BATCH });
-            if !taken.is_empty() {
-                // Nobody awaits the answer: a mark that fails is carried
-                // again by the member's next delivery.
-                let (reply, _) = oneshot::channel();
-                batch.push(Job {
-                    command: Command::MarkDelivered { marks: taken },
-                    reply,
-                    queued_at: Instant::now(),
-                });
-            }
-            if marks.is_empty() {
-                marks_since = None;
-            }
+        let round_due =
+            waited.is_some_and(|w| w >= MARKS_FLUSH || (w >= MARKS_GATHER && !batch.is_empty()));
+        if closing || (draining.is_empty() && round_due) {
+            draining.extend(marks.take_all());
+            marks_since = None;
+        }
+        if !draining.is_empty() {
+            let keep = if closing {
+                0
+            } else {
+                draining.len().saturating_sub(MARKS_PER_BATCH)
+            };
+            let taken = draining.split_off(keep);
+            // Nobody awaits the answer: a mark that fails is carried again by
+            // the member's next delivery.
+            let (reply, _) = oneshot::channel();
+            batch.push(Job {
+                command: Command::MarkDelivered { marks: taken },
+                reply,
+                queued_at: Instant::now(),
+            });
         }
         if !batch.is_empty() {
             stats.batches.fetch_add(1, Ordering::Relaxed);
@@ -1299,18 +1301,42 @@ async fn mark_delivered(
     events: &mut Vec<ChatEvent>,
 ) -> Result<Outcome> {
     let advanced = participants::mark_delivered_many(conn, marks).await?;
-    let mut audiences: HashMap<(ConversationId, UserId), Vec<UserId>> = HashMap::new();
-    for (conversation_id, user_id, sender) in messages::senders_between(conn, &advanced).await? {
-        audiences
-            .entry((conversation_id, user_id))
+    // One range per conversation covering all its moved cursors: in a busy
+    // group, the cursors of its members overlap, and each message is read once.
+    let mut ranges: BTreeMap<ConversationId, (i64, i64)> = BTreeMap::new();
+    for a in &advanced {
+        let range = ranges
+            .entry(a.conversation_id)
+            .or_insert((a.from_seq, a.to_seq));
+        *range = (range.0.min(a.from_seq), range.1.max(a.to_seq));
+    }
+    let ranges: Vec<(ConversationId, i64, i64)> = ranges
+        .into_iter()
+        .map(|(c, (from, to))| (c, from, to))
+        .collect();
+    let mut senders: HashMap<ConversationId, Vec<(i64, UserId)>> = HashMap::new();
+    for (conversation_id, seq, sender) in messages::senders_in_ranges(conn, &ranges).await? {
+        senders
+            .entry(conversation_id)
             .or_default()
-            .push(sender);
+            .push((seq, sender));
     }
     for advance in advanced {
-        let Some(audience) = audiences.remove(&(advance.conversation_id, advance.user_id)) else {
+        let mut audience: Vec<UserId> = senders
+            .get(&advance.conversation_id)
+            .into_iter()
+            .flatten()
+            .filter(|(seq, sender)| {
+                *seq > advance.from_seq && *seq <= advance.to_seq && *sender != advance.user_id
+            })
+            .map(|(_, sender)| *sender)
+            .collect();
+        audience.sort();
+        audience.dedup();
+        if audience.is_empty() {
             // Only their own messages: nobody's ticks change.
             continue;
-        };
+        }
         events.push(ChatEvent::Delivered {
             conversation_id: advance.conversation_id,
             user_id: advance.user_id,

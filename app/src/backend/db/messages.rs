@@ -330,32 +330,46 @@ pub async fn distinct_emoji_count(
         .await
 }
 
-/// Who sent messages in each moved delivery cursor's range (after
-/// `from_seq`, up to `to_seq`), other than the member the cursor belongs to
-/// and leaving out system messages: `(conversation, member, sender)`.
+/// The senders of the (non-system) messages in each range of seqs, after
+/// `from` up to `to`: `(conversation, seq, sender)`, ordered by conversation
+/// and seq.
 #[tracing::instrument(skip_all)]
-pub async fn senders_between(
+pub async fn senders_in_ranges(
     conn: &mut AnyConnection,
-    advances: &[super::participants::DeliveryAdvance],
-) -> sqlx::Result<Vec<(ConversationId, UserId, UserId)>> {
-    if advances.is_empty() {
+    ranges: &[(ConversationId, i64, i64)],
+) -> sqlx::Result<Vec<(ConversationId, i64, UserId)>> {
+    if ranges.is_empty() {
         return Ok(Vec::new());
     }
+    #[derive(serde::Serialize)]
+    struct Range {
+        conversation_id: ConversationId,
+        from_seq: i64,
+        to_seq: i64,
+    }
+    let rows: Vec<Range> = ranges
+        .iter()
+        .map(|&(conversation_id, from_seq, to_seq)| Range {
+            conversation_id,
+            from_seq,
+            to_seq,
+        })
+        .collect();
     let columns = [
         Column::Int("conversation_id"),
-        Column::Int("user_id"),
         Column::Int("from_seq"),
         Column::Int("to_seq"),
     ];
     let sql = format!(
-        "SELECT DISTINCT v.conversation_id, v.user_id, m.sender_id
+        "SELECT m.conversation_id, m.seq, m.sender_id
          FROM {} JOIN messages m
            ON m.conversation_id = v.conversation_id AND m.seq > v.from_seq AND m.seq <= v.to_seq
-         WHERE m.sender_id <> v.user_id AND m.kind <> 'system'",
+         WHERE m.kind <> 'system'
+         ORDER BY m.conversation_id, m.seq",
         sql::records(engine_of(conn), 1, "v", &columns)
     );
     sqlx::query_as(&sql)
-        .bind(sql::json(advances))
+        .bind(sql::json(&rows))
         .fetch_all(conn)
         .await
 }
