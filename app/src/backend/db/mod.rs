@@ -14,7 +14,7 @@ pub mod messages;
 pub mod notifications;
 pub mod orgs;
 pub mod participants;
-mod sql;
+pub(crate) mod sql;
 pub mod users;
 
 #[cfg(any(test, feature = "test-support"))]

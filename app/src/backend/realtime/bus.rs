@@ -39,6 +39,7 @@ use tokio::sync::{mpsc, watch};
 use super::{Hub, Presence};
 use crate::backend::chat::events::ChatEvent;
 use crate::backend::db::Db;
+use crate::backend::db::sql::{self, Column};
 use crate::backend::now_ms;
 use crate::protocol::{OrgId, ServerEvent, UserId};
 
@@ -295,18 +296,20 @@ impl Cluster {
         if changes.is_empty() {
             return;
         }
-        let (online, offline): (Vec<&PresenceChange>, Vec<&PresenceChange>) =
+        let engine = self.db.engine();
+        let (came, went): (Vec<&PresenceChange>, Vec<&PresenceChange>) =
             changes.iter().partition(|c| c.online);
-        let came: Vec<(UserId, OrgId)> = online.iter().map(|c| (c.user, c.org)).collect();
-        let went: Vec<UserId> = offline.iter().map(|c| c.user).collect();
         if !came.is_empty() {
-            let recorded = sqlx::query(
+            // The changes' own JSON: `u` is the user, `o` the organisation.
+            let columns = [Column::Int("u"), Column::Int("o")];
+            let recorded = sqlx::query(&format!(
                 "INSERT INTO node_presence (node_id, user_id, org_id)
-                 SELECT $1, (e->>0)::bigint, (e->>1)::bigint FROM jsonb_array_elements($2::jsonb) e
+                 SELECT $1, v.u, v.o FROM {}
                  ON CONFLICT DO NOTHING",
-            )
+                sql::records(engine, 2, "v", &columns)
+            ))
             .bind(&self.node)
-            .bind(serde_json::to_string(&came).unwrap_or_default())
+            .bind(sql::json(&came))
             .execute(self.db.pool())
             .await;
             if let Err(error) = recorded {
@@ -314,12 +317,13 @@ impl Cluster {
             }
         }
         if !went.is_empty() {
-            let recorded = sqlx::query(
-                "DELETE FROM node_presence WHERE node_id = $1
-                   AND user_id IN (SELECT value::bigint FROM jsonb_array_elements_text($2::jsonb))",
-            )
+            let users: Vec<UserId> = went.iter().map(|c| c.user).collect();
+            let recorded = sqlx::query(&format!(
+                "DELETE FROM node_presence WHERE node_id = $1 AND user_id IN {}",
+                sql::ids(engine, 2)
+            ))
             .bind(&self.node)
-            .bind(serde_json::to_string(&went).unwrap_or_default())
+            .bind(sql::json(&users))
             .execute(self.db.pool())
             .await;
             if let Err(error) = recorded {
@@ -458,12 +462,12 @@ impl Cluster {
             .unwrap_or(false);
         if deleted && !gone.is_empty() {
             let ids: Vec<UserId> = gone.iter().map(|(u, _)| *u).collect();
-            let _ = sqlx::query(
-                "UPDATE users SET last_seen_at = $1
-                 WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text($2::jsonb))",
-            )
+            let _ = sqlx::query(&format!(
+                "UPDATE users SET last_seen_at = $1 WHERE id IN {}",
+                sql::ids(self.db.engine(), 2)
+            ))
             .bind(now)
-            .bind(serde_json::to_string(&ids).unwrap_or_default())
+            .bind(sql::json(&ids))
             .execute(self.db.pool())
             .await;
         }
