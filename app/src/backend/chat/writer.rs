@@ -29,7 +29,7 @@ use super::events::{ChatEvent, ConnectionId, MessageChange, UnreadState};
 use super::input::{ClientMsgId, Emoji, MessageBody, Title};
 use super::views::{can_post, message_from_row};
 use crate::backend::db::conversations::LockedMember;
-use crate::backend::db::messages::{MessageRow, NewMessage};
+use crate::backend::db::messages::{MessageRow, NewMessage, SeqRange};
 use crate::backend::db::participants::{ParticipantRow, UnreadChange};
 use crate::backend::db::{
     Db, Engine, attachments, conversations, messages, notifications, participants, users,
@@ -159,9 +159,10 @@ pub struct Writer {
 
 /// Delivery marks not yet recorded: the highest seq that reached each
 /// member's devices, per conversation. They are not commands of their own:
-/// once they have gathered for [`MARKS_GATHER`], batches take a few of them
-/// along (a batch of hundreds at once would hold up the sends queued behind
-/// it), and when no batch comes the writer records them itself after
+/// once they have gathered for [`MARKS_GATHER`], the writer takes them all
+/// as one round and the following batches carry them, [`MARKS_PER_BATCH`]
+/// each (a batch of hundreds at once would hold up the sends queued behind
+/// it); when no batch comes, it records them on its own after
 /// [`MARKS_FLUSH`].
 #[derive(Default)]
 struct DeliveryMarks {
@@ -1303,17 +1304,17 @@ async fn mark_delivered(
     let advanced = participants::mark_delivered_many(conn, marks).await?;
     // One range per conversation covering all its moved cursors: in a busy
     // group, the cursors of its members overlap, and each message is read once.
-    let mut ranges: BTreeMap<ConversationId, (i64, i64)> = BTreeMap::new();
+    let mut ranges: BTreeMap<ConversationId, SeqRange> = BTreeMap::new();
     for a in &advanced {
-        let range = ranges
-            .entry(a.conversation_id)
-            .or_insert((a.from_seq, a.to_seq));
-        *range = (range.0.min(a.from_seq), range.1.max(a.to_seq));
+        let range = ranges.entry(a.conversation_id).or_insert(SeqRange {
+            conversation_id: a.conversation_id,
+            from_seq: a.from_seq,
+            to_seq: a.to_seq,
+        });
+        range.from_seq = range.from_seq.min(a.from_seq);
+        range.to_seq = range.to_seq.max(a.to_seq);
     }
-    let ranges: Vec<(ConversationId, i64, i64)> = ranges
-        .into_iter()
-        .map(|(c, (from, to))| (c, from, to))
-        .collect();
+    let ranges: Vec<SeqRange> = ranges.into_values().collect();
     let mut senders: HashMap<ConversationId, Vec<(i64, UserId)>> = HashMap::new();
     for (conversation_id, seq, sender) in messages::senders_in_ranges(conn, &ranges).await? {
         senders

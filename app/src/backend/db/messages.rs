@@ -330,31 +330,24 @@ pub async fn distinct_emoji_count(
         .await
 }
 
-/// The senders of the (non-system) messages in each range of seqs, after
-/// `from` up to `to`: `(conversation, seq, sender)`, ordered by conversation
-/// and seq.
+/// A conversation's messages after `from_seq`, up to `to_seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SeqRange {
+    pub conversation_id: ConversationId,
+    pub from_seq: i64,
+    pub to_seq: i64,
+}
+
+/// The senders of the (non-system) messages in each range:
+/// `(conversation, seq, sender)`, ordered by conversation and seq.
 #[tracing::instrument(skip_all)]
 pub async fn senders_in_ranges(
     conn: &mut AnyConnection,
-    ranges: &[(ConversationId, i64, i64)],
+    ranges: &[SeqRange],
 ) -> sqlx::Result<Vec<(ConversationId, i64, UserId)>> {
     if ranges.is_empty() {
         return Ok(Vec::new());
     }
-    #[derive(serde::Serialize)]
-    struct Range {
-        conversation_id: ConversationId,
-        from_seq: i64,
-        to_seq: i64,
-    }
-    let rows: Vec<Range> = ranges
-        .iter()
-        .map(|&(conversation_id, from_seq, to_seq)| Range {
-            conversation_id,
-            from_seq,
-            to_seq,
-        })
-        .collect();
     let columns = [
         Column::Int("conversation_id"),
         Column::Int("from_seq"),
@@ -369,7 +362,7 @@ pub async fn senders_in_ranges(
         sql::records(engine_of(conn), 1, "v", &columns)
     );
     sqlx::query_as(&sql)
-        .bind(sql::json(&rows))
+        .bind(sql::json(ranges))
         .fetch_all(conn)
         .await
 }
