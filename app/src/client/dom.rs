@@ -10,6 +10,26 @@ pub fn element_by_id(id: &str) -> Option<web_sys::HtmlElement> {
         .ok()
 }
 
+/// Moves focus to the element once it can take it. An element whose
+/// container has not been shown yet (a drawer whose class change has not
+/// rendered on a busy phone) refuses focus, so this tries again every 20 ms
+/// for up to half a second, and stops as soon as the focus is there.
+pub async fn focus_when_shown(id: &str) {
+    for _ in 0..25 {
+        super::sleep(20).await;
+        let Some(element) = element_by_id(id) else {
+            continue;
+        };
+        let _ = element.focus();
+        let focused = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element());
+        if focused.is_some_and(|f| f == *element) {
+            return;
+        }
+    }
+}
+
 /// Scrolls the element into the middle of its scroller.
 pub fn scroll_into_view(element: &web_sys::Element) {
     let options = web_sys::ScrollIntoViewOptions::new();

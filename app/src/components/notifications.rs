@@ -99,12 +99,7 @@ pub fn NotificationDrawer() -> impl IntoView {
         if was_open.is_some() && was_open != Some(open) {
             let target = if open { "drawer-title" } else { "bell" };
             // After the drawer's own change of visibility has rendered.
-            leptos::task::spawn_local(async move {
-                crate::client::sleep(20).await;
-                if let Some(element) = crate::client::dom::element_by_id(target) {
-                    let _ = element.focus();
-                }
-            });
+            leptos::task::spawn_local(crate::client::dom::focus_when_shown(target));
         }
         let _ = was_open;
         open
