@@ -29,7 +29,7 @@ use super::events::{ChatEvent, ConnectionId, MessageChange, UnreadState};
 use super::input::{ClientMsgId, Emoji, MessageBody, Title};
 use super::views::{can_post, message_from_row};
 use crate::backend::db::conversations::LockedMember;
-use crate::backend::db::messages::{MessageRow, NewMessage, SeqRange};
+use crate::backend::db::messages::{MessageRow, NewMessage};
 use crate::backend::db::participants::{ParticipantRow, UnreadChange};
 use crate::backend::db::{
     Db, Engine, attachments, conversations, messages, notifications, participants, users,
@@ -1301,48 +1301,17 @@ async fn mark_delivered(
     marks: &[(ConversationId, UserId, i64)],
     events: &mut Vec<ChatEvent>,
 ) -> Result<Outcome> {
-    let advanced = participants::mark_delivered_many(conn, marks).await?;
-    // One range per conversation covering all its moved cursors: in a busy
-    // group, the cursors of its members overlap, and each message is read once.
-    let mut ranges: BTreeMap<ConversationId, SeqRange> = BTreeMap::new();
-    for a in &advanced {
-        let range = ranges.entry(a.conversation_id).or_insert(SeqRange {
-            conversation_id: a.conversation_id,
-            from_seq: a.from_seq,
-            to_seq: a.to_seq,
-        });
-        range.from_seq = range.from_seq.min(a.from_seq);
-        range.to_seq = range.to_seq.max(a.to_seq);
-    }
-    let ranges: Vec<SeqRange> = ranges.into_values().collect();
-    let mut senders: HashMap<ConversationId, Vec<(i64, UserId)>> = HashMap::new();
-    for (conversation_id, seq, sender) in messages::senders_in_ranges(conn, &ranges).await? {
-        senders
-            .entry(conversation_id)
-            .or_default()
-            .push((seq, sender));
-    }
-    for advance in advanced {
-        let mut audience: Vec<UserId> = senders
-            .get(&advance.conversation_id)
-            .into_iter()
-            .flatten()
-            .filter(|(seq, sender)| {
-                *seq > advance.from_seq && *seq <= advance.to_seq && *sender != advance.user_id
-            })
-            .map(|(_, sender)| *sender)
-            .collect();
-        audience.sort();
-        audience.dedup();
-        if audience.is_empty() {
-            // Only their own messages: nobody's ticks change.
-            continue;
-        }
+    // Ordered by conversation, member and sender: one event per moved cursor.
+    let notices = participants::record_deliveries(conn, marks).await?;
+    for group in notices.chunk_by(|a, b| {
+        (a.conversation_id, a.user_id, a.up_to_seq) == (b.conversation_id, b.user_id, b.up_to_seq)
+    }) {
+        let first = group[0];
         events.push(ChatEvent::Delivered {
-            conversation_id: advance.conversation_id,
-            user_id: advance.user_id,
-            up_to_seq: advance.to_seq,
-            audience: audience.into(),
+            conversation_id: first.conversation_id,
+            user_id: first.user_id,
+            up_to_seq: first.up_to_seq,
+            audience: group.iter().map(|n| n.sender).collect(),
         });
     }
     Ok(Outcome::Done)

@@ -5,8 +5,12 @@
 //! `last_read_seq`. Every statement that changes one of those inputs updates
 //! it in the same transaction; [`derived_unread`] recomputes it.
 
+use std::collections::{BTreeMap, HashMap};
+
 use sqlx::{AnyConnection, FromRow};
 
+use super::Engine;
+use super::messages::{self, SeqRange};
 use super::sql::{self, Column, engine_of};
 use crate::protocol::{ConversationId, OrgId, ParticipantRole, UserId};
 
@@ -343,20 +347,40 @@ pub async fn forget_unread_message(
 
 /// A delivery cursor that moved forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow, serde::Serialize)]
-pub struct DeliveryAdvance {
+struct DeliveryAdvance {
+    conversation_id: ConversationId,
+    user_id: UserId,
+    from_seq: i64,
+    to_seq: i64,
+}
+
+/// Someone to tell that a member's delivery cursor moved over one of their
+/// messages: `sender` sent a (non-system) message that `user_id`'s devices now
+/// have, up to `up_to_seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, FromRow)]
+pub struct DeliveryNotice {
     pub conversation_id: ConversationId,
     pub user_id: UserId,
-    pub from_seq: i64,
-    pub to_seq: i64,
+    pub up_to_seq: i64,
+    pub sender: UserId,
 }
 
 /// Records what reached members' devices, forward only: `(conversation,
-/// user, seq)`. Returns the cursors that moved, from where to where.
+/// user, seq)`, at most one per member and conversation. Returns who must be
+/// told: for each cursor that moved, the other senders of the messages it
+/// newly covers, ordered. A cursor that covers only the member's own
+/// messages (or system messages) tells nobody.
+///
+/// PostgreSQL does it in one statement, one round trip: the update reads the
+/// cursors it moves from a self-join (which sees them as they were) and a CTE
+/// joins the messages. SQLite allows no update in a CTE, so there it takes
+/// three statements inside the writer's transaction, which keeps them
+/// consistent.
 #[tracing::instrument(skip_all)]
-pub async fn mark_delivered_many(
+pub async fn record_deliveries(
     conn: &mut AnyConnection,
     marks: &[(ConversationId, UserId, i64)],
-) -> sqlx::Result<Vec<DeliveryAdvance>> {
+) -> sqlx::Result<Vec<DeliveryNotice>> {
     if marks.is_empty() {
         return Ok(Vec::new());
     }
@@ -379,9 +403,33 @@ pub async fn mark_delivered_many(
         Column::Int("user_id"),
         Column::Int("seq"),
     ];
-    let marks_table = sql::records(engine_of(conn), 1, "v", &columns);
-    // Where the cursors stand before (RETURNING gives only the new values);
-    // the writer's transaction keeps the two statements consistent.
+    let engine = engine_of(conn);
+    let marks_table = sql::records(engine, 1, "v", &columns);
+    if engine == Engine::Postgres {
+        let statement = format!(
+            "WITH moved AS (
+                 UPDATE participants p SET last_delivered_seq = v.seq
+                 FROM {marks_table}, participants old
+                 WHERE p.conversation_id = v.conversation_id AND p.user_id = v.user_id
+                   AND p.last_delivered_seq < v.seq
+                   AND old.conversation_id = p.conversation_id AND old.user_id = p.user_id
+                 RETURNING p.conversation_id, p.user_id, old.last_delivered_seq AS from_seq,
+                           p.last_delivered_seq AS to_seq
+             )
+             SELECT DISTINCT moved.conversation_id, moved.user_id, moved.to_seq AS up_to_seq,
+                    m.sender_id AS sender
+             FROM moved JOIN messages m
+               ON m.conversation_id = moved.conversation_id
+              AND m.seq > moved.from_seq AND m.seq <= moved.to_seq
+             WHERE m.kind <> 'system' AND m.sender_id <> moved.user_id
+             ORDER BY 1, 2, 4"
+        );
+        return sqlx::query_as(&statement)
+            .bind(sql::json(&rows))
+            .fetch_all(conn)
+            .await;
+    }
+    // Where the cursors stand before (SQLite's RETURNING gives only the new values).
     let before = format!(
         "SELECT p.conversation_id, p.user_id, p.last_delivered_seq AS from_seq, v.seq AS to_seq
          FROM participants p JOIN {marks_table}
@@ -393,7 +441,7 @@ pub async fn mark_delivered_many(
         .fetch_all(&mut *conn)
         .await?;
     if advances.is_empty() {
-        return Ok(advances);
+        return Ok(Vec::new());
     }
     let update = format!(
         "UPDATE participants SET last_delivered_seq = v.seq
@@ -403,9 +451,49 @@ pub async fn mark_delivered_many(
     );
     sqlx::query(&update)
         .bind(sql::json(&rows))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(advances)
+    // One range per conversation covering all its moved cursors: in a busy
+    // group the cursors of its members overlap, and each message is read once.
+    let mut ranges: BTreeMap<ConversationId, SeqRange> = BTreeMap::new();
+    for a in &advances {
+        let range = ranges.entry(a.conversation_id).or_insert(SeqRange {
+            conversation_id: a.conversation_id,
+            from_seq: a.from_seq,
+            to_seq: a.to_seq,
+        });
+        range.from_seq = range.from_seq.min(a.from_seq);
+        range.to_seq = range.to_seq.max(a.to_seq);
+    }
+    let ranges: Vec<SeqRange> = ranges.into_values().collect();
+    let mut senders: HashMap<ConversationId, Vec<(i64, UserId)>> = HashMap::new();
+    for (conversation_id, seq, sender) in messages::senders_in_ranges(conn, &ranges).await? {
+        senders
+            .entry(conversation_id)
+            .or_default()
+            .push((seq, sender));
+    }
+    let mut notices: Vec<DeliveryNotice> = advances
+        .iter()
+        .flat_map(|a| {
+            senders
+                .get(&a.conversation_id)
+                .into_iter()
+                .flatten()
+                .filter(|(seq, sender)| {
+                    *seq > a.from_seq && *seq <= a.to_seq && *sender != a.user_id
+                })
+                .map(|&(_, sender)| DeliveryNotice {
+                    conversation_id: a.conversation_id,
+                    user_id: a.user_id,
+                    up_to_seq: a.to_seq,
+                    sender,
+                })
+        })
+        .collect();
+    notices.sort();
+    notices.dedup();
+    Ok(notices)
 }
 
 /// Records that messages up to `seq` reached the member's devices. Forward only.
