@@ -219,6 +219,8 @@ impl Writer {
                     .build()
                 {
                     Ok(runtime) => {
+                        // The checkpointer lives as long as the writer's runtime.
+                        runtime.spawn(db.clone().checkpoint_continuously());
                         runtime.block_on(run(db, sink, jobs, thread_marks, thread_stats));
                     }
                     Err(error) => tracing::error!(%error, "the writer could not start its runtime"),
@@ -443,7 +445,7 @@ async fn writer_connection<'c>(
     connection: &'c mut Option<AnyConnection>,
 ) -> Option<&'c mut AnyConnection> {
     if connection.is_none() {
-        match db.dedicated_connection().await {
+        match db.writer_connection().await {
             Ok(conn) => *connection = Some(conn),
             Err(error) => tracing::error!(%error, "the writer cannot reach the database"),
         }

@@ -41,6 +41,13 @@ PRAGMA temp_store = MEMORY;
 PRAGMA cache_size = -16000;
 PRAGMA mmap_size = 268435456;";
 
+/// The writer's connection checkpoints only when the WAL has grown to
+/// 10,000 pages (40 MiB), which the checkpointer never lets happen while it runs.
+const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 10000;";
+
+/// How often the checkpointer copies the WAL into the database file (SQLite).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
     Sqlite,
@@ -154,6 +161,57 @@ impl Db {
         Ok(conn)
     }
 
+    /// The connection of the task that does nearly all writing (the chat
+    /// writer). On SQLite it leaves checkpoints to [`Db::checkpoint_continuously`]:
+    /// otherwise every thousandth page would make one of its commits copy the
+    /// whole WAL into the database file and fsync it, several milliseconds
+    /// that the messages of that batch would wait. The limit it keeps is a
+    /// safety net for when the checkpointer cannot run.
+    pub async fn writer_connection(&self) -> sqlx::Result<AnyConnection> {
+        let mut conn = self.dedicated_connection().await?;
+        if self.engine == Engine::Sqlite {
+            conn.execute(WRITER_PRAGMAS).await?;
+        }
+        Ok(conn)
+    }
+
+    /// SQLite: copies committed WAL pages into the database file every
+    /// [`CHECKPOINT_INTERVAL`], on a connection of its own, beside the writer
+    /// rather than inside one of its commits. A passive checkpoint never
+    /// waits for readers or the writer; the WAL starts over from its
+    /// beginning once everything in it is copied. Runs until dropped; on
+    /// PostgreSQL it returns at once.
+    pub async fn checkpoint_continuously(self) {
+        if self.engine != Engine::Sqlite {
+            return;
+        }
+        let mut connection: Option<AnyConnection> = None;
+        loop {
+            tokio::time::sleep(CHECKPOINT_INTERVAL).await;
+            if connection.is_none() {
+                match self.dedicated_connection().await {
+                    Ok(conn) => connection = Some(conn),
+                    Err(error) => {
+                        tracing::warn!(%error, "the checkpointer cannot reach the database");
+                        continue;
+                    }
+                }
+            }
+            let Some(conn) = connection.as_mut() else {
+                continue;
+            };
+            let started = std::time::Instant::now();
+            match conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                Ok(_) => metrics::histogram!("crm_chat_checkpoint_seconds")
+                    .record(started.elapsed().as_secs_f64()),
+                Err(error) => {
+                    tracing::warn!(%error, "a WAL checkpoint failed");
+                    connection = None;
+                }
+            }
+        }
+    }
+
     /// Begins a write transaction on a connection of one's own (see [`Db::begin_write`]).
     pub async fn begin_write_on<'c>(
         &self,
@@ -220,6 +278,49 @@ mod tests {
             Engine::Postgres
         );
         assert!(Engine::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_checkpointer_copies_what_the_writer_commits_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let db = Db::connect(&format!("sqlite://{}", path.display()), 2)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        // The pool's own connections checkpoint as usual; writing through the
+        // writer's connection alone leaves the copying to the checkpointer.
+        let mut writer = db.writer_connection().await.unwrap();
+        let checkpointer = tokio::spawn(db.clone().checkpoint_continuously());
+        for i in 0..50 {
+            sqlx::query("INSERT INTO organizations (name, slug, created_at) VALUES ($1, $1, 0)")
+                .bind(format!("org-{i}"))
+                .execute(&mut writer)
+                .await
+                .unwrap();
+        }
+        // An immutable connection reads the database file and ignores the WAL.
+        use sqlx::Connection;
+        let in_file = || async {
+            let mut file_only =
+                AnyConnection::connect(&format!("sqlite://{}?immutable=true", path.display()))
+                    .await
+                    .unwrap();
+            // Before the first checkpoint, the file may not hold the table yet.
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
+                .fetch_one(&mut file_only)
+                .await
+                .unwrap_or(0)
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while in_file().await < 50 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the committed rows never reached the database file"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        checkpointer.abort();
     }
 
     #[test]
