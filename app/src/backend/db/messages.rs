@@ -52,7 +52,7 @@ const MESSAGE_SELECT: &str = "
            a.id AS attachment_id, a.file_name AS attachment_file_name,
            a.content_type AS attachment_content_type, a.size_bytes AS attachment_size,
            a.width AS attachment_width, a.height AS attachment_height,
-           (SELECT string_agg(rx.emoji || ' ' || rx.user_id, ',' ORDER BY rx.created_at, rx.user_id)
+           (SELECT string_agg(rx.emoji || ' ' || rx.user_id, ',' ORDER BY rx.created_at, rx.user_id, rx.emoji)
             FROM reactions rx WHERE rx.message_id = m.id) AS reaction_list
     FROM messages m
     JOIN users su ON su.id = m.sender_id
