@@ -346,7 +346,7 @@ pub async fn forget_unread_message(
 }
 
 /// A delivery cursor that moved forward.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
 struct DeliveryAdvance {
     conversation_id: ConversationId,
     user_id: UserId,
@@ -405,6 +405,7 @@ pub async fn record_deliveries(
     ];
     let engine = engine_of(conn);
     let marks_table = sql::records(engine, 1, "v", &columns);
+    let marks_json = sql::json(&rows);
     if engine == Engine::Postgres {
         let statement = format!(
             "WITH moved AS (
@@ -425,7 +426,7 @@ pub async fn record_deliveries(
              ORDER BY 1, 2, 4"
         );
         return sqlx::query_as(&statement)
-            .bind(sql::json(&rows))
+            .bind(&marks_json)
             .fetch_all(conn)
             .await;
     }
@@ -437,7 +438,7 @@ pub async fn record_deliveries(
          WHERE p.last_delivered_seq < v.seq"
     );
     let advances: Vec<DeliveryAdvance> = sqlx::query_as(&before)
-        .bind(sql::json(&rows))
+        .bind(&marks_json)
         .fetch_all(&mut *conn)
         .await?;
     if advances.is_empty() {
@@ -450,7 +451,7 @@ pub async fn record_deliveries(
            AND participants.last_delivered_seq < v.seq"
     );
     sqlx::query(&update)
-        .bind(sql::json(&rows))
+        .bind(&marks_json)
         .execute(&mut *conn)
         .await?;
     // One range per conversation covering all its moved cursors: in a busy
@@ -494,24 +495,4 @@ pub async fn record_deliveries(
     notices.sort();
     notices.dedup();
     Ok(notices)
-}
-
-/// Records that messages up to `seq` reached the member's devices. Forward only.
-#[tracing::instrument(skip_all)]
-pub async fn mark_delivered(
-    conn: &mut AnyConnection,
-    conversation_id: ConversationId,
-    user_id: UserId,
-    seq: i64,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE participants SET last_delivered_seq = $1
-         WHERE conversation_id = $2 AND user_id = $3 AND last_delivered_seq < $1",
-    )
-    .bind(seq)
-    .bind(conversation_id)
-    .bind(user_id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
 }
