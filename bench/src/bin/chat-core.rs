@@ -278,7 +278,8 @@ async fn sends(
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let send = SendMessage {
-                    client_msg_id: Some(uuid::Uuid::new_v4().to_string()),
+                    // Version 7, as the web client sends.
+                    client_msg_id: Some(uuid::Uuid::now_v7().to_string()),
                     content: format!("Follow-up {n} on the proposal"),
                     ..Default::default()
                 };

@@ -585,7 +585,8 @@ fn spawn_client(
             let frame = format!(
                 r#"{{"type":"sendMessage","conversationId":{},"clientMsgId":"{}","content":"t{:016}"}}"#,
                 conversation.0,
-                uuid::Uuid::new_v4(),
+                // Version 7, as the web client sends.
+                uuid::Uuid::now_v7(),
                 sent_at
             );
             if sink.send(Message::Text(frame.into())).await.is_err() {

@@ -96,9 +96,10 @@ impl ClientMsgId {
     }
 
     /// For senders that did not supply one (plain REST clients): a fresh id,
-    /// which makes that send not idempotent.
+    /// which makes that send not idempotent. Version 7, like the web
+    /// client's (see `store::new_client_msg_id`).
     pub fn generate() -> ClientMsgId {
-        ClientMsgId(uuid::Uuid::new_v4().hyphenated().to_string())
+        ClientMsgId(uuid::Uuid::now_v7().hyphenated().to_string())
     }
 
     pub fn as_str(&self) -> &str {
