@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use super::events::ChatEvent;
+use super::writer::Outcome;
 use crate::backend::db::testing::{TestDb, people};
 use crate::backend::db::{Engine, participants};
 use crate::backend::{Backend, Error};
@@ -569,6 +570,33 @@ test_both_dbs! {
         assert_eq!(seqs, (1..=1600).collect::<Vec<i64>>());
         let summary = backend.conversation(&p[0], id).await.unwrap();
         assert_eq!((summary.last_message_seq, summary.last_event_seq), (1600, 1600));
+    }
+
+    async fn a_burst_of_queued_sends_is_stored_in_order_and_each_answer_is_its_own_row(engine) {
+        // 150 sends queued before any is awaited: the writer takes them in
+        // large batches, and each answer must still be matched to its own row.
+        let (_db, backend, p) = acme(engine).await;
+        let id = backend.direct_conversation(&p[0], p[1].id).await.unwrap();
+        let mut answers = Vec::new();
+        for i in 1..=150 {
+            let send = text(&format!("burst {i}"));
+            answers.push(backend.enqueue_send(&p[0], id, send, None).await.unwrap());
+        }
+        for (i, answer) in (1..=150).zip(answers) {
+            let Ok(Outcome::Message(message)) = answer.await else {
+                panic!("send {i} was not stored");
+            };
+            assert_eq!((message.seq, message.content.as_str()), (i, format!("burst {i}").as_str()));
+            let (seq, body): (i64, String) =
+                sqlx::query_as("SELECT seq, body FROM messages WHERE id = $1")
+                    .bind(message.id)
+                    .fetch_one(backend.db.pool())
+                    .await
+                    .unwrap();
+            assert_eq!((seq, body), (i, format!("burst {i}")));
+        }
+        let newest: Vec<String> = (51..=150).map(|i| format!("burst {i}")).collect();
+        assert_eq!(history_texts(&backend, &p[1], id).await, newest);
     }
 
     async fn search_finds_words_in_the_caller_s_conversations_only(engine) {
