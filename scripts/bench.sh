@@ -6,6 +6,8 @@
 #      offered rate (direct), group fan-out, and memory per idle connection.
 #   3. loadgen on PostgreSQL (when TEST_DATABASE_URL answers): the direct
 #      profile against one node and against two nodes sharing the database.
+#   4. The release WASM: the main module (what every page loads) and the
+#      lazily loaded chunks, raw and compressed.
 # The machine is shared and noisy: compare figures within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export LEPTOS_OUTPUT_NAME=crm-chat
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
-cargo leptos build --release
+cargo leptos build --release --split
 server="${CARGO_TARGET_DIR:-$PWD/target}/release/server"
 
 cargo run --release -p bench --bin chat-core
@@ -29,3 +31,15 @@ if timeout 3 bash -c "exec 3<>/dev/tcp/${pg_address%:*}/${pg_address##*:}" 2>/de
 else
   echo "PostgreSQL is unreachable at $pg_address: skipping the cluster profiles."
 fi
+
+printf '\nRelease WASM (bytes): crm-chat.wasm is what every page loads; the chunks load on demand\n'
+printf '%-60s %10s %10s %10s\n' file raw gzip brotli
+pkg=target/site/pkg
+# The manifest names the current chunks; older builds' chunks may linger beside them.
+chunks=$(grep -oE '"(chunk|split)_[A-Za-z0-9_]+"' "$pkg/__wasm_split_manifest.json" | tr -d '"' | sort -u)
+for name in crm-chat $chunks; do
+  wasm="$pkg/$name.wasm"
+  brotli_size=-
+  command -v brotli >/dev/null && brotli_size=$(brotli -c -q 11 "$wasm" | wc -c)
+  printf '%-60s %10s %10s %10s\n' "$name.wasm" "$(wc -c <"$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$brotli_size"
+done

@@ -3,12 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 use crate::pages::chat::ChatPage;
-use crate::pages::login::LoginPage;
+use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
-use crate::pages::settings::SettingsPage;
+use crate::pages::settings::SettingsRoute;
 use crate::pages::thread::{NoThread, ThreadPage};
 
 /// The whole document, rendered on the server.
@@ -86,8 +86,8 @@ pub fn App() -> impl IntoView {
         <Title text="crm-chat" />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/settings") view=SettingsPage />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} />
                 <ParentRoute path=path!("") view=ChatPage>
                     <Route path=path!("") view=NoThread />
                     <Route path=path!("c/:id") view=ThreadPage />

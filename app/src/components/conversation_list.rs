@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::avatar::Avatar;
 use super::icon::{Icon, Svg};
-use super::new_conversation::{NewConversation, NewKind};
+use super::new_conversation::{NewKind, new_conversation_dialog};
 use crate::format::{list_time, typing_line};
 use crate::pages::chat::open_conversation;
 use crate::protocol::{ConversationKind, ConversationSummary, OrgRole};
@@ -87,7 +87,7 @@ pub fn ConversationList() -> impl IntoView {
                 </ul>
             </Show>
         </nav>
-        {move || creating.get().map(|kind| view! { <NewConversation kind on_close=move || creating.set(None) /> })}
+        {move || creating.get().map(|kind| Suspend::new(new_conversation_dialog(kind, creating)))}
     }
 }
 

@@ -29,8 +29,15 @@ pub enum NewKind {
     Broadcast,
 }
 
+/// The dialog, from its own WASM chunk: the browser fetches that the first
+/// time someone starts a conversation, not with the page.
+#[lazy]
+pub fn new_conversation_dialog(kind: NewKind, creating: RwSignal<Option<NewKind>>) -> AnyView {
+    view! { <NewConversation kind on_close=move || creating.set(None) /> }.into_any()
+}
+
 #[component]
-pub fn NewConversation(
+fn NewConversation(
     kind: NewKind,
     on_close: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {

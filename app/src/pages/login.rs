@@ -4,11 +4,27 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::api::Login;
 
+/// The login route, from its own WASM chunk: a signed-in user's pages load
+/// without it, and the login page fetches it beside the main module.
+pub struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        LoginRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LoginPage /> }.into_any()
+    }
+}
+
 #[component]
-pub fn LoginPage() -> impl IntoView {
+fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let show_password = RwSignal::new(false);
     let pending = login.pending();

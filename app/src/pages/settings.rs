@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::api::get_session;
 use crate::api::notifications::{
@@ -11,8 +12,23 @@ use crate::api::notifications::{
 use crate::components::header::AppHeader;
 use crate::protocol::{ApiKeySummary, NotificationSetting, OrgRole};
 
+/// The settings route. Its code is a separate WASM chunk that the browser
+/// fetches when someone opens the page, so the chat screens load without it.
+pub struct SettingsRoute;
+
+#[lazy_route]
+impl LazyRoute for SettingsRoute {
+    fn data() -> Self {
+        SettingsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SettingsPage /> }.into_any()
+    }
+}
+
 #[component]
-pub fn SettingsPage() -> impl IntoView {
+fn SettingsPage() -> impl IntoView {
     let session = Resource::new_blocking(|| (), |_| get_session());
     view! {
         <Title text="Settings · crm-chat" />
