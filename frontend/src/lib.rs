@@ -1,6 +1,6 @@
 //! The browser entry point: hydrate the server-rendered page and nothing else.
-//! Hydration is asynchronous so that a lazily loaded route (settings) can
-//! fetch its WASM chunk before it is hydrated.
+//! Hydration is asynchronous so that a lazily loaded route (login, settings)
+//! can fetch its WASM chunk before it is hydrated.
 
 // The app's views are deeply nested types; the release build monomorphises
 // them here.
