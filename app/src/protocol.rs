@@ -657,114 +657,197 @@ pub enum ClientEvent {
     Ping,
 }
 
-/// What the server sends over the WebSocket.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
-pub enum ServerEvent {
-    /// A new message for one of the user's conversations (another tab's own
-    /// sends included).
-    NewMessage(Message),
-    /// The acknowledgement of this connection's `sendMessage`: it is durable.
-    MessageDelivered {
-        client_msg_id: String,
-        message_id: MessageId,
-        conversation_id: ConversationId,
-        timestamp: i64,
-        message: Message,
-    },
-    /// A message was edited (or, in a replay, changed in any way).
-    MessageUpdated(Message),
-    /// A message was deleted; `message` is its tombstone.
-    MessageDeleted {
-        message_id: MessageId,
-        conversation_id: ConversationId,
-        event_seq: i64,
-        timestamp: i64,
-        message: Message,
-    },
-    ReactionsChanged {
-        message_id: MessageId,
-        conversation_id: ConversationId,
-        event_seq: i64,
-        reactions: Vec<ReactionSummary>,
-    },
-    /// Another member read up to `upToSeq`.
-    MessagesRead {
-        conversation_id: ConversationId,
-        read_by: UserId,
-        up_to_seq: i64,
-        timestamp: i64,
-    },
-    /// Another member's devices received messages up to `upToSeq`.
-    MessagesDelivered {
-        conversation_id: ConversationId,
-        delivered_to: UserId,
-        up_to_seq: i64,
-    },
-    UserTyping {
-        conversation_id: ConversationId,
-        user_id: UserId,
-        user_name: String,
-        is_typing: bool,
-    },
-    /// Someone in the organisation came online or went offline.
-    UserStatusChanged {
-        user_id: UserId,
-        is_online: bool,
-        last_seen: Option<i64>,
-        timestamp: i64,
-    },
-    /// The list row of a conversation changed. Message events carry the
-    /// counts and preview; membership changes carry the whole row.
-    ConversationUpdated {
-        conversation_id: ConversationId,
-        unread_count: Option<i64>,
-        last_read_seq: Option<i64>,
-        last_message: Option<MessagePreview>,
-        last_event_seq: Option<i64>,
-        last_activity_at: Option<i64>,
-        conversation: Option<ConversationSummary>,
-    },
-    /// The user is no longer in the conversation.
-    ConversationRemoved {
-        conversation_id: ConversationId,
-    },
-    /// The replay after `resume` is complete: live events follow. The cursors
-    /// are where each conversation now stands.
-    Resumed {
-        #[serde(with = "cursor_map")]
-        cursors: std::collections::BTreeMap<ConversationId, i64>,
-    },
-    Error {
-        code: crate::api::ErrorCode,
-        message: String,
-        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
-        reference: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        conversation_id: Option<ConversationId>,
-    },
-    /// A notification was created for the user (kinds the user muted are
-    /// stored but not pushed).
-    NewNotification {
-        notification: Notification,
-        unread_count: i64,
-    },
-    /// Notifications were read or deleted: the new unread count, and the
-    /// ones that changed (`all` when every one of a kind or all kinds did).
-    NotificationsUpdated {
-        unread_count: i64,
-        #[serde(default)]
-        read: Vec<NotificationId>,
-        #[serde(default)]
-        deleted: Vec<NotificationId>,
-        all_read: bool,
-        kind: Option<NotificationKind>,
-    },
-    Pong,
+/// Declares [`ServerEvent`] and its decoder for the browser,
+/// [`ServerEvent::from_json`].
+///
+/// Serde decodes an internally tagged enum (`{"type": …, …}`) by first
+/// buffering the whole frame into its private `Content` tree and then
+/// decoding the variant from that, which builds a second copy of every
+/// payload type's decoder. In the WASM that was the largest single item,
+/// about 145 KB before `wasm-opt`. `from_json` reads the tag on its own and
+/// then decodes the variant's fields straight from the text, with the same
+/// decoders the server functions already use. The variants are written once,
+/// here, so the two decoders cannot drift apart (a test checks they agree).
+macro_rules! server_events {
+    (
+        $(#[$enum_meta:meta])*
+        pub enum ServerEvent {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident $( ( $($tuple:tt)* ) )? $( { $($fields:tt)* } )?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$enum_meta])*
+        pub enum ServerEvent {
+            $(
+                $(#[$variant_meta])*
+                $variant $( ( $($tuple)* ) )? $( { $($fields)* } )?
+            ),*
+        }
+
+        impl ServerEvent {
+            /// Decodes one frame: the `type` tag first, then the event's
+            /// fields straight from the text (see [`server_events!`]).
+            pub fn from_json(text: &str) -> serde_json::Result<ServerEvent> {
+                #[derive(Deserialize)]
+                struct Tag<'a> {
+                    #[serde(rename = "type", borrow)]
+                    kind: std::borrow::Cow<'a, str>,
+                }
+                let Tag { kind } = serde_json::from_slice(text.as_bytes())?;
+                $(
+                    if is_camel_case_of(&kind, stringify!($variant)) {
+                        return server_events!(
+                            @decode text, $variant $( ( $($tuple)* ) )? $( { $($fields)* } )?
+                        );
+                    }
+                )*
+                Err(serde::de::Error::custom(format_args!(
+                    "unknown event type {kind:?}"
+                )))
+            }
+        }
+    };
+    (@decode $text:ident, $variant:ident ( $payload:ty )) => {
+        serde_json::from_slice::<$payload>($text.as_bytes()).map(ServerEvent::$variant)
+    };
+    (@decode $text:ident, $variant:ident {
+        $( $(#[$field_meta:meta])* $field:ident : $type:ty ),* $(,)?
+    }) => {{
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Fields {
+            $( $(#[$field_meta])* $field: $type ),*
+        }
+        serde_json::from_slice::<Fields>($text.as_bytes())
+            .map(|f| ServerEvent::$variant { $( $field: f.$field ),* })
+    }};
+    (@decode $text:ident, $variant:ident) => {
+        Ok(ServerEvent::$variant)
+    };
+}
+
+/// Whether `wire` is `variant` (PascalCase) with its first letter lowered,
+/// which is what serde's `rename_all = "camelCase"` makes of a variant name.
+fn is_camel_case_of(wire: &str, variant: &str) -> bool {
+    let (mut wire, mut variant) = (wire.chars(), variant.chars());
+    match (wire.next(), variant.next()) {
+        (Some(w), Some(v)) => w == v.to_ascii_lowercase() && wire.eq(variant),
+        _ => false,
+    }
+}
+
+server_events! {
+    /// What the server sends over the WebSocket.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(
+        tag = "type",
+        rename_all = "camelCase",
+        rename_all_fields = "camelCase"
+    )]
+    pub enum ServerEvent {
+        /// A new message for one of the user's conversations (another tab's own
+        /// sends included).
+        NewMessage(Message),
+        /// The acknowledgement of this connection's `sendMessage`: it is durable.
+        MessageDelivered {
+            client_msg_id: String,
+            message_id: MessageId,
+            conversation_id: ConversationId,
+            timestamp: i64,
+            message: Message,
+        },
+        /// A message was edited (or, in a replay, changed in any way).
+        MessageUpdated(Message),
+        /// A message was deleted; `message` is its tombstone.
+        MessageDeleted {
+            message_id: MessageId,
+            conversation_id: ConversationId,
+            event_seq: i64,
+            timestamp: i64,
+            message: Message,
+        },
+        ReactionsChanged {
+            message_id: MessageId,
+            conversation_id: ConversationId,
+            event_seq: i64,
+            reactions: Vec<ReactionSummary>,
+        },
+        /// Another member read up to `upToSeq`.
+        MessagesRead {
+            conversation_id: ConversationId,
+            read_by: UserId,
+            up_to_seq: i64,
+            timestamp: i64,
+        },
+        /// Another member's devices received messages up to `upToSeq`.
+        MessagesDelivered {
+            conversation_id: ConversationId,
+            delivered_to: UserId,
+            up_to_seq: i64,
+        },
+        UserTyping {
+            conversation_id: ConversationId,
+            user_id: UserId,
+            user_name: String,
+            is_typing: bool,
+        },
+        /// Someone in the organisation came online or went offline.
+        UserStatusChanged {
+            user_id: UserId,
+            is_online: bool,
+            last_seen: Option<i64>,
+            timestamp: i64,
+        },
+        /// The list row of a conversation changed. Message events carry the
+        /// counts and preview; membership changes carry the whole row.
+        ConversationUpdated {
+            conversation_id: ConversationId,
+            unread_count: Option<i64>,
+            last_read_seq: Option<i64>,
+            last_message: Option<MessagePreview>,
+            last_event_seq: Option<i64>,
+            last_activity_at: Option<i64>,
+            conversation: Option<ConversationSummary>,
+        },
+        /// The user is no longer in the conversation.
+        ConversationRemoved {
+            conversation_id: ConversationId,
+        },
+        /// The replay after `resume` is complete: live events follow. The cursors
+        /// are where each conversation now stands.
+        Resumed {
+            #[serde(with = "cursor_map")]
+            cursors: std::collections::BTreeMap<ConversationId, i64>,
+        },
+        Error {
+            code: crate::api::ErrorCode,
+            message: String,
+            #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+            reference: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            conversation_id: Option<ConversationId>,
+        },
+        /// A notification was created for the user (kinds the user muted are
+        /// stored but not pushed).
+        NewNotification {
+            notification: Notification,
+            unread_count: i64,
+        },
+        /// Notifications were read or deleted: the new unread count, and the
+        /// ones that changed (`all` when every one of a kind or all kinds did).
+        NotificationsUpdated {
+            unread_count: i64,
+            #[serde(default)]
+            read: Vec<NotificationId>,
+            #[serde(default)]
+            deleted: Vec<NotificationId>,
+            all_read: bool,
+            kind: Option<NotificationKind>,
+        },
+        Pong,
+    }
 }
 
 /// `{"12": 40}`: cursors by conversation id. JSON keys are strings, and an
@@ -863,6 +946,9 @@ mod tests {
         for (kind, value) in examples(server) {
             let event: ServerEvent =
                 serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            let decoded = ServerEvent::from_json(&value.to_string())
+                .unwrap_or_else(|e| panic!("{kind}, the browser's decoder: {e}"));
+            assert_eq!(decoded, event, "the two decoders disagree on {kind}");
             assert_eq!(serde_json::to_value(&event).unwrap()["type"], value["type"]);
             server_types.insert(kind);
         }
@@ -875,6 +961,34 @@ mod tests {
             server_types.len(),
             16,
             "an example for each server event: {server_types:?}"
+        );
+    }
+
+    #[test]
+    fn the_browser_s_decoder_rejects_unknown_types_and_missing_fields() {
+        let unknown = ServerEvent::from_json(r#"{"type":"newMessages"}"#).unwrap_err();
+        assert!(
+            unknown.to_string().contains("unknown event type"),
+            "{unknown}"
+        );
+        assert!(ServerEvent::from_json(r#"{"conversationId":1}"#).is_err());
+        assert!(ServerEvent::from_json(r#"{"type":"messagesRead","conversationId":1}"#).is_err());
+        assert!(ServerEvent::from_json("not json").is_err());
+        assert_eq!(
+            ServerEvent::from_json(r#"{"type":"pong"}"#).unwrap(),
+            ServerEvent::Pong
+        );
+    }
+
+    #[test]
+    fn the_browser_s_decoder_reads_cursor_keys_and_unescaped_tags() {
+        let frame = r#"{"cursors":{"12":40,"7":0},"type":"resum\u0065d"}"#;
+        let ServerEvent::Resumed { cursors } = ServerEvent::from_json(frame).unwrap() else {
+            panic!("not resumed")
+        };
+        assert_eq!(
+            cursors,
+            std::collections::BTreeMap::from([(ConversationId(7), 0), (ConversationId(12), 40)])
         );
     }
 

@@ -146,7 +146,7 @@ async fn session(
                 heard = now_ms();
                 match frame {
                     Some(Ok(Message::Text(text))) => {
-                        let Ok(event) = serde_json::from_str::<ServerEvent>(&text) else {
+                        let Ok(event) = ServerEvent::from_json(&text) else {
                             leptos::logging::debug_warn!("an event was not understood: {text}");
                             continue;
                         };

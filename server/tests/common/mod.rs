@@ -342,10 +342,14 @@ impl WsClient {
                 .ok()??;
             match frame {
                 Ok(WsMessage::Text(text)) => {
-                    return Some(
-                        serde_json::from_str(&text)
-                            .unwrap_or_else(|e| panic!("not an event: {text}: {e}")),
-                    );
+                    // The browser's decoder, checked against serde's on every
+                    // frame the tests receive.
+                    let event = ServerEvent::from_json(&text)
+                        .unwrap_or_else(|e| panic!("not an event: {text}: {e}"));
+                    let by_serde = serde_json::from_str::<ServerEvent>(&text)
+                        .unwrap_or_else(|e| panic!("serde cannot decode {text}: {e}"));
+                    assert_eq!(event, by_serde, "the two decoders disagree on {text}");
+                    return Some(event);
                 }
                 Ok(WsMessage::Close(_)) | Err(_) => return None,
                 Ok(_) => continue,
