@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod error;
+pub mod json;
 pub mod notifications;
 #[cfg(feature = "ssr")]
 pub mod session;

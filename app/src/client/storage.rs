@@ -19,7 +19,7 @@ fn draft_key(user: UserId, conversation: ConversationId) -> String {
 pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
     local_storage()
         .and_then(|s| s.get_item(&outbox_key(user)).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| serde_json::from_slice(json.as_bytes()).ok())
         .unwrap_or_default()
 }
 

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::api::get_session;
+use crate::api::json::Json;
 use crate::api::notifications::{
     create_api_key, list_api_keys, notification_settings, revoke_api_key, set_notification_muted,
 };
@@ -29,7 +30,7 @@ impl LazyRoute for SettingsRoute {
 
 #[component]
 fn SettingsPage() -> impl IntoView {
-    let session = Resource::new_blocking(|| (), |_| get_session());
+    let session = Resource::<_, Json>::new_with_options(|| (), |_| get_session(), true);
     view! {
         <Title text="Settings · crm-chat" />
         <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
@@ -62,7 +63,7 @@ fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn NotificationPreferences() -> impl IntoView {
-    let settings = Resource::new_blocking(|| (), |_| notification_settings());
+    let settings = Resource::<_, Json>::new_with_options(|| (), |_| notification_settings(), true);
     let current = RwSignal::new(None::<Vec<NotificationSetting>>);
     let error = RwSignal::new(None::<String>);
     let toggle = move |setting: NotificationSetting| {
@@ -118,7 +119,7 @@ fn ApiKeys() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    let loaded = Resource::new_blocking(|| (), |_| list_api_keys());
+    let loaded = Resource::<_, Json>::new_with_options(|| (), |_| list_api_keys(), true);
 
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
