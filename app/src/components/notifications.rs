@@ -64,8 +64,25 @@ pub fn Bell() -> impl IntoView {
     }
 }
 
+/// Where the drawer goes. Its code is a WASM chunk of its own, fetched the
+/// first time the bell opens it: most page loads never open it, and its
+/// list loads on the first opening anyway, so there is nothing to render on
+/// the server. Once mounted it stays, so reopening keeps its list.
 #[component]
-pub fn NotificationDrawer() -> impl IntoView {
+pub fn NotificationDrawerSlot() -> impl IntoView {
+    let drawer = expect_context::<DrawerState>();
+    let wanted =
+        Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || drawer.open.get());
+    move || wanted.get().then(|| Suspend::new(notification_drawer()))
+}
+
+#[lazy]
+pub fn notification_drawer() -> AnyView {
+    view! { <NotificationDrawer /> }.into_any()
+}
+
+#[component]
+fn NotificationDrawer() -> impl IntoView {
     let store = use_store();
     let drawer = expect_context::<DrawerState>();
     let error = RwSignal::new(None::<String>);
@@ -88,7 +105,8 @@ pub fn NotificationDrawer() -> impl IntoView {
         });
     };
 
-    // The first opening loads the list, and moves focus into the drawer;
+    // The first opening loads the list. Opening moves focus into the
+    // drawer (it is mounted by its first opening, so that counts too), and
     // closing returns it to the bell.
     Effect::new(move |was_open: Option<bool>| {
         let open = drawer.open.get();
@@ -96,7 +114,7 @@ pub fn NotificationDrawer() -> impl IntoView {
             load(None);
         }
         #[cfg(feature = "hydrate")]
-        if was_open.is_some() && was_open != Some(open) {
+        if was_open != Some(open) && (open || was_open.is_some()) {
             let target = if open { "drawer-title" } else { "bell" };
             // After the drawer's own change of visibility has rendered.
             leptos::task::spawn_local(crate::client::dom::focus_when_shown(target));

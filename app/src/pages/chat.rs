@@ -8,9 +8,10 @@ use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
 
 use crate::api::chat::{Bootstrap, chat_bootstrap};
+use crate::api::json::Json;
 use crate::components::conversation_list::ConversationList;
 use crate::components::header::AppHeader;
-use crate::components::notifications::{DrawerState, NotificationDrawer};
+use crate::components::notifications::{DrawerState, NotificationDrawerSlot};
 use crate::format::Offset;
 use crate::model::{ChatModel, Link};
 use crate::protocol::ConversationId;
@@ -18,7 +19,7 @@ use crate::store::Store;
 
 #[component]
 pub fn ChatPage() -> impl IntoView {
-    let boot = Resource::new_blocking(|| (), |_| chat_bootstrap());
+    let boot = Resource::<_, Json>::new_with_options(|| (), |_| chat_bootstrap(), true);
     view! {
         <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -95,7 +96,7 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
                     <Outlet />
                 </main>
             </div>
-            <NotificationDrawer />
+            <NotificationDrawerSlot />
         </div>
     }
 }
