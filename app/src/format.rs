@@ -128,16 +128,19 @@ pub fn relative(at_ms: i64, now_ms: i64, offset: Offset) -> String {
     }
 }
 
-/// "512 B", "14 KB", "3.2 MB".
+/// "512 B", "14 KB", "3.2 MB", rounded half up. In integers: formatting a
+/// float would bring the float formatting code into the WASM for this alone.
 pub fn file_size(bytes: i64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
+    const KB: i64 = 1024;
+    const MB: i64 = KB * KB;
+    let bytes = bytes.max(0);
+    if bytes < KB {
         format!("{bytes} B")
-    } else if b < KB * KB {
-        format!("{:.0} KB", b / KB)
+    } else if bytes < MB - KB / 2 {
+        format!("{} KB", (bytes + KB / 2) / KB)
     } else {
-        format!("{:.1} MB", b / (KB * KB))
+        let tenths = (bytes * 10 + MB / 2) / MB;
+        format!("{}.{} MB", tenths / 10, tenths % 10)
     }
 }
 
@@ -279,6 +282,12 @@ mod tests {
         assert_eq!(file_size(512), "512 B");
         assert_eq!(file_size(14 * 1024), "14 KB");
         assert_eq!(file_size(3_355_443), "3.2 MB");
+        assert_eq!(file_size(1023), "1023 B");
+        assert_eq!(file_size(1024 + 511), "1 KB");
+        assert_eq!(file_size(1024 + 512), "2 KB");
+        assert_eq!(file_size(1024 * 1024 - 513), "1023 KB");
+        assert_eq!(file_size(1024 * 1024 - 512), "1.0 MB");
+        assert_eq!(file_size(20 * 1024 * 1024), "20.0 MB");
     }
 
     #[test]

@@ -9,11 +9,11 @@ use wasm_bindgen::prelude::*;
 use crate::api::AppError;
 use crate::protocol::{Attachment, ConversationId};
 
-/// Uploads a file to a conversation, reporting progress (0.0 to 1.0).
+/// Uploads a file to a conversation, reporting progress in percent.
 pub async fn upload(
     conversation_id: ConversationId,
     file: web_sys::File,
-    on_progress: impl Fn(f64) + 'static,
+    on_progress: impl Fn(u8) + 'static,
 ) -> Result<Attachment, String> {
     let form = web_sys::FormData::new().map_err(|_| "The browser cannot upload files.")?;
     form.append_with_str("conversationId", &conversation_id.to_string())
@@ -28,7 +28,8 @@ pub async fn upload(
     let progress =
         Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |event: web_sys::ProgressEvent| {
             if event.length_computable() && event.total() > 0.0 {
-                on_progress(event.loaded() / event.total());
+                let percent = (100.0 * event.loaded() / event.total()).clamp(0.0, 100.0);
+                on_progress(percent as u8);
             }
         });
     if let Ok(upload) = request.upload() {
@@ -51,12 +52,12 @@ pub async fn upload(
     let status = request.status().unwrap_or(0);
     let body = request.response_text().ok().flatten().unwrap_or_default();
     if (200..300).contains(&status) {
-        serde_json::from_str(&body)
+        serde_json::from_slice(body.as_bytes())
             .map_err(|_| "The server's answer was not understood.".to_owned())
     } else if status == 0 {
         Err("The upload failed: check your connection.".to_owned())
     } else {
-        Err(serde_json::from_str::<AppError>(&body)
+        Err(serde_json::from_slice::<AppError>(body.as_bytes())
             .map(|e| e.message)
             .unwrap_or_else(|_| format!("The upload failed ({status}).")))
     }

@@ -22,7 +22,9 @@ pub fn Composer() -> impl IntoView {
     let id = context.id;
     let input = NodeRef::<Textarea>::new();
     let text = RwSignal::new(String::new());
-    let progress = RwSignal::new(None::<f64>);
+    // Percent: an integer attribute, because rendering a float would bring
+    // the float formatting code into the WASM.
+    let progress = RwSignal::new(None::<u8>);
     let error = RwSignal::new(None::<String>);
     let last_typing = StoredValue::new(0i64);
     let dragging = RwSignal::new(false);
@@ -163,7 +165,7 @@ pub fn Composer() -> impl IntoView {
                 </div>
             })}
             {move || progress.get().map(|p| view! {
-                <progress class="upload-progress" max="1" value=p aria-label="Upload progress"></progress>
+                <progress class="upload-progress" max="100" value=p aria-label="Upload progress"></progress>
             })}
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <div class="composer-row">
@@ -274,13 +276,13 @@ fn pasted_files(_: &leptos::ev::ClipboardEvent) -> Vec<FileHandle> {
 fn upload_one(
     id: crate::protocol::ConversationId,
     file: FileHandle,
-    progress: RwSignal<Option<f64>>,
+    progress: RwSignal<Option<u8>>,
     error: RwSignal<Option<String>>,
     sent: impl Fn(crate::protocol::Attachment) + 'static,
 ) {
     #[cfg(feature = "hydrate")]
     {
-        progress.set(Some(0.0));
+        progress.set(Some(0));
         error.set(None);
         leptos::task::spawn_local(async move {
             let result =

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use crate::api::Logout;
 use crate::components::icon::{Icon, Svg};
@@ -8,15 +9,13 @@ use crate::protocol::Me;
 
 /// The top bar: who is signed in, in which organisation, the notification
 /// bell, settings and sign-out.
+///
+/// Sign-out is a plain form, hydrated or not: the browser posts it and
+/// follows the server's redirect to the login page, which also drops the
+/// page's state and its socket. (An `ActionForm` would bring the code that
+/// decodes server function errors from URLs into the WASM for this alone.)
 #[component]
 pub fn AppHeader(me: Me, #[prop(optional)] bell: bool) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = logout.value().get() {
-            #[cfg(feature = "hydrate")]
-            crate::client::go_to("/login");
-        }
-    });
     let initials = initials(&me.display_name);
 
     view! {
@@ -34,9 +33,9 @@ pub fn AppHeader(me: Me, #[prop(optional)] bell: bool) -> impl IntoView {
                 <a class="icon-button" href="/settings" aria-label="Settings" title="Settings">
                     <Svg icon=Icon::Settings />
                 </a>
-                <ActionForm action=logout attr:class="signout">
+                <form method="post" action=Logout::PATH class="signout">
                     <button type="submit" class="ghost">"Sign out"</button>
-                </ActionForm>
+                </form>
             </nav>
         </header>
     }
