@@ -146,11 +146,31 @@ pub fn file_size(bytes: i64) -> String {
 
 /// Up to two initials of a display name, for avatars.
 pub fn initials(name: &str) -> String {
-    name.split_whitespace()
+    let firsts: String = name
+        .split_whitespace()
         .filter_map(|word| word.chars().next())
         .take(2)
-        .flat_map(char::to_uppercase)
-        .collect()
+        .collect();
+    upper_case(&firsts)
+}
+
+/// Unicode upper case. In the browser it is the browser's own: Rust's
+/// `to_uppercase` and `to_lowercase` would bring their Unicode case tables
+/// (about 24 KB) into the WASM. Both follow Unicode's default case mapping,
+/// so the server renders what the browser would.
+pub fn upper_case(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    return js_sys::JsString::from(text).to_upper_case().into();
+    #[cfg(not(feature = "hydrate"))]
+    return text.to_uppercase();
+}
+
+/// Unicode lower case, for matching filters (see [`upper_case`]).
+pub fn lower_case(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    return js_sys::JsString::from(text).to_lower_case().into();
+    #[cfg(not(feature = "hydrate"))]
+    return text.to_lowercase();
 }
 
 /// A piece of message text: plain, or a web link.
@@ -338,5 +358,7 @@ mod tests {
         assert_eq!(initials("Alice Admin"), "AA");
         assert_eq!(initials("bob"), "B");
         assert_eq!(initials(""), "");
+        assert_eq!(initials("élodie Ünal"), "ÉÜ");
+        assert_eq!(lower_case("ZOË Straße"), "zoë straße");
     }
 }

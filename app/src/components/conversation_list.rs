@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::avatar::Avatar;
 use super::icon::{Icon, Svg};
 use super::new_conversation::{NewKind, new_conversation_dialog};
-use crate::format::{list_time, typing_line};
+use crate::format::{list_time, lower_case, typing_line};
 use crate::pages::chat::open_conversation;
 use crate::protocol::{ConversationKind, ConversationSummary, OrgRole};
 use crate::store::use_store;
@@ -22,16 +22,16 @@ pub fn ConversationList() -> impl IntoView {
     let open = open_conversation();
 
     let rows = Memo::new(move |_| {
-        let needle = filter.with(|f| f.trim().to_lowercase());
+        let needle = filter.with(|f| lower_case(f.trim()));
         store.model.with(|m| {
             m.sorted_conversations()
                 .into_iter()
                 .filter(|c| {
                     needle.is_empty()
-                        || c.title.to_lowercase().contains(&needle)
+                        || lower_case(&c.title).contains(&needle)
                         || c.participants
                             .iter()
-                            .any(|p| p.display_name.to_lowercase().contains(&needle))
+                            .any(|p| lower_case(&p.display_name).contains(&needle))
                 })
                 .collect::<Vec<_>>()
         })

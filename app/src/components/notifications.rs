@@ -252,7 +252,7 @@ fn NotificationItem(notification: Notification, error: RwSignal<Option<String>>)
 
     view! {
         <li class="notification" class:unread=unread data-testid="notification">
-            <span class=format!("kind-icon kind-{}", notification.kind.as_str().to_lowercase()) aria-hidden="true">
+            <span class=format!("kind-icon kind-{}", notification.kind.as_str().to_ascii_lowercase()) aria-hidden="true">
                 <Svg icon=icon(notification.kind) size=22 />
             </span>
             <button type="button" class="notification-main" on:click=follow>
