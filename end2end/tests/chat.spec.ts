@@ -31,6 +31,16 @@ test('Alice and Bob chat in real time: typing, then ticks sent, delivered, read'
   await expect(bobsRow.locator('.badge')).toBeVisible();
   await screenshot(bob.page, testInfo, 'conversation-list');
 
+  // Bob's filter ignores case (the browser's own case mapping) and hides what
+  // does not match.
+  const filter = bob.page.getByLabel('Filter conversations');
+  await filter.fill('aLICE aDMIN');
+  await expect(bobsRow).toBeVisible();
+  await filter.fill(unique('nobody'));
+  await expect(bobsRow).toBeHidden();
+  await filter.fill('');
+  await expect(bobsRow).toBeVisible();
+
   // Bob opens the thread and sees it: read.
   await openThread(bob.page, path);
   await expect(message(bob.page, text)).toBeVisible();
