@@ -9,3 +9,22 @@ pub mod message;
 pub mod new_conversation;
 pub mod notifications;
 pub mod thread;
+
+/// A part of the page whose WASM chunk could not be fetched, because the
+/// network is down or the server is unreachable. Leptos's `#[lazy]` panics on
+/// that, and a panic aborts the whole WASM module, so the lazily loaded parts
+/// split with `wasm_split`'s `fallible` option instead and show this as an
+/// error; the next attempt fetches again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkUnavailable;
+
+impl ChunkUnavailable {
+    pub const MESSAGE: &str = "This could not load. Check your connection and try again.";
+}
+
+#[cfg(feature = "hydrate")]
+impl From<leptos::wasm_split::SplitLoaderError> for ChunkUnavailable {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> ChunkUnavailable {
+        ChunkUnavailable
+    }
+}

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::ChunkUnavailable;
 use super::avatar::Avatar;
 use crate::api::chat::{contacts, create_conversation};
 use crate::api::json::Json;
@@ -31,10 +32,46 @@ pub enum NewKind {
 }
 
 /// The dialog, from its own WASM chunk: the browser fetches that the first
-/// time someone starts a conversation, not with the page.
-#[lazy]
-pub fn new_conversation_dialog(kind: NewKind, creating: RwSignal<Option<NewKind>>) -> AnyView {
-    view! { <NewConversation kind on_close=move || creating.set(None) /> }.into_any()
+/// time someone starts a conversation, not with the page. When the chunk
+/// cannot be fetched (offline), a small dialog says so; the next "New chat"
+/// tries again.
+pub async fn new_conversation_dialog(
+    kind: NewKind,
+    creating: RwSignal<Option<NewKind>>,
+) -> AnyView {
+    #[cfg(feature = "hydrate")]
+    let loaded = dialog_chunk(kind, creating).await;
+    #[cfg(not(feature = "hydrate"))]
+    let loaded = dialog_chunk(kind, creating);
+    loaded.unwrap_or_else(|ChunkUnavailable| {
+        view! {
+            <div class="modal-backdrop" on:click=move |_| creating.set(None)>
+                <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="chunk-error"
+                    on:click=|ev| ev.stop_propagation()>
+                    <p id="chunk-error" class="form-error">{ChunkUnavailable::MESSAGE}</p>
+                    <div class="modal-actions">
+                        <button type="button" on:click=move |_| creating.set(None)>"Close"</button>
+                    </div>
+                </div>
+            </div>
+        }
+        .into_any()
+    })
+}
+
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(
+        new_conversation_dialog,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible
+    )
+)]
+fn dialog_chunk(
+    kind: NewKind,
+    creating: RwSignal<Option<NewKind>>,
+) -> Result<AnyView, ChunkUnavailable> {
+    Ok(view! { <NewConversation kind on_close=move || creating.set(None) /> }.into_any())
 }
 
 #[component]

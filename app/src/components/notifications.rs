@@ -9,6 +9,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::notifications::{
     delete_notification, list_notifications, mark_all_notifications_read, mark_notification_read,
 };
+use crate::components::ChunkUnavailable;
 use crate::components::icon::{Icon, Svg};
 use crate::format::relative;
 use crate::protocol::{Notification, NotificationId, NotificationKind};
@@ -67,18 +68,63 @@ pub fn Bell() -> impl IntoView {
 /// Where the drawer goes. Its code is a WASM chunk of its own, fetched the
 /// first time the bell opens it: most page loads never open it, and its
 /// list loads on the first opening anyway, so there is nothing to render on
-/// the server. Once mounted it stays, so reopening keeps its list.
+/// the server. Once loaded it stays mounted, so reopening keeps its list.
+/// When the chunk cannot be fetched (offline), the drawer says so, and the
+/// next opening tries again.
 #[component]
 pub fn NotificationDrawerSlot() -> impl IntoView {
     let drawer = expect_context::<DrawerState>();
-    let wanted =
-        Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || drawer.open.get());
-    move || wanted.get().then(|| Suspend::new(notification_drawer()))
+    let loaded = RwSignal::new(false);
+    let wanted = Memo::new(move |_| loaded.get() || drawer.open.get());
+    move || {
+        wanted.get().then(|| {
+            Suspend::new(async move {
+                match load_drawer().await {
+                    Ok(view) => {
+                        loaded.set(true);
+                        view
+                    }
+                    Err(ChunkUnavailable) => view! { <DrawerUnavailable /> }.into_any(),
+                }
+            })
+        })
+    }
 }
 
-#[lazy]
-pub fn notification_drawer() -> AnyView {
-    view! { <NotificationDrawer /> }.into_any()
+async fn load_drawer() -> Result<AnyView, ChunkUnavailable> {
+    #[cfg(feature = "hydrate")]
+    return notification_drawer().await;
+    #[cfg(not(feature = "hydrate"))]
+    return notification_drawer();
+}
+
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(
+        notification_drawer,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible
+    )
+)]
+fn notification_drawer() -> Result<AnyView, ChunkUnavailable> {
+    Ok(view! { <NotificationDrawer /> }.into_any())
+}
+
+/// The drawer's frame with an error, for when its code could not be fetched.
+#[component]
+fn DrawerUnavailable() -> impl IntoView {
+    let drawer = expect_context::<DrawerState>();
+    view! {
+        <div class="drawer-backdrop" on:click=move |_| drawer.open.set(false)></div>
+        <aside id="notification-drawer" class="drawer open" role="dialog" aria-labelledby="drawer-title">
+            <div class="drawer-head">
+                <h2 id="drawer-title" tabindex="-1">"Notifications"</h2>
+                <button type="button" class="icon-button" aria-label="Close notifications"
+                    on:click=move |_| drawer.open.set(false)><Svg icon=Icon::Close /></button>
+            </div>
+            <p class="form-error" role="alert">{ChunkUnavailable::MESSAGE}</p>
+        </aside>
+    }
 }
 
 #[component]

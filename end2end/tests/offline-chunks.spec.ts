@@ -1,0 +1,43 @@
+import { test, expect } from './fixtures';
+import { live, message, openDirectChat, send, signIn, unique } from './helpers';
+
+// The notification drawer and the new-conversation dialog are WASM chunks
+// fetched on first use. Opening either for the first time with no network
+// says so and leaves the page working (a failed load used to panic, which
+// aborts the whole WASM module); back online, both open.
+test('opening the drawer and the new-chat dialog for the first time offline says so, and both open once back online', async ({ page, context, consoleErrors }) => {
+  await signIn(page, 'dave@acme.test');
+  await live(page);
+
+  await context.setOffline(true);
+  await page.locator('#bell').click();
+  const drawer = page.getByRole('dialog', { name: 'Notifications' });
+  await expect(drawer.getByRole('alert')).toContainText('could not load');
+  await drawer.getByRole('button', { name: 'Close notifications' }).click();
+  await expect(drawer).toBeHidden();
+
+  await page.getByRole('button', { name: 'New chat' }).click();
+  const failed = page.getByRole('alertdialog');
+  await expect(failed).toContainText('could not load');
+  await failed.getByRole('button', { name: 'Close' }).click();
+  await expect(failed).toBeHidden();
+
+  // The failed fetches are logged, as they should be, and nothing else is:
+  // no panic, no trap.
+  const offline = /ERR_INTERNET_DISCONNECTED|TypeError: Failed to fetch/;
+  const unexpected = consoleErrors.filter((e) => !offline.test(e));
+  consoleErrors.splice(0, consoleErrors.length, ...unexpected);
+
+  await context.setOffline(false);
+  await live(page);
+  await page.locator('#bell').click();
+  await expect(drawer.getByRole('heading', { name: 'Notifications' })).toBeFocused();
+  await expect(drawer.getByRole('button', { name: 'Mark all read' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(drawer).toBeHidden();
+
+  await openDirectChat(page, 'Bob Baker');
+  const text = unique('after-offline');
+  await send(page, text);
+  await expect(message(page, text)).toBeVisible();
+});
