@@ -40,4 +40,11 @@ test('opening the drawer and the new-chat dialog for the first time offline says
   const text = unique('after-offline');
   await send(page, text);
   await expect(message(page, text)).toBeVisible();
+
+  // Settings, a lazy route, is a full page load from the header (a routed
+  // navigation offline would abort the WASM in Leptos's loader).
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Notifications', level: 2 })).toBeVisible();
 });

@@ -30,7 +30,11 @@ pub fn AppHeader(me: Me, #[prop(optional)] bell: bool) -> impl IntoView {
             </div>
             <nav class="topbar-actions" aria-label="Account">
                 {bell.then(|| view! { <Bell /> })}
-                <a class="icon-button" href="/settings" aria-label="Settings" title="Settings">
+                // A full page load, not a routed one: the settings page is a
+                // lazy route, and Leptos aborts the WASM when a lazy route's
+                // chunk cannot be fetched (offline). The browser's own
+                // navigation fails gracefully instead.
+                <a class="icon-button" href="/settings" rel="external" aria-label="Settings" title="Settings">
                     <Svg icon=Icon::Settings />
                 </a>
                 <form method="post" action=Logout::PATH class="signout">
