@@ -28,7 +28,7 @@ pub fn ChatPage() -> impl IntoView {
                     Err(error) => view! {
                         <main class="centered">
                             <p>{error.message}</p>
-                            <a href="/login">"Sign in"</a>
+                            <a href="/login" rel="external">"Sign in"</a>
                         </main>
                     }
                     .into_any(),

@@ -52,7 +52,7 @@ fn SettingsPage() -> impl IntoView {
                         .into_any()
                     }
                     _ => view! {
-                        <main class="centered"><a href="/login">"Sign in"</a></main>
+                        <main class="centered"><a href="/login" rel="external">"Sign in"</a></main>
                     }
                     .into_any(),
                 }
