@@ -268,9 +268,18 @@ fn NotificationItem(notification: Notification, error: RwSignal<Option<String>>)
             read();
         }
         match link {
-            Some(path) if path.starts_with('/') => {
+            // The chat's own pages are routed. Other paths (settings, say)
+            // are lazy routes, whose loader aborts the WASM when offline:
+            // the browser's own navigation fails gracefully instead.
+            Some(path) if path == "/" || path.starts_with("/c/") => {
                 drawer.open.set(false);
                 navigate(&path, Default::default());
+            }
+            Some(path) if path.starts_with('/') => {
+                drawer.open.set(false);
+                #[cfg(feature = "hydrate")]
+                crate::client::go_to(&path);
+                let _ = path;
             }
             Some(url) => {
                 #[cfg(feature = "hydrate")]
