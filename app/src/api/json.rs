@@ -6,13 +6,41 @@
 //! server function (the chat's bootstrap, an opened thread) needs both in the
 //! WASM. [`Json`] decodes with `from_slice` too, so there is one of each.
 
+use leptos::prelude::Resource;
 use leptos::server::codee::{Decoder, Encoder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// JSON, decoded from bytes like server functions' answers. Use it as
-/// `Resource::<T, Json>::new_with_options(source, fetcher, blocking)`.
+/// JSON, decoded from bytes like server functions' answers. Make resources
+/// with it through [`resource`] and [`blocking_resource`].
 pub struct Json;
+
+/// Leptos's `Resource::new`, in [`Json`].
+pub fn resource<T, S, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> Resource<T, Json>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    S: PartialEq + Clone + Send + Sync + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
+}
+
+/// Leptos's `Resource::new_blocking`, in [`Json`]: the server waits for it
+/// before it sends the page.
+pub fn blocking_resource<T, S, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> Resource<T, Json>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    S: PartialEq + Clone + Send + Sync + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, true)
+}
 
 impl<T: Serialize> Encoder<T> for Json {
     type Error = serde_json::Error;

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_navigate;
 use super::ChunkUnavailable;
 use super::avatar::Avatar;
 use crate::api::chat::{contacts, create_conversation};
-use crate::api::json::Json;
+use crate::api::json::resource;
 use crate::format::last_seen;
 use crate::protocol::{ConversationKind, UserId, UserSummary};
 use crate::store::use_store;
@@ -85,11 +85,7 @@ fn NewConversation(
     let title = RwSignal::new(String::new());
     let picked = RwSignal::new(BTreeSet::<UserId>::new());
     let error = RwSignal::new(None::<String>);
-    let people = Resource::<_, Json>::new_with_options(
-        move || query.get(),
-        |q| async move { contacts(q).await },
-        false,
-    );
+    let people = resource(move || query.get(), |q| async move { contacts(q).await });
 
     let create = {
         let navigate = navigate.clone();

@@ -8,7 +8,7 @@ use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
 
 use crate::api::chat::{Bootstrap, chat_bootstrap};
-use crate::api::json::Json;
+use crate::api::json::blocking_resource;
 use crate::components::conversation_list::ConversationList;
 use crate::components::header::AppHeader;
 use crate::components::notifications::{DrawerState, NotificationDrawerSlot};
@@ -19,7 +19,7 @@ use crate::store::Store;
 
 #[component]
 pub fn ChatPage() -> impl IntoView {
-    let boot = Resource::<_, Json>::new_with_options(|| (), |_| chat_bootstrap(), true);
+    let boot = blocking_resource(|| (), |_| chat_bootstrap());
     view! {
         <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

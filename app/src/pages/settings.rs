@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::{LazyRoute, lazy_route};
 
 use crate::api::get_session;
-use crate::api::json::Json;
+use crate::api::json::blocking_resource;
 use crate::api::notifications::{
     create_api_key, list_api_keys, notification_settings, revoke_api_key, set_notification_muted,
 };
@@ -30,7 +30,7 @@ impl LazyRoute for SettingsRoute {
 
 #[component]
 fn SettingsPage() -> impl IntoView {
-    let session = Resource::<_, Json>::new_with_options(|| (), |_| get_session(), true);
+    let session = blocking_resource(|| (), |_| get_session());
     view! {
         <Title text="Settings · crm-chat" />
         <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
@@ -63,7 +63,7 @@ fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn NotificationPreferences() -> impl IntoView {
-    let settings = Resource::<_, Json>::new_with_options(|| (), |_| notification_settings(), true);
+    let settings = blocking_resource(|| (), |_| notification_settings());
     let current = RwSignal::new(None::<Vec<NotificationSetting>>);
     let error = RwSignal::new(None::<String>);
     let toggle = move |setting: NotificationSetting| {
@@ -119,7 +119,7 @@ fn ApiKeys() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    let loaded = Resource::<_, Json>::new_with_options(|| (), |_| list_api_keys(), true);
+    let loaded = blocking_resource(|| (), |_| list_api_keys());
 
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::chat::{OpenedThread, open_thread};
-use crate::api::json::Json;
+use crate::api::json::blocking_resource;
 use crate::components::thread::Thread;
 use crate::protocol::{ConversationId, MessageId};
 use crate::store::use_store;
@@ -25,7 +25,7 @@ pub fn ThreadPage() -> impl IntoView {
     let highlight =
         Memo::new(move |_| query.with(|q| q.get("m").and_then(|m| m.parse().ok()).map(MessageId)));
     let store = use_store();
-    let opened = Resource::<_, Json>::new_with_options(
+    let opened = blocking_resource(
         move || id.get(),
         |id| async move {
             match id {
@@ -33,7 +33,6 @@ pub fn ThreadPage() -> impl IntoView {
                 None => Ok(None),
             }
         },
-        true,
     );
 
     view! {
