@@ -3,8 +3,10 @@
 //! It takes whatever commands are queued (up to [`MAX_BATCH`]), applies them
 //! in one transaction and commits once (group commit: SQLite has one writer
 //! anyway, and one fsync for many sends is what makes durable sends fast).
-//! Only after the commit does it answer each command and hand the events to
-//! the hub, in commit order, so that:
+//! On SQLite, sends and delivery marks run on a connection the writer drives
+//! itself ([`sends`]); a batch that also holds other commands commits those
+//! in a second transaction right after. Only after a commit does it answer
+//! the commands and hand the events to the hub, in commit order, so that:
 //!
 //! - an acknowledged message is durable ("durable before acknowledged");
 //! - events of one conversation are published in `event_seq` order;
@@ -16,7 +18,7 @@
 //! every command is retried in a transaction of its own, so one bad command
 //! cannot take others down with it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -25,16 +27,15 @@ use sqlx::{AnyConnection, Connection};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::{Duration, Instant};
 
+mod sends;
+
 use super::events::{ChatEvent, ConnectionId, MessageChange, UnreadState};
 use super::input::{ClientMsgId, Emoji, MessageBody, Title};
-use super::views::{can_post, message_from_row};
-use crate::backend::db::conversations::LockedMember;
+use super::views::message_from_row;
 use crate::backend::db::messages::{MessageRow, NewMessage};
-use crate::backend::db::participants::{ParticipantRow, UnreadChange};
-use crate::backend::db::{
-    Db, Engine, attachments, conversations, messages, notifications, participants, users,
-};
-use crate::backend::notifications::chat::notices_for_offline_members;
+use crate::backend::db::participants::ParticipantRow;
+use crate::backend::db::sqlite_writer::WriterConnection;
+use crate::backend::db::{Db, Engine, conversations, messages, notifications, participants, users};
 use crate::backend::{Error, Result, now_ms};
 use crate::protocol::{
     AttachmentId, ConversationId, ConversationKind, Me, Message, MessageId, MessageKind,
@@ -296,7 +297,7 @@ async fn run(
     stats: Arc<Stats>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH + 1);
-    let mut connection: Option<AnyConnection> = None;
+    let mut connections = Connections::default();
     // When the search index should next catch up (SQLite): soon after start,
     // in case the last run stopped before indexing, then after each batch of
     // new messages.
@@ -326,7 +327,7 @@ async fn run(
         }
         // Every handle is gone: record the waiting marks, then stop.
         let closing = matches!(wake, Wake::Jobs(0));
-        let Some(conn) = writer_connection(&db, &mut connection).await else {
+        if !connections.open(&db).await {
             for job in batch.drain(..) {
                 let _ = job
                     .reply
@@ -337,7 +338,7 @@ async fn run(
             }
             tokio::time::sleep(RECONNECT_DELAY).await;
             continue;
-        };
+        }
         // One registry lookup per batch, not per job.
         let queue_wait = metrics::histogram!("crm_chat_writer_queue_seconds");
         let now = Instant::now();
@@ -375,13 +376,12 @@ async fn run(
                 .commands
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
             let started = Instant::now();
-            let (results, inserted) = process(&db, conn, &batch, sink.as_ref()).await;
+            let (results, inserted) = process(&db, &mut connections, &batch, sink.as_ref()).await;
             metrics::histogram!("crm_chat_writer_batch_seconds")
                 .record(started.elapsed().as_secs_f64());
             metrics::histogram!("crm_chat_writer_batch_size").record(batch.len() as f64);
-            if results.iter().any(Result::is_err) && conn.ping().await.is_err() {
-                // A broken connection; the next batch opens a new one.
-                connection = None;
+            if results.iter().any(Result::is_err) {
+                connections.close_if_broken().await;
             }
             for (job, result) in batch.drain(..).zip(results) {
                 let _ = job.reply.send(result);
@@ -393,7 +393,8 @@ async fn run(
         if closing {
             break;
         }
-        let conn = connection
+        let conn = connections
+            .any
             .as_mut()
             .filter(|_| index_due.is_some_and(|due| due <= Instant::now()));
         if let Some(conn) = conn {
@@ -441,36 +442,118 @@ enum Wake {
     Due,
 }
 
-/// The writer's connection, opened again after it broke.
-async fn writer_connection<'c>(
-    db: &Db,
-    connection: &'c mut Option<AnyConnection>,
-) -> Option<&'c mut AnyConnection> {
-    if connection.is_none() {
-        match db.writer_connection().await {
-            Ok(conn) => *connection = Some(conn),
-            Err(error) => tracing::error!(%error, "the writer cannot reach the database"),
-        }
-    }
-    connection.as_mut()
+/// The writer's connections, opened again after they broke: sqlx's, for
+/// every command on either engine, and on SQLite its own, driven on the
+/// writer's thread, for sends and delivery marks (see [`sends::SendStore`]).
+#[derive(Default)]
+struct Connections {
+    any: Option<AnyConnection>,
+    sqlite: Option<WriterConnection>,
 }
 
-/// Applies a batch and publishes its events. When the database fails the
-/// batch, each command is tried alone, so one bad command fails alone.
-/// Returns the results in order, and whether any message was inserted.
+impl Connections {
+    /// Whether every connection the engine needs is open.
+    async fn open(&mut self, db: &Db) -> bool {
+        if self.any.is_none() {
+            match db.writer_connection().await {
+                Ok(conn) => self.any = Some(conn),
+                Err(error) => tracing::error!(%error, "the writer cannot reach the database"),
+            }
+        }
+        if db.engine() == Engine::Sqlite && self.sqlite.is_none() {
+            match db.sqlite_writer_connection() {
+                Ok(conn) => self.sqlite = Some(conn),
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "the writer cannot open the database");
+                }
+            }
+        }
+        self.any.is_some() && (db.engine() != Engine::Sqlite || self.sqlite.is_some())
+    }
+
+    /// After a failure: drops the sqlx connection if it no longer answers.
+    /// (The SQLite one is a file handle of this thread; its failures are
+    /// the statements', not the connection's.)
+    async fn close_if_broken(&mut self) {
+        if let Some(conn) = self.any.as_mut()
+            && conn.ping().await.is_err()
+        {
+            self.any = None;
+        }
+    }
+}
+
+/// Where one transaction of a batch runs.
+enum Unit<'a> {
+    /// Any command, through sqlx, on either engine.
+    Any(&'a Db, &'a mut AnyConnection),
+    /// Sends and delivery marks, on SQLite, on the writer's own connection.
+    Sqlite(&'a mut WriterConnection),
+}
+
+/// Whether a command takes the hot path (see [`sends`]).
+fn is_hot(command: &Command) -> bool {
+    matches!(command, Command::Send(_) | Command::MarkDelivered { .. })
+}
+
+/// Applies a batch and publishes its events. On SQLite, its sends and
+/// delivery marks commit in one transaction on the writer's own connection
+/// and anything else in a second one through sqlx, in that order (sends
+/// come first within a batch on either engine). Returns the results in
+/// order, and whether any message was inserted.
 async fn process(
     db: &Db,
-    conn: &mut AnyConnection,
+    connections: &mut Connections,
     batch: &[Job],
     sink: &dyn EventSink,
 ) -> (Vec<Result<Outcome>>, bool) {
-    let commands: Vec<Command> = batch.iter().map(|job| job.command.clone()).collect();
+    let pick = |indexes: &[usize]| -> Vec<Command> {
+        indexes.iter().map(|&i| batch[i].command.clone()).collect()
+    };
+    let everything: Vec<usize> = (0..batch.len()).collect();
+    let Some(any) = connections.any.as_mut() else {
+        let unavailable = || Err(anyhow::anyhow!("The database is unavailable").into());
+        return (batch.iter().map(|_| unavailable()).collect(), false);
+    };
+    let Some(sqlite) = connections.sqlite.as_mut() else {
+        return apply_and_publish(&mut Unit::Any(db, any), &pick(&everything), sink).await;
+    };
+    let (hot, rest): (Vec<usize>, Vec<usize>) = everything
+        .into_iter()
+        .partition(|&i| is_hot(&batch[i].command));
+    let mut results: Vec<Option<Result<Outcome>>> = batch.iter().map(|_| None).collect();
+    let mut inserted = false;
+    for (indexes, mut unit) in [(hot, Unit::Sqlite(sqlite)), (rest, Unit::Any(db, any))] {
+        if indexes.is_empty() {
+            continue;
+        }
+        let (outcomes, any_inserted) = apply_and_publish(&mut unit, &pick(&indexes), sink).await;
+        inserted |= any_inserted;
+        for (index, outcome) in indexes.into_iter().zip(outcomes) {
+            results[index] = Some(outcome);
+        }
+    }
+    let results = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("a command was not applied").into())))
+        .collect();
+    (results, inserted)
+}
+
+/// Applies commands in one transaction and publishes their events. When the
+/// database fails the transaction, each command is tried alone, so one bad
+/// command fails alone.
+async fn apply_and_publish(
+    unit: &mut Unit<'_>,
+    commands: &[Command],
+    sink: &dyn EventSink,
+) -> (Vec<Result<Outcome>>, bool) {
     let inserted = |events: &[ChatEvent]| {
         events
             .iter()
             .any(|e| matches!(e, ChatEvent::MessageCreated { .. }))
     };
-    match apply_batch(db, conn, &commands, sink).await {
+    match apply_batch(unit, commands, sink).await {
         Ok((results, events)) => {
             let any = inserted(&events);
             count_sent(&events);
@@ -484,8 +567,8 @@ async fn process(
             tracing::warn!(error = %format!("{error:#}"), size = commands.len(), "a batch failed; retrying its commands one by one");
             let mut results = Vec::with_capacity(commands.len());
             let mut any = false;
-            for command in &commands {
-                match apply_batch(db, conn, std::slice::from_ref(command), sink).await {
+            for command in commands {
+                match apply_batch(unit, std::slice::from_ref(command), sink).await {
                     Ok((mut one, events)) => {
                         any |= inserted(&events);
                         count_sent(&events);
@@ -515,19 +598,13 @@ fn count_sent(events: &[ChatEvent]) {
 /// Applies commands in one transaction. Domain errors fail their command
 /// only; a database error fails the batch.
 async fn apply_batch(
-    db: &Db,
-    conn: &mut AnyConnection,
+    unit: &mut Unit<'_>,
     commands: &[Command],
     sink: &dyn EventSink,
 ) -> anyhow::Result<(Vec<Result<Outcome>>, Vec<ChatEvent>)> {
     let now = now_ms();
-    let mut tx = db
-        .begin_write_on(conn)
-        .await
-        .context("Failed to begin a write transaction")?;
     let mut results: Vec<Option<Result<Outcome>>> = commands.iter().map(|_| None).collect();
     let mut events = Vec::new();
-
     let sends: Vec<(usize, &SendCommand)> = commands
         .iter()
         .enumerate()
@@ -536,39 +613,65 @@ async fn apply_batch(
             _ => None,
         })
         .collect();
-    if !sends.is_empty() {
-        let is_connected = |user| sink.is_connected(user);
-        for (index, result) in apply_sends(
-            &mut tx,
-            db.engine(),
-            &sends,
-            now,
-            &is_connected,
-            &mut events,
-        )
-        .await?
-        {
-            results[index] = Some(result);
+    let is_connected = |user| sink.is_connected(user);
+    let committing = match unit {
+        Unit::Sqlite(conn) => {
+            let mut tx = conn.begin()?;
+            if !sends.is_empty() {
+                let applied =
+                    sends::apply_sends(&mut tx, &sends, now, &is_connected, &mut events).await?;
+                for (index, result) in applied {
+                    results[index] = Some(result);
+                }
+            }
+            for (index, command) in commands.iter().enumerate() {
+                match command {
+                    Command::Send(_) => {}
+                    Command::MarkDelivered { marks } => {
+                        sends::mark_delivered(&mut tx, marks, &mut events).await?;
+                        results[index] = Some(Ok(Outcome::Done));
+                    }
+                    _ => anyhow::bail!("only sends and delivery marks take the SQLite hot path"),
+                }
+            }
+            let committing = Instant::now();
+            tx.commit()?;
+            committing
         }
-    }
-    for (index, command) in commands.iter().enumerate() {
-        if matches!(command, Command::Send(_)) {
-            continue;
+        Unit::Any(db, conn) => {
+            let engine = db.engine();
+            let mut tx = db
+                .begin_write_on(conn)
+                .await
+                .context("Failed to begin a write transaction")?;
+            if !sends.is_empty() {
+                let applied =
+                    sends::apply_sends(&mut *tx, &sends, now, &is_connected, &mut events).await?;
+                for (index, result) in applied {
+                    results[index] = Some(result);
+                }
+            }
+            for (index, command) in commands.iter().enumerate() {
+                if matches!(command, Command::Send(_)) {
+                    continue;
+                }
+                let result = apply_one(&mut tx, engine, command, now, &mut events).await;
+                match result {
+                    Err(Error::Unexpected(error)) => return Err(error),
+                    other => results[index] = Some(other),
+                }
+            }
+            if let Some(cluster) = sink.cluster() {
+                cluster
+                    .record(&mut tx, &events)
+                    .await
+                    .context("Failed to record a batch's events for the bus")?;
+            }
+            let committing = Instant::now();
+            tx.commit().await.context("Failed to commit a batch")?;
+            committing
         }
-        let result = apply_one(&mut tx, db.engine(), command, now, &mut events).await;
-        match result {
-            Err(Error::Unexpected(error)) => return Err(error),
-            other => results[index] = Some(other),
-        }
-    }
-    if let Some(cluster) = sink.cluster() {
-        cluster
-            .record(&mut tx, &events)
-            .await
-            .context("Failed to record a batch's events for the bus")?;
-    }
-    let committing = Instant::now();
-    tx.commit().await.context("Failed to commit a batch")?;
+    };
     metrics::histogram!("crm_chat_writer_commit_seconds")
         .record(committing.elapsed().as_secs_f64());
     let results = results
@@ -576,416 +679,6 @@ async fn apply_batch(
         .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("a command was not applied").into())))
         .collect();
     Ok((results, events))
-}
-
-// ---------------------------------------------------------------------------
-// Sends: a whole batch in five statements, whatever its size.
-// ---------------------------------------------------------------------------
-
-/// A send that passed validation, with its position.
-struct Accepted<'a> {
-    index: usize,
-    send: &'a SendCommand,
-    kind: MessageKind,
-    seq: i64,
-    event_seq: i64,
-}
-
-async fn apply_sends(
-    conn: &mut AnyConnection,
-    engine: Engine,
-    sends: &[(usize, &SendCommand)],
-    now: i64,
-    is_connected: &dyn Fn(UserId) -> bool,
-    events: &mut Vec<ChatEvent>,
-) -> anyhow::Result<Vec<(usize, Result<Outcome>)>> {
-    let mut results: Vec<(usize, Result<Outcome>)> = Vec::with_capacity(sends.len());
-
-    // 1. The same send twice in this batch: the second gets the first's answer.
-    let mut first_of: HashMap<(UserId, &str), usize> = HashMap::new();
-    let mut copies: Vec<(usize, usize)> = Vec::new();
-    let mut unique: Vec<(usize, &SendCommand)> = Vec::new();
-    for &(index, send) in sends {
-        match first_of.get(&(send.sender.id, send.client_msg_id.as_str())) {
-            Some(&first) => copies.push((index, first)),
-            None => {
-                first_of.insert((send.sender.id, send.client_msg_id.as_str()), index);
-                unique.push((index, send));
-            }
-        }
-    }
-
-    // 2. Sends stored by an earlier batch: answer with the stored message.
-    //    (Statement 1.)
-    let client_ids: Vec<&str> = unique
-        .iter()
-        .map(|(_, s)| s.client_msg_id.as_str())
-        .collect();
-    let stored: HashMap<(String, UserId), (MessageId, ConversationId)> =
-        messages::find_by_client_ids(conn, &client_ids)
-            .await?
-            .into_iter()
-            .map(|(client_id, sender, id, conversation)| ((client_id, sender), (id, conversation)))
-            .collect();
-    let mut replays: Vec<(usize, MessageId, UserId)> = Vec::new();
-    let mut fresh: Vec<(usize, &SendCommand)> = Vec::new();
-    for (index, send) in unique {
-        match stored.get(&(send.client_msg_id.as_str().to_owned(), send.sender.id)) {
-            Some(&(id, conversation)) if conversation == send.conversation_id => {
-                replays.push((index, id, send.sender.id));
-            }
-            Some(_) => results.push((index, Err(Error::ClientMsgIdReused))),
-            None => fresh.push((index, send)),
-        }
-    }
-
-    // 3. Members and counters of every conversation written to, locked for
-    //    the batch (statement 2); quoted messages and attachments when any.
-    let mut conversation_ids: Vec<ConversationId> =
-        fresh.iter().map(|(_, s)| s.conversation_id).collect();
-    conversation_ids.sort();
-    conversation_ids.dedup();
-    let mut members: BTreeMap<ConversationId, Vec<LockedMember>> = BTreeMap::new();
-    for row in conversations::lock_members(conn, engine, &conversation_ids).await? {
-        members.entry(row.conversation_id).or_default().push(row);
-    }
-    let reply_ids: Vec<MessageId> = fresh.iter().filter_map(|(_, s)| s.reply_to).collect();
-    let replies: HashMap<MessageId, MessageRow> = messages::by_ids(conn, &reply_ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    let attachment_ids: Vec<AttachmentId> =
-        fresh.iter().filter_map(|(_, s)| s.attachment_id).collect();
-    let attachment_rows: HashMap<AttachmentId, attachments::AttachmentRow> =
-        attachments::get_many(conn, &attachment_ids)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
-
-    let mut accepted: BTreeMap<ConversationId, Vec<Accepted>> = BTreeMap::new();
-    for (index, send) in fresh {
-        let verdict = validate_send(
-            send,
-            members.get(&send.conversation_id),
-            &replies,
-            &attachment_rows,
-        );
-        match verdict {
-            Ok(kind) => accepted
-                .entry(send.conversation_id)
-                .or_default()
-                .push(Accepted {
-                    index,
-                    send,
-                    kind,
-                    seq: 0,
-                    event_seq: 0,
-                }),
-            Err(error) => results.push((index, Err(error))),
-        }
-    }
-
-    // 4. Positions, from the counters read under the lock (statement 3).
-    let mut counters = Vec::with_capacity(accepted.len());
-    for (id, sends) in accepted.iter_mut() {
-        let Some(first) = members.get(id).and_then(|m| m.first()) else {
-            continue;
-        };
-        let (mut event_seq, mut seq) = (first.last_event_seq, first.last_message_seq);
-        for a in sends.iter_mut() {
-            seq += 1;
-            event_seq += 1;
-            a.seq = seq;
-            a.event_seq = event_seq;
-        }
-        counters.push((*id, event_seq, seq));
-    }
-    conversations::set_counters(conn, &counters, now).await?;
-
-    // 5. The rows (statement 4).
-    let new_rows: Vec<NewMessage> = accepted
-        .iter()
-        .flat_map(|(conversation_id, sends)| {
-            let org_id = members
-                .get(conversation_id)
-                .and_then(|m| m.first())
-                .map(|m| m.org_id);
-            sends.iter().filter_map(move |a| {
-                Some(NewMessage {
-                    conversation_id: *conversation_id,
-                    org_id: org_id?,
-                    seq: a.seq,
-                    event_seq: a.event_seq,
-                    sender_id: a.send.sender.id,
-                    client_msg_id: Some(a.send.client_msg_id.as_str()),
-                    kind: a.kind,
-                    body: a.send.body.as_str(),
-                    reply_to_id: a.send.reply_to,
-                    attachment_id: a.send.attachment_id,
-                    created_at: now,
-                })
-            })
-        })
-        .collect();
-    let ids: HashMap<(ConversationId, i64), MessageId> = messages::insert_many(conn, &new_rows)
-        .await?
-        .into_iter()
-        .map(|(conversation, seq, id)| ((conversation, seq), id))
-        .collect();
-
-    // 6. Unread counts (statement 5), from the state read under the lock:
-    //    each member gains the others' new messages; a sender has read up to
-    //    their own newest one, so only others' messages after it are unread.
-    let mut changes = Vec::new();
-    let mut unread: HashMap<(ConversationId, UserId), UnreadState> = HashMap::new();
-    for (conversation_id, sends) in &accepted {
-        for member in members
-            .get(conversation_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            let last_own = sends
-                .iter()
-                .filter(|a| a.send.sender.id == member.user_id)
-                .map(|a| a.seq)
-                .max();
-            let (unread_count, last_read_seq) = match last_own {
-                Some(seq) => {
-                    let after = sends
-                        .iter()
-                        .filter(|a| a.seq > seq && a.send.sender.id != member.user_id)
-                        .count();
-                    (after as i64, seq.max(member.last_read_seq))
-                }
-                None => (
-                    member.unread_count + sends.len() as i64,
-                    member.last_read_seq,
-                ),
-            };
-            changes.push((
-                *conversation_id,
-                member.user_id,
-                UnreadChange::Set {
-                    unread_count,
-                    last_read_seq,
-                },
-            ));
-            unread.insert(
-                (*conversation_id, member.user_id),
-                UnreadState {
-                    user_id: member.user_id,
-                    unread_count,
-                    last_read_seq,
-                },
-            );
-        }
-    }
-    participants::apply_unread(conn, &changes).await?;
-
-    // 7. Answers and events, built from what was written.
-    let mut created: Vec<(Arc<Message>, &[LockedMember])> = Vec::new();
-    for (conversation_id, sends) in &accepted {
-        let member_rows = members
-            .get(conversation_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let member_ids: Arc<[UserId]> = member_rows.iter().map(|m| m.user_id).collect();
-        let kind = member_rows
-            .first()
-            .map_or(ConversationKind::Group, LockedMember::kind);
-        let last = sends.len() - 1;
-        for (i, a) in sends.iter().enumerate() {
-            let Some(&id) = ids.get(&(*conversation_id, a.seq)) else {
-                anyhow::bail!("an inserted message did not come back");
-            };
-            let message = new_message(id, *conversation_id, a, now, &replies, &attachment_rows);
-            // Counts change once per batch; the conversation's last new message carries them.
-            let unread_states = if i == last {
-                member_rows
-                    .iter()
-                    .filter_map(|m| unread.get(&(*conversation_id, m.user_id)).copied())
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let shared = Arc::new(message.clone());
-            created.push((shared.clone(), member_rows));
-            events.push(ChatEvent::MessageCreated {
-                message: shared,
-                origin: a.send.origin,
-                kind,
-                members: member_ids.clone(),
-                unread: unread_states,
-            });
-            results.push((a.index, Ok(Outcome::Message(Box::new(message)))));
-        }
-    }
-
-    // 8. Members who are not connected find a notification when they come
-    //    back (statement 6, only when there are any).
-    let notices = notices_for_offline_members(
-        created
-            .iter()
-            .map(|(message, members)| (message.as_ref(), *members)),
-        is_connected,
-    );
-    notifications::collapse_chat(conn, &notices, now).await?;
-
-    // 9. Retries of stored sends: the stored message, unchanged.
-    if !replays.is_empty() {
-        let ids: Vec<MessageId> = replays.iter().map(|(_, id, _)| *id).collect();
-        let rows: HashMap<MessageId, MessageRow> = messages::by_ids(conn, &ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-        for (index, id, viewer) in replays {
-            let row = rows
-                .get(&id)
-                .cloned()
-                .context("a stored message vanished")?;
-            results.push((
-                index,
-                Ok(Outcome::Replayed(Box::new(message_from_row(row, viewer)))),
-            ));
-        }
-    }
-
-    // Copies answer like their first.
-    for (copy, first) in copies {
-        let answer = match results.iter().find(|(i, _)| *i == first) {
-            Some((_, Ok(Outcome::Message(message) | Outcome::Replayed(message)))) => {
-                Ok(Outcome::Replayed(message.clone()))
-            }
-            Some((_, Ok(outcome))) => Ok(outcome.clone()),
-            Some((_, Err(error))) => Err(error.duplicate()),
-            None => Err(anyhow::anyhow!("a duplicate send lost its original").into()),
-        };
-        results.push((copy, answer));
-    }
-    Ok(results)
-}
-
-/// Whether the sender may post this, and as what kind of message.
-fn validate_send(
-    send: &SendCommand,
-    members: Option<&Vec<LockedMember>>,
-    replies: &HashMap<MessageId, MessageRow>,
-    attachments: &HashMap<AttachmentId, attachments::AttachmentRow>,
-) -> Result<MessageKind> {
-    let members = members
-        .filter(|m| m.first().is_some_and(|c| c.org_id == send.sender.org_id))
-        .ok_or(Error::NotFound)?;
-    let me = members
-        .iter()
-        .find(|m| m.user_id == send.sender.id)
-        .ok_or(Error::NotFound)?;
-    if !can_post(me.kind(), me.role()) {
-        return Err(Error::Forbidden(
-            "Only the admins of a broadcast post in it.",
-        ));
-    }
-    let quotes_elsewhere = send.reply_to.is_some_and(|id| {
-        replies
-            .get(&id)
-            .is_none_or(|r| r.conversation_id != send.conversation_id)
-    });
-    if quotes_elsewhere {
-        return Err(Error::InvalidInput(
-            "replyTo must be a message of the same conversation.".into(),
-        ));
-    }
-    match send.attachment_id {
-        None if send.body.as_str().is_empty() => Err(Error::EmptyMessage),
-        None => Ok(MessageKind::Text),
-        Some(id) => {
-            let attachment = attachments
-                .get(&id)
-                .filter(|a| {
-                    a.conversation_id == send.conversation_id && a.uploader_id == send.sender.id
-                })
-                .ok_or(Error::NotFound)?;
-            Ok(if attachment.content_type.starts_with("image/") {
-                MessageKind::Image
-            } else {
-                MessageKind::File
-            })
-        }
-    }
-}
-
-/// The message just inserted, as its sender sees it.
-fn new_message(
-    id: MessageId,
-    conversation_id: ConversationId,
-    a: &Accepted,
-    now: i64,
-    replies: &HashMap<MessageId, MessageRow>,
-    attachments: &HashMap<AttachmentId, attachments::AttachmentRow>,
-) -> Message {
-    let row = MessageRow {
-        id,
-        conversation_id,
-        seq: a.seq,
-        event_seq: a.event_seq,
-        created_event_seq: a.event_seq,
-        sender_id: a.send.sender.id,
-        sender_name: a.send.sender.display_name.clone(),
-        client_msg_id: Some(a.send.client_msg_id.as_str().to_owned()),
-        kind: a.kind.as_str().to_owned(),
-        body: a.send.body.as_str().to_owned(),
-        created_at: now,
-        edited_at: None,
-        deleted_at: None,
-        reply_id: None,
-        reply_seq: None,
-        reply_sender_id: None,
-        reply_sender_name: None,
-        reply_body: None,
-        reply_deleted_at: None,
-        attachment_id: None,
-        attachment_file_name: None,
-        attachment_content_type: None,
-        attachment_size: None,
-        attachment_width: None,
-        attachment_height: None,
-        reaction_list: None,
-    };
-    let row = with_reply(row, a.send.reply_to.and_then(|r| replies.get(&r)));
-    let row = with_attachment(
-        row,
-        a.send.attachment_id.and_then(|id| attachments.get(&id)),
-    );
-    message_from_row(row, a.send.sender.id)
-}
-
-fn with_reply(mut row: MessageRow, reply: Option<&MessageRow>) -> MessageRow {
-    if let Some(reply) = reply {
-        row.reply_id = Some(reply.id.0);
-        row.reply_seq = Some(reply.seq);
-        row.reply_sender_id = Some(reply.sender_id.0);
-        row.reply_sender_name = Some(reply.sender_name.clone());
-        row.reply_body = Some(reply.body.clone());
-        row.reply_deleted_at = reply.deleted_at;
-    }
-    row
-}
-
-fn with_attachment(
-    mut row: MessageRow,
-    attachment: Option<&attachments::AttachmentRow>,
-) -> MessageRow {
-    if let Some(a) = attachment {
-        row.attachment_id = Some(a.id.0);
-        row.attachment_file_name = Some(a.file_name.clone());
-        row.attachment_content_type = Some(a.content_type.clone());
-        row.attachment_size = Some(a.size_bytes);
-        row.attachment_width = a.width;
-        row.attachment_height = a.height;
-    }
-    row
 }
 
 // ---------------------------------------------------------------------------
@@ -1028,7 +721,10 @@ async fn apply_one(
             while super::search::index_pending(conn, engine).await? > 0 {}
             Ok(Outcome::Done)
         }
-        Command::MarkDelivered { marks } => mark_delivered(conn, marks, events).await,
+        Command::MarkDelivered { marks } => {
+            sends::mark_delivered(conn, marks, events).await?;
+            Ok(Outcome::Done)
+        }
     }
 }
 
@@ -1298,27 +994,6 @@ async fn read_state(
         last_delivered_seq,
         unread_count,
     })
-}
-
-async fn mark_delivered(
-    conn: &mut AnyConnection,
-    marks: &[(ConversationId, UserId, i64)],
-    events: &mut Vec<ChatEvent>,
-) -> Result<Outcome> {
-    // Ordered by conversation, member and sender: one event per moved cursor.
-    let notices = participants::record_deliveries(conn, marks).await?;
-    for group in notices.chunk_by(|a, b| {
-        (a.conversation_id, a.user_id, a.up_to_seq) == (b.conversation_id, b.user_id, b.up_to_seq)
-    }) {
-        let first = group[0];
-        events.push(ChatEvent::Delivered {
-            conversation_id: first.conversation_id,
-            user_id: first.user_id,
-            up_to_seq: first.up_to_seq,
-            audience: group.iter().map(|n| n.sender).collect(),
-        });
-    }
-    Ok(Outcome::Done)
 }
 
 /// Records a membership change as a system message ("Alice added Bob").

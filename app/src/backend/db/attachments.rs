@@ -31,7 +31,7 @@ pub struct NewAttachment<'a> {
     pub height: Option<i64>,
 }
 
-const ATTACHMENT_COLUMNS: &str =
+pub(crate) const ATTACHMENT_COLUMNS: &str =
     "id, org_id, conversation_id, uploader_id, sha256, content_type, file_name,
     size_bytes, width, height";
 

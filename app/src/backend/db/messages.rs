@@ -2,6 +2,7 @@
 
 use sqlx::AnyConnection;
 
+use super::Engine;
 use super::sql::{self, Column, engine_of};
 use crate::protocol::{AttachmentId, ConversationId, MessageId, MessageKind, OrgId, UserId};
 
@@ -155,8 +156,18 @@ pub async fn by_ids(conn: &mut AnyConnection, ids: &[MessageId]) -> sqlx::Result
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let filter = format!("WHERE m.id IN {}", sql::ids(engine_of(conn), 1));
-    select_messages(conn, &filter, "t.id", |q| q.bind(sql::json(ids))).await
+    let document = sqlx::query_scalar(&by_ids_document(engine_of(conn)))
+        .bind(sql::json(ids))
+        .fetch_one(conn)
+        .await?;
+    sql::decode_document(document)
+}
+
+/// The statement of [`by_ids`]: the messages whose ids are in the JSON array
+/// `$1`, as one JSON document of [`MessageRow`]s ordered by id.
+pub(crate) fn by_ids_document(engine: Engine) -> String {
+    let inner = format!("{MESSAGE_SELECT} WHERE m.id IN {}", sql::ids(engine, 1));
+    sql::json_document(engine, &inner, MESSAGE_FIELDS, &[], "t.id")
 }
 
 /// Messages already stored for any of these client ids: `(client id, sender, id, conversation)`.

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod participants;
 pub(crate) mod sql;
+pub mod sqlite_writer;
 pub mod users;
 
 #[cfg(any(test, feature = "test-support"))]
@@ -33,7 +34,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 /// Every SQLite connection gets these. WAL lets readers run beside the one
 /// writer; `synchronous=FULL` makes a commit durable before it returns, which the
 /// delivery guarantees need ("durable before acknowledged").
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;
 PRAGMA busy_timeout = 5000;
@@ -43,7 +44,7 @@ PRAGMA mmap_size = 268435456;";
 
 /// The writer's connection checkpoints only when the WAL has grown to
 /// 10,000 pages (40 MiB), which the checkpointer never lets happen while it runs.
-const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 10000;";
+pub(crate) const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 10000;";
 
 /// How often the checkpointer copies the WAL into the database file (SQLite).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
@@ -173,6 +174,12 @@ impl Db {
             conn.execute(WRITER_PRAGMAS).await?;
         }
         Ok(conn)
+    }
+
+    /// SQLite: the chat writer's own connection, which it drives on its
+    /// thread without sqlx (see [`sqlite_writer`]). Blocking: it opens a file.
+    pub fn sqlite_writer_connection(&self) -> anyhow::Result<sqlite_writer::WriterConnection> {
+        sqlite_writer::WriterConnection::open(&sqlite_writer::path_of_url(&self.url)?)
     }
 
     /// SQLite: copies committed WAL pages into the database file every

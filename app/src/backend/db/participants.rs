@@ -347,11 +347,11 @@ pub async fn forget_unread_message(
 
 /// A delivery cursor that moved forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
-struct DeliveryAdvance {
-    conversation_id: ConversationId,
-    user_id: UserId,
-    from_seq: i64,
-    to_seq: i64,
+pub(crate) struct DeliveryAdvance {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub from_seq: i64,
+    pub to_seq: i64,
 }
 
 /// Someone to tell that a member's delivery cursor moved over one of their
@@ -454,10 +454,16 @@ pub async fn record_deliveries(
         .bind(&marks_json)
         .execute(&mut *conn)
         .await?;
-    // One range per conversation covering all its moved cursors: in a busy
-    // group the cursors of its members overlap, and each message is read once.
+    let ranges = delivery_ranges(&advances);
+    let senders = messages::senders_in_ranges(conn, &ranges).await?;
+    Ok(delivery_notices(&advances, &senders))
+}
+
+/// One range per conversation covering all its moved cursors: in a busy
+/// group the cursors of its members overlap, and each message is read once.
+pub(crate) fn delivery_ranges(advances: &[DeliveryAdvance]) -> Vec<SeqRange> {
     let mut ranges: BTreeMap<ConversationId, SeqRange> = BTreeMap::new();
-    for a in &advances {
+    for a in advances {
         let range = ranges.entry(a.conversation_id).or_insert(SeqRange {
             conversation_id: a.conversation_id,
             from_seq: a.from_seq,
@@ -466,9 +472,18 @@ pub async fn record_deliveries(
         range.from_seq = range.from_seq.min(a.from_seq);
         range.to_seq = range.to_seq.max(a.to_seq);
     }
-    let ranges: Vec<SeqRange> = ranges.into_values().collect();
+    ranges.into_values().collect()
+}
+
+/// Who must be told of the moved cursors, given the senders of the
+/// (non-system) messages in their ranges, `(conversation, seq, sender)`:
+/// ordered, without repeats.
+pub(crate) fn delivery_notices(
+    advances: &[DeliveryAdvance],
+    senders_in_ranges: &[(ConversationId, i64, UserId)],
+) -> Vec<DeliveryNotice> {
     let mut senders: HashMap<ConversationId, Vec<(i64, UserId)>> = HashMap::new();
-    for (conversation_id, seq, sender) in messages::senders_in_ranges(conn, &ranges).await? {
+    for &(conversation_id, seq, sender) in senders_in_ranges {
         senders
             .entry(conversation_id)
             .or_default()
@@ -494,5 +509,5 @@ pub async fn record_deliveries(
         .collect();
     notices.sort();
     notices.dedup();
-    Ok(notices)
+    notices
 }
