@@ -94,6 +94,16 @@ pub async fn insert_many(
         .await
 }
 
+/// How a chat message joins the member's unread NEW_MESSAGE notification of
+/// its conversation (the partial unique index `notifications_collapse`).
+pub(crate) const COLLAPSE_CHAT: &str = "
+    ON CONFLICT (user_id, conversation_id)
+        WHERE kind = 'NEW_MESSAGE' AND read_at IS NULL AND deleted_at IS NULL
+    DO UPDATE SET item_count = notifications.item_count + excluded.item_count,
+                  title = excluded.title, body = excluded.body,
+                  metadata = excluded.metadata, actor_id = excluded.actor_id,
+                  activity_at = excluded.activity_at";
+
 /// Adds chat messages to each member's unread NEW_MESSAGE notification of
 /// the conversation, creating it when there is none: one unread
 /// notification per member and conversation however many messages arrive.
@@ -114,13 +124,7 @@ pub async fn collapse_chat(
                                     conversation_id, item_count, created_at, activity_at)
          SELECT v.org_id, v.user_id, 'NEW_MESSAGE', v.title, v.body, v.metadata, v.link,
                 v.actor_id, v.conversation_id, v.item_count, $2, $2
-         FROM {} WHERE true
-         ON CONFLICT (user_id, conversation_id)
-             WHERE kind = 'NEW_MESSAGE' AND read_at IS NULL AND deleted_at IS NULL
-         DO UPDATE SET item_count = notifications.item_count + excluded.item_count,
-                       title = excluded.title, body = excluded.body,
-                       metadata = excluded.metadata, actor_id = excluded.actor_id,
-                       activity_at = excluded.activity_at",
+         FROM {} WHERE true {COLLAPSE_CHAT}",
         sql::records(engine, 1, "v", &NEW_COLUMNS)
     );
     sqlx::query(&sql)

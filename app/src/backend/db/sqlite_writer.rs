@@ -21,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::attachments::{ATTACHMENT_COLUMNS, AttachmentRow};
 use super::conversations::LockedMember;
 use super::messages::{self, MessageRow, NewMessage};
-use super::notifications::NewNotification;
+use super::notifications::{COLLAPSE_CHAT, NewNotification};
 use super::participants::{
     DeliveryAdvance, DeliveryNotice, UnreadChange, delivery_notices, delivery_ranges,
 };
@@ -262,17 +262,11 @@ impl WriteTx<'_> {
     /// Adds messages to members' unread NEW_MESSAGE notifications
     /// (`notifications::collapse_chat`).
     pub fn collapse_chat(&self, rows: &[NewNotification], now: i64) -> rusqlite::Result<()> {
-        let mut statement = self.tx.prepare_cached(
+        let mut statement = self.tx.prepare_cached(&format!(
             "INSERT INTO notifications (org_id, user_id, kind, title, body, metadata, link, actor_id,
                                         conversation_id, item_count, created_at, activity_at)
-             VALUES (?1, ?2, 'NEW_MESSAGE', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
-             ON CONFLICT (user_id, conversation_id)
-                 WHERE kind = 'NEW_MESSAGE' AND read_at IS NULL AND deleted_at IS NULL
-             DO UPDATE SET item_count = notifications.item_count + excluded.item_count,
-                           title = excluded.title, body = excluded.body,
-                           metadata = excluded.metadata, actor_id = excluded.actor_id,
-                           activity_at = excluded.activity_at",
-        )?;
+             VALUES (?1, ?2, 'NEW_MESSAGE', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) {COLLAPSE_CHAT}"
+        ))?;
         for n in rows {
             statement.execute(params![
                 n.org_id,
