@@ -90,9 +90,15 @@ impl Backend {
                 last_event_seq: conversation.last_event_seq,
             });
         }
-        let rows =
-            messages::changed_since(&mut conn, conversation_id, after_event_seq, MAX_CHANGES)
-                .await?;
+        let counters = (conversation.last_event_seq, conversation.last_message_seq);
+        let rows = messages::changed_since(
+            &mut conn,
+            conversation_id,
+            counters,
+            after_event_seq,
+            MAX_CHANGES,
+        )
+        .await?;
         let last_event_seq = if rows.len() as i64 == MAX_CHANGES {
             rows.last().map_or(after_event_seq, |r| r.event_seq)
         } else {

@@ -447,6 +447,69 @@ test_both_dbs! {
         assert!(matches!(backend.changes_since(&p[2], id, 0).await, Err(Error::NotFound)));
     }
 
+    async fn the_change_feed_pages_every_change_after_any_cursor_in_event_order(engine) {
+        // New messages, edits, reactions and deletes interleaved, so that
+        // created_event_seq drifts away from seq: every cursor, read in
+        // pages of 1 to 4, gives exactly the messages whose event_seq is
+        // after it, in event order, as history shows them now.
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob) = (&p[0], &p[1]);
+        let id = backend.direct_conversation(alice, bob.id).await.unwrap();
+        let mut sent = Vec::new();
+        let mut pick = 7_usize;
+        for step in 0..48 {
+            pick = (pick * 31 + 11) % 97;
+            let author = if step % 3 == 0 { bob } else { alice };
+            match step % 6 {
+                0..=2 => sent.push(backend.send_message(author, id, text(&format!("m{step}")), None).await.unwrap()),
+                3 if !sent.is_empty() => {
+                    let target = &sent[pick % sent.len()];
+                    let owner = if target.sender_id == alice.id { alice } else { bob };
+                    // Deleted messages cannot be edited: that one is refused.
+                    let _ = backend.edit_message(owner, target.id, &format!("edited at {step}")).await;
+                }
+                4 if !sent.is_empty() => {
+                    // A deleted message takes no reaction: that one is refused.
+                    let _ = backend.toggle_reaction(author, sent[pick % sent.len()].id, "👍").await;
+                }
+                5 if sent.len() > 4 => {
+                    let target = &sent[pick % sent.len()];
+                    let owner = if target.sender_id == alice.id { alice } else { bob };
+                    backend.delete_message(owner, target.id).await.unwrap();
+                }
+                _ => {}
+            }
+        }
+        let now = backend.messages(bob, id, None, Some(100)).await.unwrap().messages;
+        let conversation = crate::backend::db::conversations::get(&mut backend.db.pool().acquire().await.unwrap(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        let counters = (conversation.last_event_seq, conversation.last_message_seq);
+        assert!(counters.0 > counters.1 + 10, "the script makes many changes besides messages: {counters:?}");
+        let mut conn = backend.db.pool().acquire().await.unwrap();
+        for cursor in 0..=counters.0 {
+            let mut expected: Vec<(i64, i64)> = now.iter().filter(|m| m.event_seq > cursor).map(|m| (m.event_seq, m.seq)).collect();
+            expected.sort();
+            for limit in 1..=4 {
+                let mut got = Vec::new();
+                let mut position = cursor;
+                loop {
+                    let rows = crate::backend::db::messages::changed_since(&mut conn, id, counters, position, limit).await.unwrap();
+                    assert!(rows.len() as i64 <= limit);
+                    for row in &rows {
+                        got.push((row.event_seq, row.seq));
+                        position = row.event_seq;
+                    }
+                    if (rows.len() as i64) < limit {
+                        break;
+                    }
+                }
+                assert_eq!(got, expected, "cursor {cursor}, pages of {limit}");
+            }
+        }
+    }
+
     async fn events_are_published_after_the_commit_in_event_order(engine) {
         let (_db, backend, p) = acme(engine).await;
         let id = backend.direct_conversation(&p[0], p[1].id).await.unwrap();

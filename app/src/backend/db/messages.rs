@@ -130,19 +130,82 @@ pub async fn page(
     .await
 }
 
-/// Messages changed after `after_event_seq`, up to `limit`, in change order.
+/// Messages changed after `after_event_seq` (new, edited, deleted or
+/// reacted to), up to `limit`, in change order. `counters` are the
+/// conversation's `(last_event_seq, last_message_seq)` as read before.
+///
+/// No index holds every message by `event_seq`: that index cost a page of
+/// every commit for each conversation written to, the largest share of the
+/// writer's commit. New messages are found by position instead, after the
+/// last one created by the cursor's event, and changed ones through
+/// `messages_changed`, which holds only the rows whose `event_seq` moved
+/// past their `created_event_seq`. One statement reads both, so one snapshot.
 #[tracing::instrument(skip_all)]
 pub async fn changed_since(
     conn: &mut AnyConnection,
     conversation_id: ConversationId,
+    counters: (i64, i64),
     after_event_seq: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
-    let filter = "WHERE m.conversation_id = $1 AND m.event_seq > $2 ORDER BY m.event_seq LIMIT $3";
-    select_messages(conn, filter, "t.event_seq", |q| {
-        q.bind(conversation_id).bind(after_event_seq).bind(limit)
-    })
-    .await
+    if after_event_seq >= counters.0 {
+        // Anything committed since the counters were read reaches a live
+        // connection, which subscribed before reading them.
+        return Ok(Vec::new());
+    }
+    let after_seq = last_created_by(conn, conversation_id, counters, after_event_seq).await?;
+    let filter = format!(
+        "SELECT * FROM ({MESSAGE_SELECT}
+             WHERE m.conversation_id = $1 AND m.seq > $3 AND m.event_seq = m.created_event_seq
+             ORDER BY m.seq LIMIT $4) AS created
+         UNION ALL
+         SELECT * FROM ({MESSAGE_SELECT}
+             WHERE m.conversation_id = $1 AND m.event_seq > $2 AND m.event_seq > m.created_event_seq
+             ORDER BY m.event_seq LIMIT $4) AS changed"
+    );
+    let sql = sql::json_document(engine_of(conn), &filter, MESSAGE_FIELDS, &[], "t.event_seq");
+    let document = sqlx::query_scalar(&sql)
+        .bind(conversation_id)
+        .bind(after_event_seq)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut rows: Vec<MessageRow> = sql::decode_document(document)?;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(rows)
+}
+
+/// The `seq` of the last message created by event `event_seq` or before (0
+/// when none was). A new message moves both of a conversation's counters by
+/// one and any other change moves `last_event_seq` alone, so
+/// `created_event_seq` grows with `seq`, is at least `seq`, and exceeds it
+/// by at most the conversation's count of other changes: the answer lies in
+/// a range that narrow, and bisection finds it with a few point reads.
+async fn last_created_by(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    (last_event_seq, last_message_seq): (i64, i64),
+    event_seq: i64,
+) -> sqlx::Result<i64> {
+    let other_changes = (last_event_seq - last_message_seq).max(0);
+    let mut low = (event_seq - other_changes).max(0);
+    let mut high = event_seq.min(last_message_seq);
+    while low < high {
+        let middle = low + (high - low + 1) / 2;
+        let created: Option<i64> = sqlx::query_scalar(
+            "SELECT created_event_seq FROM messages WHERE conversation_id = $1 AND seq = $2",
+        )
+        .bind(conversation_id)
+        .bind(middle)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match created {
+            Some(created) if created <= event_seq => low = middle,
+            _ => high = middle - 1,
+        }
+    }
+    Ok(low)
 }
 
 #[tracing::instrument(skip_all)]

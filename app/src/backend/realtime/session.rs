@@ -147,13 +147,13 @@ impl Backend {
         };
         let mut conn = self.db.pool().acquire().await?;
         for (&conversation_id, &cursor) in cursors {
-            let counter = match participants::get(&mut conn, conversation_id, me.id).await? {
+            let counters = match participants::get(&mut conn, conversation_id, me.id).await? {
                 Some(_) => conversations::get(&mut conn, conversation_id)
                     .await?
-                    .map(|c| c.last_event_seq),
+                    .map(|c| (c.last_event_seq, c.last_message_seq)),
                 None => None,
             };
-            let Some(last_event_seq) = counter else {
+            let Some(counters @ (last_event_seq, _)) = counters else {
                 replay.errors.push(cursor_error(
                     ErrorCode::NotFound,
                     "You are not in this conversation.",
@@ -174,9 +174,14 @@ impl Backend {
             }
             let mut position = cursor;
             loop {
-                let rows =
-                    messages::changed_since(&mut conn, conversation_id, position, MAX_CHANGES)
-                        .await?;
+                let rows = messages::changed_since(
+                    &mut conn,
+                    conversation_id,
+                    counters,
+                    position,
+                    MAX_CHANGES,
+                )
+                .await?;
                 let full = rows.len() as i64 == MAX_CHANGES;
                 for row in rows {
                     position = position.max(row.event_seq);
