@@ -26,7 +26,7 @@ use app::api::{AppError, ErrorCode};
 use app::backend::chat::events::ConnectionId;
 use app::backend::chat::writer::Outcome;
 use app::backend::realtime::session::LiveConnection;
-use app::backend::realtime::{Frame, Live, to_json};
+use app::backend::realtime::{Delivery, Frame, Live, to_json};
 use app::backend::{Backend, now_ms};
 use app::protocol::{ClientEvent, ConversationId, Me, SendMessage, ServerEvent, close_code};
 
@@ -37,6 +37,8 @@ use super::Limits;
 const CONTROL_QUEUE: usize = 256;
 /// How long a closing writer may take to say goodbye.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// Frames written before one flush (see [`Writer::send`]).
+const COALESCE: usize = 32;
 
 /// What the reader hands the writer, ahead of live events.
 enum Control {
@@ -73,14 +75,14 @@ pub fn run(
         sink,
         live,
         control: control_rx,
-        kill,
         backend: backend.clone(),
         me: me.clone(),
         limits: limits.clone(),
         last_pong: last_pong.clone(),
         expires_at,
+        on_the_wire: Vec::new(),
     };
-    let writer = tokio::spawn(writer.run());
+    let writer = tokio::spawn(writer.run(kill));
     let reader = Reader {
         control: control_tx,
         backend,
@@ -440,21 +442,25 @@ struct Writer {
     sink: SplitSink<WebSocket, Message>,
     live: mpsc::Receiver<Live>,
     control: mpsc::Receiver<Box<Control>>,
-    /// Polled in two places; whichever sees it resolve returns at once.
-    kill: oneshot::Receiver<(u16, &'static str)>,
     backend: Backend,
     me: Arc<Me>,
     limits: Limits,
     last_pong: Arc<AtomicI64>,
     expires_at: i64,
+    /// Messages in the frames being written: delivered once they are.
+    on_the_wire: Vec<Delivery>,
 }
+
+/// Why the connection must close now, ahead of anything queued. Polled in
+/// two places; whichever sees it resolve returns at once.
+type KillSwitch = oneshot::Receiver<(u16, &'static str)>;
 
 /// Why the writer stops.
 struct Closed(u16, &'static str);
 
 impl Writer {
-    async fn run(mut self) {
-        let closed = self.serve().await;
+    async fn run(mut self, mut kill: KillSwitch) {
+        let closed = self.serve(&mut kill).await;
         let Closed(code, reason) = closed;
         if code != 0 {
             let frame = Message::Close(Some(CloseFrame {
@@ -466,7 +472,7 @@ impl Writer {
         let _ = tokio::time::timeout(CLOSE_GRACE, self.sink.close()).await;
     }
 
-    async fn serve(&mut self) -> Closed {
+    async fn serve(&mut self, kill: &mut KillSwitch) -> Closed {
         let mut live_enabled = false;
         // After a replay: the event each resumed conversation is at.
         let mut cursors: BTreeMap<ConversationId, i64> = BTreeMap::new();
@@ -481,7 +487,7 @@ impl Writer {
         loop {
             let outgoing = tokio::select! {
                 biased;
-                killed = &mut self.kill => return killed_by(killed),
+                killed = &mut *kill => return killed_by(killed),
                 () = &mut expiry => return Closed(close_code::SESSION_ENDED, "session expired"),
                 _ = ping.tick() => {
                     let silent_for = now_ms() - self.last_pong.load(Ordering::Relaxed);
@@ -502,7 +508,7 @@ impl Writer {
                     }
                     Some(Control::Resume { frames, cursors: resumed }) => {
                         for frame in frames {
-                            if let Err(closed) = self.send(Outgoing::Frame(frame)).await {
+                            if let Err(closed) = self.send(kill, Outgoing::Frame(frame), None).await {
                                 return closed;
                             }
                         }
@@ -517,70 +523,122 @@ impl Writer {
                 },
                 live = self.live.recv(), if live_enabled => match live {
                     None => return Closed(1001, "going away"),
-                    Some(Live::Frame(frame)) => {
-                        let Frame { sequence, delivery, ref json } = *frame;
-                        let resumed_cursor =
-                            sequence.and_then(|(conversation_id, event_seq)| Some((cursors.get_mut(&conversation_id)?, event_seq)));
-                        if let Some((cursor, event_seq)) = resumed_cursor {
-                            if event_seq <= *cursor {
-                                // Already in the replay.
-                                continue;
-                            }
-                            *cursor = event_seq;
-                        }
-                        if let Err(closed) = self.send(Outgoing::Frame(json.clone())).await {
-                            return closed;
-                        }
-                        if let Some(delivery) = delivery.filter(|d| d.sender_id != self.me.id) {
-                            self.backend.delivered(self.me.id, delivery.conversation_id, delivery.seq);
-                            metrics::counter!("crm_chat_messages_delivered_total").increment(1);
-                            metrics::histogram!("crm_chat_delivery_latency_seconds")
-                                .record((now_ms() - delivery.created_at).max(0) as f64 / 1000.0);
-                        }
-                        continue;
-                    }
-                    Some(Live::Refresh(conversation_id)) => {
-                        match Box::pin(self.backend.conversation_event(&self.me, conversation_id)).await {
-                            Ok(event) => match to_json(&event) {
-                                Some(json) => Outgoing::Frame(json),
-                                None => continue,
-                            },
-                            Err(error) => {
-                                tracing::warn!(%error, "could not refresh a conversation for a live connection");
-                                continue;
-                            }
-                        }
-                    }
+                    Some(live) => match self.live_frame(live, &mut cursors).await {
+                        Some(json) => Outgoing::Frame(json),
+                        None => continue,
+                    },
                 },
             };
-            if let Err(closed) = self.send(outgoing).await {
+            let drain_live = if live_enabled {
+                Some(&mut cursors)
+            } else {
+                None
+            };
+            if let Err(closed) = self.send(kill, outgoing, drain_live).await {
                 return closed;
             }
         }
     }
 
-    /// Sends one frame, unless the connection is killed meanwhile (a slow
-    /// client's socket may not drain: its send must not hold the writer).
-    async fn send(&mut self, outgoing: Outgoing) -> Result<(), Closed> {
-        let message = match outgoing {
-            Outgoing::Message(message) => message,
-            Outgoing::Frame(json) => match Utf8Bytes::try_from(json) {
-                Ok(text) => Message::Text(text),
-                Err(_) => return Ok(()),
-            },
-        };
+    /// The frame a live event becomes for this connection, if any: an event
+    /// the replay already covered is dropped, and a conversation's refresh
+    /// is read now.
+    async fn live_frame(
+        &mut self,
+        live: Live,
+        cursors: &mut BTreeMap<ConversationId, i64>,
+    ) -> Option<Bytes> {
+        match live {
+            Live::Frame(frame) => {
+                let Frame {
+                    sequence,
+                    delivery,
+                    ref json,
+                } = *frame;
+                let resumed_cursor = sequence.and_then(|(conversation_id, event_seq)| {
+                    Some((cursors.get_mut(&conversation_id)?, event_seq))
+                });
+                if let Some((cursor, event_seq)) = resumed_cursor {
+                    if event_seq <= *cursor {
+                        // Already in the replay.
+                        return None;
+                    }
+                    *cursor = event_seq;
+                }
+                if let Some(delivery) = delivery.filter(|d| d.sender_id != self.me.id) {
+                    self.on_the_wire.push(delivery);
+                }
+                Some(json.clone())
+            }
+            Live::Refresh(conversation_id) => {
+                match Box::pin(self.backend.conversation_event(&self.me, conversation_id)).await {
+                    Ok(event) => to_json(&event),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not refresh a conversation for a live connection");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a frame, and with it (when `drain_live` is given, with the
+    /// resumed cursors) the live frames already queued, up to [`COALESCE`],
+    /// in one write: a message, its acknowledgement and the list's new
+    /// counts reach a connection together, and one write each cost a
+    /// system call and a TCP segment apiece. Gives up if the connection is
+    /// killed meanwhile (a slow client's socket may not drain: its send
+    /// must not hold the writer). The messages in it count as delivered
+    /// once written.
+    async fn send(
+        &mut self,
+        kill: &mut KillSwitch,
+        first: Outgoing,
+        drain_live: Option<&mut BTreeMap<ConversationId, i64>>,
+    ) -> Result<(), Closed> {
         // A peer that stops reading for as long as it may go without
         // answering pings is gone, whatever its TCP connection says.
         let patience = self.limits.ping_interval * self.limits.missed_pongs.max(1);
-        tokio::select! {
+        let written = tokio::select! {
             biased;
-            killed = &mut self.kill => Err(killed_by(killed)),
-            // Boxed: a timer per connection only while a frame is in flight.
-            sent = Box::pin(tokio::time::timeout(patience, self.sink.send(message))) => match sent {
+            killed = kill => Err(killed_by(killed)),
+            // Boxed: a timer per connection only while frames are in flight.
+            written = Box::pin(tokio::time::timeout(patience, self.write(first, drain_live))) => match written {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(_)) | Err(_) => Err(Closed(0, "")),
             },
+        };
+        let wrote = written.is_ok();
+        for delivery in self.on_the_wire.drain(..).filter(|_| wrote) {
+            self.backend
+                .delivered(self.me.id, delivery.conversation_id, delivery.seq);
+            metrics::counter!("crm_chat_messages_delivered_total").increment(1);
+            metrics::histogram!("crm_chat_delivery_latency_seconds")
+                .record((now_ms() - delivery.created_at).max(0) as f64 / 1000.0);
         }
+        written
+    }
+
+    async fn write(
+        &mut self,
+        first: Outgoing,
+        drain_live: Option<&mut BTreeMap<ConversationId, i64>>,
+    ) -> Result<(), axum::Error> {
+        if let Some(message) = first.into_message() {
+            self.sink.feed(message).await?;
+        }
+        if let Some(cursors) = drain_live {
+            for _ in 1..COALESCE {
+                let Ok(live) = self.live.try_recv() else {
+                    break;
+                };
+                let json = self.live_frame(live, cursors).await;
+                if let Some(message) = json.and_then(|json| Outgoing::Frame(json).into_message()) {
+                    self.sink.feed(message).await?;
+                }
+            }
+        }
+        self.sink.flush().await
     }
 }
 
@@ -595,4 +653,15 @@ fn killed_by(killed: Result<(u16, &'static str), oneshot::error::RecvError>) -> 
 enum Outgoing {
     Message(Message),
     Frame(Bytes),
+}
+
+impl Outgoing {
+    /// The WebSocket message; none for a frame that is not UTF-8 (frames
+    /// are serde_json's output, so that does not happen).
+    fn into_message(self) -> Option<Message> {
+        match self {
+            Outgoing::Message(message) => Some(message),
+            Outgoing::Frame(json) => Utf8Bytes::try_from(json).ok().map(Message::Text),
+        }
+    }
 }

@@ -124,8 +124,12 @@ pub async fn upgrade(
         return (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response();
     }
     // Chat frames are a few hundred bytes; a larger one grows the buffer.
+    // Frames queued together (a message, its acknowledgement, the list's
+    // counts) gather in the write buffer until the connection flushes them
+    // as one write; a buffer that has held them keeps up to about twice its
+    // size allocated, so it stays small. An idle connection never grows it.
     ws.read_buffer_size(512)
-        .write_buffer_size(0)
+        .write_buffer_size(4096)
         .max_write_buffer_size(1024 * 1024)
         // Twice the limit: frames between the two are refused with a clear 1009.
         .max_message_size(limits.max_frame_bytes * 2)
