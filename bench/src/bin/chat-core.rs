@@ -25,6 +25,10 @@ use app::protocol::{
     ConversationId, ConversationKind, CreateConversation, Me, SendMessage, UserId,
 };
 
+/// The server's allocator, so that the backend runs here as it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONVERSATIONS: usize = 1000;
 const DIRECT_OF_MAIN_USER: usize = 200;
 const USERS: usize = 1000;
