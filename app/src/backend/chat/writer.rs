@@ -214,23 +214,34 @@ impl Writer {
         let marks = Arc::new(DeliveryMarks::default());
         let thread_stats = stats.clone();
         let thread_marks = marks.clone();
+        let (committed, publishing) = std::sync::mpsc::sync_channel(PUBLISH_QUEUE);
+        let publisher_sink = sink.clone();
         let spawned = std::thread::Builder::new()
-            .name("crm-chat-writer".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => {
-                        // The checkpointer lives as long as the writer's runtime.
-                        runtime.spawn(db.clone().checkpoint_continuously());
-                        runtime.block_on(run(db, sink, jobs, thread_marks, thread_stats));
-                    }
-                    Err(error) => tracing::error!(%error, "the writer could not start its runtime"),
-                }
+            .name("crm-chat-publisher".into())
+            .spawn(move || publish_continuously(publishing, publisher_sink.as_ref()))
+            .and_then(|_| {
+                std::thread::Builder::new()
+                    .name("crm-chat-writer".into())
+                    .spawn(move || {
+                        match tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
+                            Ok(runtime) => {
+                                // The checkpointer lives as long as the writer's runtime.
+                                runtime.spawn(db.clone().checkpoint_continuously());
+                                let writer =
+                                    run(db, sink, jobs, committed, thread_marks, thread_stats);
+                                runtime.block_on(writer);
+                            }
+                            Err(error) => {
+                                tracing::error!(%error, "the writer could not start its runtime");
+                            }
+                        }
+                    })
             });
         if let Err(error) = spawned {
-            tracing::error!(%error, "the writer thread could not start");
+            tracing::error!(%error, "the writer's threads could not start");
         }
         Writer {
             queue,
@@ -293,6 +304,7 @@ async fn run(
     db: Db,
     sink: Arc<dyn EventSink>,
     mut jobs: mpsc::Receiver<Job>,
+    committed: std::sync::mpsc::SyncSender<Committed>,
     marks: Arc<DeliveryMarks>,
     stats: Arc<Stats>,
 ) {
@@ -376,16 +388,23 @@ async fn run(
                 .commands
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
             let started = Instant::now();
-            let (results, inserted) = process(&db, &mut connections, &batch, sink.as_ref()).await;
+            let (results, events) = process(&db, &mut connections, &batch, sink.as_ref()).await;
             metrics::histogram!("crm_chat_writer_batch_seconds")
                 .record(started.elapsed().as_secs_f64());
             metrics::histogram!("crm_chat_writer_batch_size").record(batch.len() as f64);
             if results.iter().any(Result::is_err) {
                 connections.close_if_broken().await;
             }
-            for (job, result) in batch.drain(..).zip(results) {
-                let _ = job.reply.send(result);
-            }
+            let inserted = events
+                .iter()
+                .any(|e| matches!(e, ChatEvent::MessageCreated { .. }));
+            let answers = batch
+                .drain(..)
+                .zip(results)
+                .map(|(job, result)| (job.reply, result))
+                .collect();
+            // Waits only when the publisher is a whole queue behind.
+            let _ = committed.send(Committed { events, answers });
             if inserted && index_due.is_none() && db.engine() == Engine::Sqlite {
                 index_due = Some(Instant::now() + INDEX_DELAY);
             }
@@ -496,39 +515,39 @@ fn is_hot(command: &Command) -> bool {
     matches!(command, Command::Send(_) | Command::MarkDelivered { .. })
 }
 
-/// Applies a batch and publishes its events. On SQLite, its sends and
-/// delivery marks commit in one transaction on the writer's own connection
-/// and anything else in a second one through sqlx, in that order (sends
-/// come first within a batch on either engine). Returns the results in
-/// order, and whether any message was inserted.
+/// Applies a batch. On SQLite, its sends and delivery marks commit in one
+/// transaction on the writer's own connection and anything else in a
+/// second one through sqlx, in that order (sends come first within a batch
+/// on either engine). Returns the results in order, and the events of what
+/// was committed, in commit order.
 async fn process(
     db: &Db,
     connections: &mut Connections,
     batch: &[Job],
     sink: &dyn EventSink,
-) -> (Vec<Result<Outcome>>, bool) {
+) -> (Vec<Result<Outcome>>, Vec<ChatEvent>) {
     let pick = |indexes: &[usize]| -> Vec<Command> {
         indexes.iter().map(|&i| batch[i].command.clone()).collect()
     };
     let everything: Vec<usize> = (0..batch.len()).collect();
     let Some(any) = connections.any.as_mut() else {
         let unavailable = || Err(anyhow::anyhow!("The database is unavailable").into());
-        return (batch.iter().map(|_| unavailable()).collect(), false);
+        return (batch.iter().map(|_| unavailable()).collect(), Vec::new());
     };
     let Some(sqlite) = connections.sqlite.as_mut() else {
-        return apply_and_publish(&mut Unit::Any(db, any), &pick(&everything), sink).await;
+        return apply(&mut Unit::Any(db, any), &pick(&everything), sink).await;
     };
     let (hot, rest): (Vec<usize>, Vec<usize>) = everything
         .into_iter()
         .partition(|&i| is_hot(&batch[i].command));
     let mut results: Vec<Option<Result<Outcome>>> = batch.iter().map(|_| None).collect();
-    let mut inserted = false;
+    let mut events = Vec::new();
     for (indexes, mut unit) in [(hot, Unit::Sqlite(sqlite)), (rest, Unit::Any(db, any))] {
         if indexes.is_empty() {
             continue;
         }
-        let (outcomes, any_inserted) = apply_and_publish(&mut unit, &pick(&indexes), sink).await;
-        inserted |= any_inserted;
+        let (outcomes, committed) = apply(&mut unit, &pick(&indexes), sink).await;
+        events.extend(committed);
         for (index, outcome) in indexes.into_iter().zip(outcomes) {
             results[index] = Some(outcome);
         }
@@ -537,42 +556,27 @@ async fn process(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("a command was not applied").into())))
         .collect();
-    (results, inserted)
+    (results, events)
 }
 
-/// Applies commands in one transaction and publishes their events. When the
-/// database fails the transaction, each command is tried alone, so one bad
-/// command fails alone.
-async fn apply_and_publish(
+/// Applies commands in one transaction. When the database fails the
+/// transaction, each command is tried alone, so one bad command fails
+/// alone. Returns the results, and the events of what was committed.
+async fn apply(
     unit: &mut Unit<'_>,
     commands: &[Command],
     sink: &dyn EventSink,
-) -> (Vec<Result<Outcome>>, bool) {
-    let inserted = |events: &[ChatEvent]| {
-        events
-            .iter()
-            .any(|e| matches!(e, ChatEvent::MessageCreated { .. }))
-    };
+) -> (Vec<Result<Outcome>>, Vec<ChatEvent>) {
     match apply_batch(unit, commands, sink).await {
-        Ok((results, events)) => {
-            let any = inserted(&events);
-            count_sent(&events);
-            let publishing = Instant::now();
-            sink.publish(events);
-            metrics::histogram!("crm_chat_writer_publish_seconds")
-                .record(publishing.elapsed().as_secs_f64());
-            (results, any)
-        }
+        Ok(applied) => applied,
         Err(error) if commands.len() > 1 => {
             tracing::warn!(error = %format!("{error:#}"), size = commands.len(), "a batch failed; retrying its commands one by one");
             let mut results = Vec::with_capacity(commands.len());
-            let mut any = false;
+            let mut events = Vec::new();
             for command in commands {
                 match apply_batch(unit, std::slice::from_ref(command), sink).await {
-                    Ok((mut one, events)) => {
-                        any |= inserted(&events);
-                        count_sent(&events);
-                        sink.publish(events);
+                    Ok((mut one, committed)) => {
+                        events.extend(committed);
                         results.push(
                             one.pop()
                                 .unwrap_or_else(|| Err(anyhow::anyhow!("no result").into())),
@@ -581,9 +585,41 @@ async fn apply_and_publish(
                     Err(error) => results.push(Err(Error::Unexpected(error))),
                 }
             }
-            (results, any)
+            (results, events)
         }
-        Err(error) => (vec![Err(Error::Unexpected(error))], false),
+        Err(error) => (vec![Err(Error::Unexpected(error))], Vec::new()),
+    }
+}
+
+/// What a batch left to do once committed: hand its events to the hub, in
+/// commit order, then answer its commands.
+struct Committed {
+    events: Vec<ChatEvent>,
+    answers: Vec<(oneshot::Sender<Result<Outcome>>, Result<Outcome>)>,
+}
+
+/// Batches committed and not yet announced that may wait before the writer
+/// waits for the publisher.
+const PUBLISH_QUEUE: usize = 64;
+
+/// The publisher's thread: turning events into frames for every connection
+/// concerned, and waking the tasks that wait for answers. On a thread of its
+/// own it overlaps with the writer's next batch instead of delaying it
+/// (measured at 25,000 sends/s over WebSockets, six alternating runs:
+/// median p50 35 ms against 137 ms). One thread, in order, so
+/// events still reach the hub in commit order, and each batch's answers
+/// still come after its events (a sender sees its message in the hub's feed
+/// once it has the answer). Runs until the writer is gone.
+fn publish_continuously(committed: std::sync::mpsc::Receiver<Committed>, sink: &dyn EventSink) {
+    for Committed { events, answers } in committed {
+        count_sent(&events);
+        let publishing = Instant::now();
+        sink.publish(events);
+        metrics::histogram!("crm_chat_writer_publish_seconds")
+            .record(publishing.elapsed().as_secs_f64());
+        for (reply, result) in answers {
+            let _ = reply.send(result);
+        }
     }
 }
 
