@@ -216,29 +216,24 @@ impl Writer {
         let thread_marks = marks.clone();
         let (committed, publishing) = std::sync::mpsc::sync_channel(PUBLISH_QUEUE);
         let publisher_sink = sink.clone();
+        let writer = move || match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => {
+                // The checkpointer lives as long as the writer's runtime.
+                runtime.spawn(db.clone().checkpoint_continuously());
+                runtime.block_on(run(db, sink, jobs, committed, thread_marks, thread_stats));
+            }
+            Err(error) => tracing::error!(%error, "the writer could not start its runtime"),
+        };
         let spawned = std::thread::Builder::new()
             .name("crm-chat-publisher".into())
             .spawn(move || publish_continuously(publishing, publisher_sink.as_ref()))
             .and_then(|_| {
                 std::thread::Builder::new()
                     .name("crm-chat-writer".into())
-                    .spawn(move || {
-                        match tokio::runtime::Builder::new_current_thread()
-                            .enable_all()
-                            .build()
-                        {
-                            Ok(runtime) => {
-                                // The checkpointer lives as long as the writer's runtime.
-                                runtime.spawn(db.clone().checkpoint_continuously());
-                                let writer =
-                                    run(db, sink, jobs, committed, thread_marks, thread_stats);
-                                runtime.block_on(writer);
-                            }
-                            Err(error) => {
-                                tracing::error!(%error, "the writer could not start its runtime");
-                            }
-                        }
-                    })
+                    .spawn(writer)
             });
         if let Err(error) = spawned {
             tracing::error!(%error, "the writer's threads could not start");
@@ -653,12 +648,10 @@ async fn apply_batch(
     let committing = match unit {
         Unit::Sqlite(conn) => {
             let mut tx = conn.begin()?;
-            if !sends.is_empty() {
-                let applied =
-                    sends::apply_sends(&mut tx, &sends, now, &is_connected, &mut events).await?;
-                for (index, result) in applied {
-                    results[index] = Some(result);
-                }
+            let applied =
+                sends::apply_sends(&mut tx, &sends, now, &is_connected, &mut events).await?;
+            for (index, result) in applied {
+                results[index] = Some(result);
             }
             for (index, command) in commands.iter().enumerate() {
                 match command {
@@ -680,12 +673,10 @@ async fn apply_batch(
                 .begin_write_on(conn)
                 .await
                 .context("Failed to begin a write transaction")?;
-            if !sends.is_empty() {
-                let applied =
-                    sends::apply_sends(&mut *tx, &sends, now, &is_connected, &mut events).await?;
-                for (index, result) in applied {
-                    results[index] = Some(result);
-                }
+            let applied =
+                sends::apply_sends(&mut *tx, &sends, now, &is_connected, &mut events).await?;
+            for (index, result) in applied {
+                results[index] = Some(result);
             }
             for (index, command) in commands.iter().enumerate() {
                 if matches!(command, Command::Send(_)) {

@@ -241,13 +241,20 @@ impl Db {
     }
 }
 
+/// The file and the query of a `sqlite:` URL (`sqlite://data/x.db?mode=rwc`
+/// gives `data/x.db` and `mode=rwc`).
+fn split_sqlite_url(url: &str) -> (&str, &str) {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split_once('?').unwrap_or((rest, ""))
+}
+
 /// Makes sure the SQLite file can be created: its directory exists and the
 /// URL asks for read-write-create.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = split_sqlite_url(url);
     let parent = std::path::Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty());

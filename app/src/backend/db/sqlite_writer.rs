@@ -38,11 +38,8 @@ pub struct WriterConnection {
 
 /// The SQLite file behind a `sqlite:` URL.
 pub fn path_of_url(url: &str) -> anyhow::Result<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .context("not a sqlite: URL")?;
-    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    anyhow::ensure!(url.starts_with("sqlite:"), "not a sqlite: URL");
+    let (path, _) = super::split_sqlite_url(url);
     anyhow::ensure!(
         !path.is_empty() && path != ":memory:",
         "the writer needs a SQLite file, not {url}"

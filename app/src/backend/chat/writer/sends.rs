@@ -191,6 +191,10 @@ pub(super) async fn apply_sends(
     is_connected: &dyn Fn(UserId) -> bool,
     events: &mut Vec<ChatEvent>,
 ) -> anyhow::Result<Vec<(usize, Result<Outcome>)>> {
+    if sends.is_empty() {
+        // A batch of other commands: no statement to run.
+        return Ok(Vec::new());
+    }
     let mut results: Vec<(usize, Result<Outcome>)> = Vec::with_capacity(sends.len());
 
     // 1. The same send twice in this batch: the second gets the first's answer.
