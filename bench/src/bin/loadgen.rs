@@ -62,6 +62,13 @@ struct Step {
     delivered_per_second: f64,
     latency: Percentiles,
     errors: u64,
+    /// CPU the server processes used over this step, in cores (1.0 is one
+    /// core busy for the whole step), and per send delivered. Far steadier
+    /// than latency on a shared machine: compare builds by this.
+    server_cpu_cores: f64,
+    server_cpu_us_per_send: f64,
+    /// CPU this load generator used, in cores: it shares the machine.
+    loadgen_cpu_cores: f64,
     /// The servers' own histograms over this step, all nodes together.
     server_side: Vec<ServerHistogram>,
 }
@@ -362,6 +369,10 @@ impl Servers {
     fn rss_kib(&self) -> u64 {
         self.nodes.iter().map(Server::rss_kib).sum()
     }
+
+    fn cpu_seconds(&self) -> f64 {
+        self.nodes.iter().map(Server::cpu_seconds).sum()
+    }
 }
 
 /// One server process, killed when dropped.
@@ -388,6 +399,35 @@ impl Server {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     }
+
+    fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+    }
+}
+
+/// User and system CPU time of a process, all its threads, from its
+/// `/proc/…/stat` (in USER_HZ ticks, 100 per second on Linux).
+fn cpu_seconds(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    cpu_ticks(&stat) as f64 / 100.0
+}
+
+/// utime + stime, fields 14 and 15 of a `/proc/…/stat` line.
+fn cpu_ticks(stat: &str) -> u64 {
+    // The command name (field 2) may hold spaces and parentheses: count
+    // the fields after its closing parenthesis, the last one on the line.
+    let Some((_, after_name)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // Field 3 of the file is index 0 here.
+    ticks(11) + ticks(12)
 }
 
 /// What a profile seeds: users (with tokens) and conversations.
@@ -595,7 +635,18 @@ fn spawn_client(
             if tally.measuring.load(Ordering::Relaxed) {
                 tally.sent.fetch_add(1, Ordering::Relaxed);
             }
-            tokio::time::sleep_until(next.into()).await;
+            // A wait longer than the warm-up before a step is cut short when
+            // the rate changes: it would otherwise spill into the next step.
+            if wait > Duration::from_secs(1) {
+                while Instant::now() < next
+                    && *period.lock().unwrap_or_else(|e| e.into_inner()) == Some(wait)
+                {
+                    let nap = next.min(Instant::now() + Duration::from_millis(100));
+                    tokio::time::sleep_until(nap.into()).await;
+                }
+            } else {
+                tokio::time::sleep_until(next.into()).await;
+            }
         }
         let _ = sink.close().await;
         reader.abort();
@@ -612,12 +663,13 @@ fn sent_micros(frame: &str) -> Option<u64> {
 /// conversation; returns what each step measured.
 async fn run_steps(
     sockets: Vec<(Socket, ConversationId)>,
-    ports: &[u16],
+    servers: &Servers,
     rates: &[u64],
     step_seconds: u64,
     per_send_deliveries: u64,
 ) -> anyhow::Result<Vec<Step>> {
     let clients = sockets.len() as u64;
+    let ports = &servers.ports();
     let epoch = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let period = Arc::new(std::sync::Mutex::new(None));
@@ -648,24 +700,35 @@ async fn run_steps(
             counter.store(0, Ordering::Relaxed);
         }
         let scraped = scrape(ports).await?;
+        let server_cpu = servers.cpu_seconds();
+        let own_cpu = cpu_seconds("/proc/self/stat");
         tally.measuring.store(true, Ordering::Relaxed);
         let started = Instant::now();
         tokio::time::sleep(Duration::from_secs(step_seconds)).await;
         tally.measuring.store(false, Ordering::Relaxed);
         let elapsed = started.elapsed().as_secs_f64();
+        let server_cpu = servers.cpu_seconds() - server_cpu;
+        let own_cpu = cpu_seconds("/proc/self/stat") - own_cpu;
+        let delivered = tally.delivered.load(Ordering::Relaxed);
+        // Sends carried all the way through: when saturated, sent frames
+        // pile up in queues and would flatter the CPU per send.
+        let completed = delivered / per_send_deliveries.max(1);
         let server_side = server_side(&scraped, &scrape(ports).await?);
         let mut samples =
             std::mem::take(&mut *tally.latencies.lock().unwrap_or_else(|e| e.into_inner()));
         let step = Step {
             offered_per_second: rate,
             sent_per_second: tally.sent.load(Ordering::Relaxed) as f64 / elapsed,
-            delivered_per_second: tally.delivered.load(Ordering::Relaxed) as f64 / elapsed,
+            delivered_per_second: delivered as f64 / elapsed,
             latency: Percentiles::of(&mut samples),
             errors: tally.errors.load(Ordering::Relaxed),
+            server_cpu_cores: server_cpu / elapsed,
+            server_cpu_us_per_send: server_cpu * 1e6 / completed.max(1) as f64,
+            loadgen_cpu_cores: own_cpu / elapsed,
             server_side,
         };
         println!(
-            "  offered {:>6}/s: sent {:>8.0}/s, delivered {:>8.0}/s (expected {:>8}/s), p50 {:>7.2} ms, p99 {:>8.2} ms, max {:>8.1} ms, errors {}",
+            "  offered {:>6}/s: sent {:>8.0}/s, delivered {:>8.0}/s (expected {:>8}/s), p50 {:>7.2} ms, p99 {:>8.2} ms, max {:>8.1} ms, errors {}, server {:.2} cores ({:.0} µs/send), loadgen {:.2} cores",
             rate,
             step.sent_per_second,
             step.delivered_per_second,
@@ -673,7 +736,10 @@ async fn run_steps(
             step.latency.p50_ms,
             step.latency.p99_ms,
             step.latency.max_ms,
-            step.errors
+            step.errors,
+            step.server_cpu_cores,
+            step.server_cpu_us_per_send,
+            step.loadgen_cpu_cores
         );
         let saturated = step.delivered_per_second < 0.8 * (rate * per_send_deliveries) as f64;
         steps.push(step);
@@ -719,7 +785,7 @@ async fn direct(target: &Target, rates: &[u64], step_seconds: u64) -> anyhow::Re
         .enumerate()
         .map(|(i, s)| (s, conversations[i / 2]))
         .collect();
-    let steps = run_steps(with_conversation, &servers.ports(), rates, step_seconds, 1).await?;
+    let steps = run_steps(with_conversation, &servers, rates, step_seconds, 1).await?;
     let highest = steps
         .iter()
         .filter(|s| {
@@ -774,7 +840,7 @@ async fn fanout(target: &Target, step_seconds: u64) -> anyhow::Result<FanoutRepo
     const MEASURED_PER_SEND: u64 = 4;
     let steps = run_steps(
         senders,
-        &servers.ports(),
+        &servers,
         &[100, 200, 500, 1_000, 2_000, 4_000],
         step_seconds,
         MEASURED_PER_SEND,
@@ -870,6 +936,17 @@ fn print_report(report: &Report) {
             )
         );
         for step in &direct.steps {
+            println!(
+                "{}",
+                row(
+                    &format!("  server CPU, {}/s", step.offered_per_second),
+                    format!(
+                        "{:.0} µs/send ({:.2} cores)",
+                        step.server_cpu_us_per_send, step.server_cpu_cores
+                    ),
+                    ""
+                )
+            );
             for h in &step.server_side {
                 println!(
                     "{}",
@@ -908,5 +985,24 @@ fn print_report(report: &Report) {
                 "≤ 8 KiB"
             )
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_is_read_past_a_command_name_with_spaces_and_parentheses() {
+        let stat = "4242 (crm (chat) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 \
+                    250 75 0 0 20 0 7 0 12345 987654321 4321";
+        assert_eq!(cpu_ticks(stat), 325);
+    }
+
+    #[test]
+    fn this_process_has_used_some_cpu_by_the_time_it_asks() {
+        let spin: u64 = (0..50_000_000u64).fold(0, |a, x| a.wrapping_add(x.wrapping_mul(x)));
+        std::hint::black_box(spin);
+        assert!(cpu_seconds("/proc/self/stat") > 0.0);
     }
 }
