@@ -641,17 +641,13 @@ fn spawn_client(
             if tally.measuring.load(Ordering::Relaxed) {
                 tally.sent.fetch_add(1, Ordering::Relaxed);
             }
-            // A wait longer than the warm-up before a step is cut short when
-            // the rate changes: it would otherwise spill into the next step.
-            if wait > Duration::from_secs(1) {
-                while Instant::now() < next
-                    && *period.lock().unwrap_or_else(|e| e.into_inner()) == Some(wait)
-                {
-                    let nap = next.min(Instant::now() + Duration::from_millis(100));
-                    tokio::time::sleep_until(nap.into()).await;
-                }
-            } else {
-                tokio::time::sleep_until(next.into()).await;
+            // Never asleep for longer than a step's warm-up without looking
+            // at the rate again: a slow step's long wait would otherwise
+            // spill into the next step's measurement.
+            while Instant::now() < next
+                && *period.lock().unwrap_or_else(|e| e.into_inner()) == Some(wait)
+            {
+                tokio::time::sleep_until(next.min(Instant::now() + WARM_UP).into()).await;
             }
         }
         let _ = sink.close().await;
@@ -664,6 +660,9 @@ fn sent_micros(frame: &str) -> Option<u64> {
     let at = frame.find(r#""content":"t"#)? + r#""content":"t"#.len();
     frame.get(at..at + 16)?.parse().ok()
 }
+
+/// How long each step runs at its rate before measuring.
+const WARM_UP: Duration = Duration::from_secs(1);
 
 /// Steps through offered rates with every client sending into its
 /// conversation; returns what each step measured.
@@ -696,7 +695,7 @@ async fn run_steps(
     for &rate in rates {
         *period.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Duration::from_secs_f64(clients as f64 / rate as f64));
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(WARM_UP).await;
         tally
             .latencies
             .lock()
