@@ -45,8 +45,11 @@ if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
 fi
 
 if [ "${1:-}" = "--e2e" ]; then
-  if [ ! -d end2end/node_modules/@playwright/test ]; then
-    step "Installing Playwright from npm"
+  # npm records what it installed in node_modules/.package-lock.json: install
+  # again whenever package-lock.json is newer (a package was added).
+  if [ ! -d end2end/node_modules/@playwright/test ] ||
+    [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    step "Installing Playwright and axe-core from npm"
     (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
   fi
   chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"

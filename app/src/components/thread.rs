@@ -237,14 +237,14 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                         {move || if loading_older.get() { "Loading…" } else { "Load older messages" }}
                     </button>
                 </Show>
-                <ol class="message-list" role="log" aria-live="polite" aria-label="Messages">
+                <ol class="message-list" aria-live="polite" aria-label="Messages">
                     <For each=move || list.get() key=Row::key let:row>
                         {match row {
                             Row::Day(_, label) => view! {
-                                <li class="day-separator" role="separator"><span>{label}</span></li>
+                                <li class="day-separator"><span>{label}</span></li>
                             }.into_any(),
                             Row::NewLine => view! {
-                                <li class="new-line" role="separator" data-testid="new-messages-line"><span>"New messages"</span></li>
+                                <li class="new-line" data-testid="new-messages-line"><span>"New messages"</span></li>
                             }.into_any(),
                             Row::Message { message, mine, first, last } => view! {
                                 <MessageView message mine first last />
