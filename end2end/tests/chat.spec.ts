@@ -51,6 +51,8 @@ test('Alice and Bob chat in real time: typing, then ticks sent, delivered, read'
   const reply = unique('hi-alice');
   await send(bob.page, reply);
   await expect(message(page, reply)).toBeVisible();
+  // In a direct chat the header names Bob; his messages do not repeat it.
+  await expect(message(page, reply).locator('.sender')).toHaveCount(0);
   await screenshot(page, testInfo, 'thread');
 });
 
@@ -98,6 +100,8 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
     await expect(reply).toBeVisible();
     await expect(reply.locator('.quote')).toContainText(question);
   }
+  // In a group, a message says who wrote it.
+  await expect(message(dave.page, answer).locator('.sender')).toHaveText('Bob Baker');
 
   // Alice edits her question.
   const edited = unique('who-takes-initech-today');

@@ -18,7 +18,13 @@ use crate::store::{Store, use_store};
 pub const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 #[component]
-pub fn MessageView(message: Message, mine: bool, first: bool, last: bool) -> impl IntoView {
+pub fn MessageView(
+    message: Message,
+    mine: bool,
+    first: bool,
+    last: bool,
+    named: bool,
+) -> impl IntoView {
     let store = use_store();
     let context = expect_context::<ThreadContext>();
     let menu = RwSignal::new(false);
@@ -115,7 +121,7 @@ pub fn MessageView(message: Message, mine: bool, first: bool, last: bool) -> imp
             }
         >
             <div class="bubble">
-                {(first && !mine).then(|| view! { <span class="sender">{sender_name.clone()}</span> })}
+                {named.then(|| view! { <span class="sender">{sender_name.clone()}</span> })}
                 {reply.map(|quote| {
                     let target = quote.message_id;
                     // The original as it is now, when it is loaded: an edit or a

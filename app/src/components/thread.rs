@@ -42,6 +42,9 @@ enum Row {
         mine: bool,
         first: bool,
         last: bool,
+        /// The sender's name heads the group: in groups and broadcasts, not
+        /// in a direct chat, whose header already names the other person.
+        named: bool,
     },
     Pending(Outgoing),
 }
@@ -80,6 +83,9 @@ fn rows(
         return Vec::new();
     };
     let me = model.me.id;
+    let direct = model
+        .conversation(id)
+        .is_some_and(|c| c.kind == ConversationKind::Direct);
     let messages: Vec<&Message> = thread.messages.values().collect();
     let mut rows = Vec::with_capacity(messages.len() + 8);
     let mut last_day = None;
@@ -102,11 +108,13 @@ fn rows(
                 || day_of(n.created_at, offset) != day
                 || thread.first_unread_seq == Some(n.seq)
         });
+        let mine = message.sender_id == me;
         rows.push(Row::Message {
             message: (*message).clone(),
-            mine: message.sender_id == me,
+            mine,
             first,
             last,
+            named: first && !mine && !direct,
         });
     }
     rows.extend(model.pending(id).into_iter().map(Row::Pending));
@@ -246,8 +254,8 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                             Row::NewLine => view! {
                                 <li class="new-line" data-testid="new-messages-line"><span>"New messages"</span></li>
                             }.into_any(),
-                            Row::Message { message, mine, first, last } => view! {
-                                <MessageView message mine first last />
+                            Row::Message { message, mine, first, last, named } => view! {
+                                <MessageView message mine first last named />
                             }.into_any(),
                             Row::Pending(outgoing) => view! { <PendingView outgoing /> }.into_any(),
                         }}
