@@ -50,6 +50,10 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await message(page, answer).getByRole('button', { name: 'React with 👍' }).click();
     await expect(message(page, answer).getByTestId('reaction')).toContainText('👍1');
     await audit(page, 'a thread');
+    await message(page, question).click();
+    await message(page, question).getByRole('button', { name: 'Delete' }).click();
+    await expect(page.getByRole('button', { name: 'Delete for everyone' })).toBeVisible();
+    await audit(page, 'a thread asking to confirm a delete');
 
     await page.goto('/');
     await live(page);
@@ -66,6 +70,10 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await page.goto('/settings');
     await hydrated(page);
     await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
-    await audit(page, 'the settings page');
+    await page.getByLabel('New key for').fill(unique('Audit'));
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect(page.getByTestId('new-api-key')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Revoke' }).first()).toBeVisible();
+    await audit(page, 'the settings page, with an API key');
   });
 }
