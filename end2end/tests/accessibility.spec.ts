@@ -10,9 +10,10 @@ import { hydrated, live, message, openDirectChat, openThread, send, signIn, uniq
 
 const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
-/** Audits the page as it is now; every screen is reported, then the test fails. */
-async function audit(page: Page, screen: string) {
-  const results = await new AxeBuilder({ page }).withTags(WCAG_AA).analyze();
+/** Audits the page (or one part of it) as it is now; every screen is reported, then the test fails. */
+async function audit(page: Page, screen: string, only?: string) {
+  const axe = new AxeBuilder({ page }).withTags(WCAG_AA);
+  const results = await (only ? axe.include(only) : axe).analyze();
   const violations = results.violations.map(
     (v) =>
       `${v.id} (${v.impact}): ${v.help}\n` +
@@ -22,7 +23,7 @@ async function audit(page: Page, screen: string) {
 }
 
 for (const colorScheme of ['light', 'dark'] as const) {
-  test(`every main screen passes a WCAG A/AA audit in ${colorScheme} mode`, async ({ page, newPerson }) => {
+  test(`every main screen passes a WCAG A/AA audit in ${colorScheme} mode`, async ({ page, context, newPerson }) => {
     await page.emulateMedia({ colorScheme });
 
     await page.goto('/login');
@@ -54,6 +55,14 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await message(page, question).getByRole('button', { name: 'Delete' }).click();
     await expect(page.getByRole('button', { name: 'Delete for everyone' })).toBeVisible();
     await audit(page, 'a thread asking to confirm a delete');
+
+    // The connection banners; "Back online" shows for 2.5 s, so only it is audited.
+    await context.setOffline(true);
+    await expect(page.getByText('Reconnecting…')).toBeVisible();
+    await audit(page, 'a thread while offline');
+    await context.setOffline(false);
+    await expect(page.getByText('Back online')).toBeVisible({ timeout: 20_000 });
+    await audit(page, 'the "Back online" banner', '.banner');
 
     await page.goto('/');
     await live(page);
