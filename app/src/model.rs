@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{
-    ConversationId, ConversationSummary, Me, Message, MessageId, MessagePreview, Notification,
-    NotificationId, ReactionSummary, ServerEvent, UserId,
+    ConversationId, ConversationSummary, Me, Message, MessageId, MessageKind, MessagePreview,
+    Notification, NotificationId, ReactionSummary, ServerEvent, UserId,
 };
 
 /// How long a typing indicator lasts without a refresh.
@@ -648,19 +648,40 @@ fn apply_row_update(
     }
 }
 
-/// The list preview of a message (as the server makes it).
-pub fn preview(message: &Message) -> MessagePreview {
-    let text = if message.deleted_at.is_some() {
-        String::new()
-    } else if message.content.is_empty() {
-        message
-            .attachment
-            .as_ref()
-            .map(|a| a.file_name.clone())
-            .unwrap_or_default()
-    } else {
-        message.content.chars().take(140).collect()
+const PREVIEW_CHARS: usize = 140;
+
+/// A one-line preview of a message body.
+pub fn preview_text(
+    kind: MessageKind,
+    body: &str,
+    deleted: bool,
+    file_name: Option<&str>,
+) -> String {
+    if deleted {
+        return String::new();
+    }
+    let text: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = match (kind, text.is_empty()) {
+        (MessageKind::Image, true) => "📷 Photo".to_owned(),
+        (MessageKind::File, true) => format!("📎 {}", file_name.unwrap_or("File")),
+        _ => text,
     };
+    if text.chars().count() <= PREVIEW_CHARS {
+        text
+    } else {
+        let cut: String = text.chars().take(PREVIEW_CHARS - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// The list preview of a message, as the server makes it.
+pub fn preview(message: &Message) -> MessagePreview {
+    let text = preview_text(
+        message.message_type,
+        &message.content,
+        message.deleted_at.is_some(),
+        message.attachment.as_ref().map(|a| a.file_name.as_str()),
+    );
     MessagePreview {
         message_id: message.id,
         seq: message.seq,
@@ -1062,5 +1083,54 @@ mod tests {
         assert_eq!(contents(&model), vec!["a", "b", "c"]);
         assert!(!model.threads[&C].has_more);
         assert_eq!(model.threads[&C].cursor, Some(3));
+    }
+
+    #[test]
+    fn previews_collapse_whitespace_and_are_cut_at_140_characters() {
+        assert_eq!(
+            preview_text(MessageKind::Text, "a\n\n  b", false, None),
+            "a b"
+        );
+        let long = "x".repeat(500);
+        let preview = preview_text(MessageKind::Text, &long, false, None);
+        assert_eq!(preview.chars().count(), 140);
+        assert!(preview.ends_with('…'));
+    }
+
+    #[test]
+    fn a_deleted_message_has_no_preview_text() {
+        assert_eq!(preview_text(MessageKind::Text, "secret", true, None), "");
+    }
+
+    #[test]
+    fn attachments_without_a_caption_say_what_they_are() {
+        assert_eq!(
+            preview_text(MessageKind::Image, "", false, None),
+            "📷 Photo"
+        );
+        assert_eq!(
+            preview_text(MessageKind::File, "", false, Some("q3.pdf")),
+            "📎 q3.pdf"
+        );
+    }
+
+    #[test]
+    fn a_live_preview_reads_like_the_servers() {
+        let mut photo = message(1, 1, BOB, "");
+        photo.message_type = MessageKind::Image;
+        photo.attachment = Some(crate::protocol::Attachment {
+            id: crate::protocol::AttachmentId(7),
+            file_name: "IMG_0042.jpg".into(),
+            content_type: "image/jpeg".into(),
+            size_bytes: 1,
+            width: None,
+            height: None,
+            url: String::new(),
+        });
+        assert_eq!(preview(&photo).text, "📷 Photo");
+        assert_eq!(
+            preview(&message(2, 2, BOB, "two\n\nlines")).text,
+            "two lines"
+        );
     }
 }

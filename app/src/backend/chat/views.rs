@@ -2,41 +2,16 @@
 
 use crate::backend::db::conversations::{SummaryRow, members_of_row};
 use crate::backend::db::messages::MessageRow;
+use crate::model::preview_text;
 use crate::protocol::{
     Attachment, AttachmentId, ConversationKind, ConversationSummary, Me, Message, MessageId,
     MessageKind, MessagePreview, Participant, ParticipantRole, ReactionSummary, ReplyPreview,
     UserId,
 };
 
-const PREVIEW_CHARS: usize = 140;
-
 /// Where members download an attachment.
 pub fn attachment_url(id: AttachmentId) -> String {
     format!("/api/chat/uploads/{id}")
-}
-
-/// A one-line preview of a message body.
-pub fn preview_text(
-    kind: MessageKind,
-    body: &str,
-    deleted: bool,
-    file_name: Option<&str>,
-) -> String {
-    if deleted {
-        return String::new();
-    }
-    let text: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    let text = match (kind, text.is_empty()) {
-        (MessageKind::Image, true) => "📷 Photo".to_owned(),
-        (MessageKind::File, true) => format!("📎 {}", file_name.unwrap_or("File")),
-        _ => text,
-    };
-    if text.chars().count() <= PREVIEW_CHARS {
-        text
-    } else {
-        let cut: String = text.chars().take(PREVIEW_CHARS - 1).collect();
-        format!("{cut}…")
-    }
 }
 
 /// Parses an aggregated reaction list (`emoji user,emoji user,…`, oldest
@@ -238,35 +213,6 @@ pub fn summary_from_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn previews_collapse_whitespace_and_are_cut_at_140_characters() {
-        assert_eq!(
-            preview_text(MessageKind::Text, "a\n\n  b", false, None),
-            "a b"
-        );
-        let long = "x".repeat(500);
-        let preview = preview_text(MessageKind::Text, &long, false, None);
-        assert_eq!(preview.chars().count(), 140);
-        assert!(preview.ends_with('…'));
-    }
-
-    #[test]
-    fn a_deleted_message_has_no_preview_text() {
-        assert_eq!(preview_text(MessageKind::Text, "secret", true, None), "");
-    }
-
-    #[test]
-    fn attachments_without_a_caption_say_what_they_are() {
-        assert_eq!(
-            preview_text(MessageKind::Image, "", false, None),
-            "📷 Photo"
-        );
-        assert_eq!(
-            preview_text(MessageKind::File, "", false, Some("q3.pdf")),
-            "📎 q3.pdf"
-        );
-    }
 
     #[test]
     fn reactions_are_grouped_per_emoji_with_me() {
