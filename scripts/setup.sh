@@ -39,19 +39,22 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" 
   cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
-  step "Installing wasm-opt (binaryen) from npm"
-  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm_install DIR WHAT: `npm ci` in DIR unless its node_modules is already up
+# to date. npm records what it installed in node_modules/.package-lock.json,
+# so a package-lock.json newer than that record means a package was added or
+# bumped since.
+npm_install() {
+  if [ ! -f "$1/node_modules/.package-lock.json" ] ||
+    [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    step "Installing $2 from npm"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+npm_install tools "wasm-opt (binaryen)"
 
 if [ "${1:-}" = "--e2e" ]; then
-  # npm records what it installed in node_modules/.package-lock.json: install
-  # again whenever package-lock.json is newer (a package was added).
-  if [ ! -d end2end/node_modules/@playwright/test ] ||
-    [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-    step "Installing Playwright and axe-core from npm"
-    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  npm_install end2end "Playwright and axe-core"
   chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
   if [ ! -x "$chromium" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
