@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{
-    ConversationId, ConversationSummary, Me, Message, MessageId, MessageKind, MessagePreview,
-    Notification, NotificationId, ReactionSummary, ServerEvent, UserId,
+    ConversationId, ConversationKind, ConversationSummary, Me, Message, MessageId, MessageKind,
+    MessagePreview, Notification, NotificationId, NotificationKind, ReactionSummary, ServerEvent,
+    UserId,
 };
 
 /// How long a typing indicator lasts without a refresh.
@@ -114,6 +115,18 @@ pub struct Notifications {
     pub items: Vec<Notification>,
     pub has_more: bool,
     pub loaded: bool,
+}
+
+/// A system notification, for a page nobody is looking at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub title: String,
+    pub body: String,
+    /// A newer alert with the same tag replaces the older one: one per
+    /// conversation, however many messages arrive.
+    pub tag: String,
+    /// Where clicking it leads.
+    pub url: String,
 }
 
 /// What the connection should do after an event was applied.
@@ -251,6 +264,57 @@ impl ChatModel {
     }
 
     /// Applies one server event; says what else needs doing.
+    /// The system notification an event deserves, judged before it is
+    /// applied: a message from someone else that this page has not seen yet,
+    /// in a conversation that is neither muted nor read past it; or a
+    /// notification the server pushed. A chat message's own notification
+    /// (`NEW_MESSAGE`) is left out: its message alerts already.
+    pub fn alert_for(&self, event: &ServerEvent) -> Option<Alert> {
+        match event {
+            ServerEvent::NewMessage(message) => self.message_alert(message),
+            ServerEvent::NewNotification { notification, .. }
+                if notification.kind != NotificationKind::NewMessage =>
+            {
+                Some(Alert {
+                    title: notification.title.clone(),
+                    body: notification.body.clone(),
+                    tag: format!("notification-{}", notification.id),
+                    url: notification.link.clone().unwrap_or_else(|| "/".to_owned()),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn message_alert(&self, message: &Message) -> Option<Alert> {
+        if message.sender_id == self.me.id || message.deleted_at.is_some() {
+            return None;
+        }
+        let row = self.conversation(message.conversation_id);
+        let seen = row.is_some_and(|row| {
+            row.muted || message.seq <= row.last_message_seq || message.seq <= row.my_last_read_seq
+        });
+        if seen {
+            return None;
+        }
+        let text = preview(message).text;
+        let (title, body) = match row {
+            Some(row) if row.kind != ConversationKind::Direct => (
+                row.title.clone(),
+                format!("{}: {text}", message.sender_name),
+            ),
+            // A conversation this page does not list yet is new: most likely
+            // someone starting a direct chat.
+            _ => (message.sender_name.clone(), text),
+        };
+        Some(Alert {
+            title,
+            body,
+            tag: format!("conversation-{}", message.conversation_id),
+            url: format!("/c/{}", message.conversation_id),
+        })
+    }
+
     pub fn apply(&mut self, event: ServerEvent, now: i64) -> Vec<Followup> {
         let mut followups = Vec::new();
         match event {
@@ -1131,6 +1195,107 @@ mod tests {
         assert_eq!(
             preview(&message(2, 2, BOB, "two\n\nlines")).text,
             "two lines"
+        );
+    }
+
+    #[test]
+    fn a_new_message_from_someone_else_alerts_once() {
+        let model = model();
+        let alert = model
+            .alert_for(&ServerEvent::NewMessage(message(1, 1, BOB, "Call me?")))
+            .expect("an alert");
+        assert_eq!(alert.title, "Bob");
+        assert_eq!(alert.body, "Call me?");
+        assert_eq!(alert.url, format!("/c/{C}"));
+        assert_eq!(alert.tag, format!("conversation-{C}"));
+
+        let mut model = model;
+        model.apply(ServerEvent::NewMessage(message(1, 1, BOB, "Call me?")), 0);
+        let again = model.alert_for(&ServerEvent::NewMessage(message(1, 1, BOB, "Call me?")));
+        assert_eq!(again, None, "a replayed message is not new");
+    }
+
+    #[test]
+    fn no_alert_for_my_own_muted_read_or_deleted_messages() {
+        let mut model = model();
+        let mine = ServerEvent::NewMessage(message(1, 1, ME, "hi"));
+        assert_eq!(model.alert_for(&mine), None);
+
+        let mut deleted = message(1, 1, BOB, "");
+        deleted.deleted_at = Some(5);
+        assert_eq!(model.alert_for(&ServerEvent::NewMessage(deleted)), None);
+
+        model.conversations[0].my_last_read_seq = 3;
+        assert_eq!(
+            model.alert_for(&ServerEvent::NewMessage(message(3, 3, BOB, "read"))),
+            None
+        );
+
+        model.conversations[0].muted = true;
+        assert_eq!(
+            model.alert_for(&ServerEvent::NewMessage(message(4, 4, BOB, "muted"))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_group_alert_names_the_group_and_the_sender() {
+        let mut model = model();
+        model.conversations[0].kind = ConversationKind::Group;
+        model.conversations[0].title = "Q3 pipeline".into();
+        let alert = model
+            .alert_for(&ServerEvent::NewMessage(message(
+                1,
+                1,
+                BOB,
+                "Numbers are in",
+            )))
+            .expect("an alert");
+        assert_eq!(alert.title, "Q3 pipeline");
+        assert_eq!(alert.body, "Bob: Numbers are in");
+    }
+
+    #[test]
+    fn a_crm_notification_alerts_but_a_chat_messages_own_does_not() {
+        let model = model();
+        let notification = |kind, link: Option<&str>| ServerEvent::NewNotification {
+            notification: Notification {
+                id: NotificationId(9),
+                kind,
+                title: "Lead assigned: Initech".into(),
+                body: "50 seats".into(),
+                metadata: serde_json::Value::Null,
+                link: link.map(str::to_owned),
+                actor: None,
+                conversation_id: None,
+                count: 1,
+                read_at: None,
+                created_at: 0,
+                updated_at: 0,
+            },
+            unread_count: 1,
+        };
+        let lead = model
+            .alert_for(&notification(
+                NotificationKind::LeadAssigned,
+                Some("https://crm.example.com/leads/7"),
+            ))
+            .expect("an alert");
+        assert_eq!(
+            (lead.title.as_str(), lead.body.as_str(), lead.url.as_str()),
+            (
+                "Lead assigned: Initech",
+                "50 seats",
+                "https://crm.example.com/leads/7"
+            )
+        );
+        let reminder = model
+            .alert_for(&notification(NotificationKind::Reminder, None))
+            .expect("an alert");
+        assert_eq!(reminder.url, "/");
+        assert_eq!(
+            model.alert_for(&notification(NotificationKind::NewMessage, Some("/c/10"))),
+            None
         );
     }
 }

@@ -37,8 +37,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// A strict Content-Security-Policy: scripts only with this response's nonce
-/// (the hydration bootstrap and streamed resources carry it), no plugins, no
-/// framing, and connections only back to this origin.
+/// (the hydration bootstrap and streamed resources carry it), the service
+/// worker from this origin, no plugins, no framing, and connections only back
+/// to this origin.
 #[cfg(feature = "ssr")]
 fn set_security_headers() {
     use http::{HeaderName, HeaderValue, header};
@@ -50,7 +51,7 @@ fn set_security_headers() {
     let nonce = use_nonce().map(|n| n.to_string()).unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     );
     if let Ok(policy) = HeaderValue::from_str(&policy) {

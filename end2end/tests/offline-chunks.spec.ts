@@ -46,5 +46,5 @@ test('opening the drawer and the new-chat dialog for the first time offline says
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
-  await expect(page.getByRole('heading', { name: 'Notifications', level: 2 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Notifications', level: 2, exact: true })).toBeVisible();
 });

@@ -204,8 +204,12 @@ async fn send(
 /// Applies a server event and does what it asks for.
 fn receive(store: Store, event: ServerEvent) {
     let now = now_ms();
+    let alert = store.model.with_untracked(|m| m.alert_for(&event));
     let mut followups = Vec::new();
     store.model.update(|m| followups = m.apply(event, now));
+    if let Some(alert) = alert {
+        super::alerts::show(alert);
+    }
     for followup in followups {
         match followup {
             Followup::RefreshConversation(id) => spawn_local(async move {

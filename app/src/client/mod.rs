@@ -1,7 +1,8 @@
 //! Browser-only code: the WebSocket connection with reconnect and resume,
-//! the browser's storage (outbox, drafts), uploads with progress, and small
-//! DOM helpers. Compiled into the WASM only (`hydrate`).
+//! the browser's storage (outbox, drafts), uploads with progress, system
+//! notifications, and small DOM helpers. Compiled into the WASM only (`hydrate`).
 
+pub mod alerts;
 pub mod connection;
 pub mod dom;
 pub mod storage;

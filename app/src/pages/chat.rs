@@ -70,11 +70,14 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
     provide_context(drawer);
 
     #[cfg(feature = "hydrate")]
-    Effect::new(move |started: Option<()>| {
-        if started.is_none() {
-            start_in_browser(store);
-        }
-    });
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        Effect::new(move |started: Option<()>| {
+            if started.is_none() {
+                start_in_browser(store, navigate.clone());
+            }
+        });
+    }
 
     let open = open_conversation();
     let unread = Memo::new(move |_| store.model.with(ChatModel::total_unread));
@@ -121,8 +124,21 @@ fn ConnectionBanner() -> impl IntoView {
 /// What only a browser does: the socket, the outbox kept in storage, the
 /// clocks, and telling the server the viewer's time zone.
 #[cfg(feature = "hydrate")]
-fn start_in_browser(store: Store) {
+fn start_in_browser(
+    store: Store,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
+) {
     use crate::client::{self, storage};
+
+    // A clicked system notification: the chat's own pages are routed, the
+    // others (settings, say) are lazy routes, loaded by the browser.
+    client::alerts::start(move |url| {
+        if url == "/" || url.starts_with("/c/") {
+            navigate(&url, Default::default());
+        } else {
+            client::go_to(&url);
+        }
+    });
 
     client::remember_utc_offset();
     store.offset.set(Offset(client::utc_offset_minutes()));

@@ -1,5 +1,6 @@
-//! Settings: which kinds of notification pop up, and for organisation
-//! admins, the API keys with which CRM systems send notifications.
+//! Settings: desktop notifications, which kinds of notification pop up,
+//! and for organisation admins, the API keys with which CRM systems send
+//! notifications.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,6 +45,7 @@ fn SettingsPage() -> impl IntoView {
                                 <main class="settings" id="main">
                                     <a href="/" class="back-link">"← Back to chats"</a>
                                     <h1>"Settings"</h1>
+                                    <DesktopAlerts />
                                     <NotificationPreferences />
                                     {is_admin.then(|| view! { <ApiKeys /> })}
                                 </main>
@@ -58,6 +60,98 @@ fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Desktop notifications, as far as this browser allows them. Only the
+/// browser knows: the server renders none of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum AlertsState {
+    Unsupported,
+    Ask,
+    Blocked,
+    On,
+    Off,
+}
+
+impl AlertsState {
+    #[cfg(feature = "hydrate")]
+    fn now() -> Self {
+        use crate::client::alerts::{self, Permission};
+        match alerts::permission() {
+            Permission::Unsupported => AlertsState::Unsupported,
+            Permission::Ask => AlertsState::Ask,
+            Permission::Denied => AlertsState::Blocked,
+            Permission::Granted if alerts::enabled() => AlertsState::On,
+            Permission::Granted => AlertsState::Off,
+        }
+    }
+}
+
+/// Whether new messages and CRM notifications pop up as system
+/// notifications while crm-chat is in the background. Only the browser knows,
+/// so the control appears once the page is live.
+#[component]
+fn DesktopAlerts() -> impl IntoView {
+    let state = RwSignal::new(None::<AlertsState>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| state.set(Some(AlertsState::now())));
+    let turn_on = move |_| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            crate::client::alerts::ask().await;
+            state.set(Some(AlertsState::now()));
+        });
+    };
+    let toggle = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            crate::client::alerts::set_enabled(state.get_untracked() != Some(AlertsState::On));
+            state.set(Some(AlertsState::now()));
+        }
+    };
+    view! {
+        <section class="settings-section" aria-labelledby="alerts-title">
+            <h2 id="alerts-title">"Desktop notifications"</h2>
+            <p class="muted">
+                "New messages and CRM notifications pop up on your screen while crm-chat is "
+                "open in a tab you are not looking at."
+            </p>
+            {move || state.get().map(|current| match current {
+                AlertsState::Ask => view! {
+                    <button type="button" class="primary" on:click=turn_on>
+                        "Turn on desktop notifications"
+                    </button>
+                }
+                .into_any(),
+                AlertsState::On | AlertsState::Off => view! {
+                    <div class="pref">
+                        <label>
+                            <input type="checkbox" role="switch"
+                                prop:checked=current == AlertsState::On
+                                on:change=toggle />
+                            <span>"Show desktop notifications in this browser"</span>
+                        </label>
+                    </div>
+                }
+                .into_any(),
+                AlertsState::Blocked => view! {
+                    <p role="status">
+                        "Notifications are blocked for this site. Allow them in your browser's "
+                        "site settings, then reload."
+                    </p>
+                }
+                .into_any(),
+                AlertsState::Unsupported => view! {
+                    <p role="status">
+                        "This browser cannot show notifications from crm-chat. On an iPhone, "
+                        "add crm-chat to your Home Screen first."
+                    </p>
+                }
+                .into_any(),
+            })}
+        </section>
     }
 }
 

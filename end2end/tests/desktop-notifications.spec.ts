@@ -1,0 +1,64 @@
+import type { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+import { hydrated, live, openDirectChat, send, signIn, unique } from './helpers';
+
+/** The system notifications crm-chat's service worker is showing. */
+async function shown(page: Page) {
+  return page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const list = await registration.getNotifications();
+    return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data?.url as string }));
+  });
+}
+
+test('a message to a tab in the background pops up a desktop notification; one in view does not', async ({ page, newPerson }) => {
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  await bob.page.goto('/settings');
+  await hydrated(bob.page);
+  // Nothing is asked until Bob turns it on; then he says yes when the browser asks.
+  const turnOn = bob.page.getByRole('button', { name: 'Turn on desktop notifications' });
+  await expect(turnOn).toBeVisible();
+  await bob.context.grantPermissions(['notifications']);
+  await turnOn.click();
+  await expect(bob.page.getByRole('switch', { name: 'Show desktop notifications in this browser' })).toBeChecked();
+
+  await bob.page.goto('/');
+  await live(bob.page);
+
+  // Bob is looking at crm-chat: Dave's message shows in the list, and
+  // nothing pops up (checked at the end: it would have come before Alice's).
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+  await openDirectChat(dave.page, 'Bob');
+  const seen = unique('Seen in the list');
+  await send(dave.page, seen);
+  await expect(bob.page.getByRole('complementary', { name: 'Conversations' })).toContainText(seen);
+
+  // Bob switches to another tab. A headless browser gives every page the
+  // focus unless told otherwise, so this page is told to keep the real one.
+  const cdp = await bob.context.newCDPSession(bob.page);
+  await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: false });
+  const other = await bob.context.newPage();
+  await other.goto('about:blank');
+  await other.bringToFront();
+  expect(await bob.page.evaluate(() => document.hasFocus())).toBe(false);
+  // The service worker, which checks every crm-chat window, agrees.
+  const worker = bob.context.serviceWorkers()[0] ?? (await bob.context.waitForEvent('serviceworker'));
+  await expect
+    .poll(() =>
+      worker.evaluate(async () => {
+        const windows = await (self as any).clients.matchAll({ type: 'window', includeUncontrolled: true });
+        return windows.map((w: any) => ({ url: new URL(w.url).pathname, focused: w.focused }));
+      }),
+    )
+    .toEqual([{ url: '/', focused: false }]);
+
+  await signIn(page, 'alice@acme.test');
+  const path = await openDirectChat(page, 'Bob');
+  const text = unique('Call me about the Initech renewal');
+  await send(page, text);
+  await expect
+    .poll(() => shown(bob.page))
+    .toEqual([{ title: 'Alice Admin', body: text, tag: `conversation-${path.split('/')[2]}`, url: path }]);
+});
