@@ -149,6 +149,10 @@ pub struct ChatModel {
     pub typing: Vec<Typist>,
     pub notifications: Notifications,
     pub link: Link,
+    /// Per conversation, the newest message a `newMessage` event brought
+    /// this page: what it has alerted about already. Not the list row's
+    /// last message, which a fetched snapshot may move ahead of the socket.
+    pub heard: HashMap<ConversationId, i64>,
 }
 
 impl ChatModel {
@@ -164,6 +168,7 @@ impl ChatModel {
                 ..Notifications::default()
             },
             link: Link::Starting,
+            heard: HashMap::new(),
         }
     }
 
@@ -290,10 +295,10 @@ impl ChatModel {
         if message.sender_id == self.me.id || message.deleted_at.is_some() {
             return None;
         }
-        let row = self.conversation(message.conversation_id);
-        let seen = row.is_some_and(|row| {
-            row.muted || message.seq <= row.last_message_seq || message.seq <= row.my_last_read_seq
-        });
+        let id = message.conversation_id;
+        let row = self.conversation(id);
+        let heard = self.heard.get(&id).is_some_and(|&seq| message.seq <= seq);
+        let seen = heard || row.is_some_and(|row| row.muted || message.seq <= row.my_last_read_seq);
         if seen {
             return None;
         }
@@ -318,7 +323,11 @@ impl ChatModel {
     pub fn apply(&mut self, event: ServerEvent, now: i64) -> Vec<Followup> {
         let mut followups = Vec::new();
         match event {
-            ServerEvent::NewMessage(message) => self.apply_message(message),
+            ServerEvent::NewMessage(message) => {
+                let heard = self.heard.entry(message.conversation_id).or_default();
+                *heard = (*heard).max(message.seq);
+                self.apply_message(message);
+            }
             ServerEvent::MessageDelivered {
                 client_msg_id,
                 message,
@@ -1213,6 +1222,15 @@ mod tests {
         model.apply(ServerEvent::NewMessage(message(1, 1, BOB, "Call me?")), 0);
         let again = model.alert_for(&ServerEvent::NewMessage(message(1, 1, BOB, "Call me?")));
         assert_eq!(again, None, "a replayed message is not new");
+    }
+
+    #[test]
+    fn a_list_fetched_ahead_of_the_socket_does_not_swallow_the_alert() {
+        let mut model = model();
+        // A refreshed row already knows message 2 when its event arrives.
+        model.conversations[0].last_message_seq = 2;
+        let alert = model.alert_for(&ServerEvent::NewMessage(message(2, 2, BOB, "Still there?")));
+        assert!(alert.is_some());
     }
 
     #[test]
