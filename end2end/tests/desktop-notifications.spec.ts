@@ -11,7 +11,7 @@ async function shown(page: Page) {
   });
 }
 
-test('a message to a tab in the background pops up a desktop notification; one in view does not', async ({ page, newPerson }) => {
+test('a message to a tab in the background pops up a desktop notification that opens the conversation; one in view does not', async ({ page, newPerson }) => {
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
   await bob.page.goto('/settings');
@@ -61,4 +61,16 @@ test('a message to a tab in the background pops up a desktop notification; one i
   await expect
     .poll(() => shown(bob.page))
     .toEqual([{ title: 'Alice Admin', body: text, tag: `conversation-${path.split('/')[2]}`, url: path }]);
+
+  // A click on it: the worker focuses Bob's window and tells it where to go
+  // (what its notificationclick handler does; a test cannot click the
+  // system's notification itself). The page routes there without a reload.
+  await bob.page.evaluate(() => ((window as any).beforeClick = true));
+  await worker.evaluate(async (url) => {
+    const windows = await (self as any).clients.matchAll({ type: 'window' });
+    windows[0].postMessage({ open: url });
+  }, path);
+  await expect(bob.page).toHaveURL(new RegExp(`${path}$`));
+  await expect(bob.page.getByTestId('message').filter({ hasText: text })).toBeVisible();
+  expect(await bob.page.evaluate(() => (window as any).beforeClick)).toBe(true);
 });
