@@ -11,6 +11,12 @@ test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mar
   const key = (await page.getByTestId('new-api-key').textContent())?.trim() ?? '';
   expect(key).toMatch(/^crmk_[0-9a-f]{64}$/);
   await screenshot(page, testInfo, 'settings');
+  // On a phone too, the page never scrolls sideways, and the key table fits
+  // (it drops its "Created by" column), so every Revoke button is in view.
+  for (const scroller of ['.settings-app', '.table-scroll']) {
+    const sideways = await page.locator(scroller).evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(sideways, `${scroller} does not scroll sideways`).toBeLessThanOrEqual(0);
+  }
 
   // Bob is online with the chat open, his drawer shut.
   const bob = await newPerson();

@@ -272,14 +272,18 @@ fn ApiKeys() -> impl IntoView {
                         keys.set(list);
                     }
                     view! {
+                        // On a phone the creator's column goes, and whatever
+                        // still does not fit scrolls sideways on its own
+                        // rather than pushing the page.
+                        <div class="table-scroll" role="region" aria-label="API keys" tabindex="0">
                         <table class="keys">
-                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created by"</th><th>"Last used"</th><th></th></tr></thead>
+                            <thead><tr><th>"Name"</th><th>"Key"</th><th class="created-by">"Created by"</th><th>"Last used"</th><th><span class="visually-hidden">"Revoke"</span></th></tr></thead>
                             <tbody>
                                 <For each=move || keys.get() key=|k| (k.id, k.revoked_at.is_some(), k.last_used_at) let:key>
                                     <tr class:revoked=key.revoked_at.is_some()>
                                         <td>{key.name.clone()}</td>
                                         <td><code>{format!("{}…", key.prefix)}</code></td>
-                                        <td>{key.created_by.clone()}</td>
+                                        <td class="created-by">{key.created_by.clone()}</td>
                                         <td>{if key.last_used_at.is_some() { "yes" } else { "never" }}</td>
                                         <td>
                                             {if key.revoked_at.is_some() {
@@ -293,6 +297,7 @@ fn ApiKeys() -> impl IntoView {
                                 </For>
                             </tbody>
                         </table>
+                        </div>
                     }
                 })}
             </Suspense>
