@@ -302,22 +302,40 @@ impl ChatModel {
         if seen {
             return None;
         }
-        let text = preview(message).text;
-        let (title, body) = match row {
-            Some(row) if row.kind != ConversationKind::Direct => (
-                row.title.clone(),
-                format!("{}: {text}", message.sender_name),
-            ),
-            // A conversation this page does not list yet is new: most likely
-            // someone starting a direct chat.
-            _ => (message.sender_name.clone(), text),
-        };
-        Some(Alert {
-            title,
-            body,
-            tag: format!("conversation-{}", message.conversation_id),
-            url: format!("/c/{}", message.conversation_id),
-        })
+        // A conversation this page does not list yet is new: most likely
+        // someone starting a direct chat.
+        let group = row
+            .filter(|row| row.kind != ConversationKind::Direct)
+            .map(|row| row.title.as_str());
+        Some(message_alert(
+            id,
+            group,
+            &message.sender_name,
+            &preview(message).text,
+        ))
+    }
+
+    /// Alerts for what a freshly fetched list shows and this page never
+    /// heard: messages that arrived while it was disconnected (a laptop
+    /// asleep, a train tunnel), one per conversation, judged before the list
+    /// is merged.
+    pub fn missed_alerts(&self, rows: &[ConversationSummary]) -> Vec<Alert> {
+        rows.iter()
+            .filter_map(|row| {
+                let last = row.last_message.as_ref()?;
+                let known = self
+                    .conversation(row.id)
+                    .map_or(0, |before| before.last_message_seq)
+                    .max(self.heard.get(&row.id).copied().unwrap_or(0));
+                let missed = last.seq > known
+                    && last.seq > row.my_last_read_seq
+                    && last.sender_id != self.me.id
+                    && !last.is_deleted
+                    && !row.muted;
+                let group = (row.kind != ConversationKind::Direct).then_some(row.title.as_str());
+                missed.then(|| message_alert(row.id, group, &last.sender_name, &last.text))
+            })
+            .collect()
     }
 
     pub fn apply(&mut self, event: ServerEvent, now: i64) -> Vec<Followup> {
@@ -744,6 +762,26 @@ pub fn preview_text(
     } else {
         let cut: String = text.chars().take(PREVIEW_CHARS - 1).collect();
         format!("{cut}…")
+    }
+}
+
+/// A new message's alert: the sender and the text, or in a group or
+/// broadcast, its title and "Sender: text".
+fn message_alert(
+    conversation: ConversationId,
+    group: Option<&str>,
+    sender_name: &str,
+    text: &str,
+) -> Alert {
+    let (title, body) = match group {
+        Some(title) => (title.to_owned(), format!("{sender_name}: {text}")),
+        None => (sender_name.to_owned(), text.to_owned()),
+    };
+    Alert {
+        title,
+        body,
+        tag: format!("conversation-{conversation}"),
+        url: format!("/c/{conversation}"),
     }
 }
 
@@ -1315,5 +1353,36 @@ mod tests {
             model.alert_for(&notification(NotificationKind::NewMessage, Some("/c/10"))),
             None
         );
+    }
+
+    #[test]
+    fn messages_missed_while_disconnected_alert_once_the_list_catches_up() {
+        let mut model = model();
+        model.apply(ServerEvent::NewMessage(message(1, 1, BOB, "before")), 0);
+        let mut fetched = model.conversations[0].clone();
+        assert_eq!(
+            model.missed_alerts(&[fetched.clone()]),
+            vec![],
+            "nothing new"
+        );
+
+        fetched.last_message = Some(preview(&message(3, 3, BOB, "while you were away")));
+        fetched.last_message_seq = 3;
+        let alerts = model.missed_alerts(&[fetched.clone()]);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].body, "while you were away");
+
+        fetched.muted = true;
+        assert_eq!(model.missed_alerts(&[fetched.clone()]), vec![], "muted");
+        fetched.muted = false;
+        fetched.my_last_read_seq = 3;
+        assert_eq!(
+            model.missed_alerts(&[fetched.clone()]),
+            vec![],
+            "read elsewhere"
+        );
+        fetched.my_last_read_seq = 0;
+        fetched.last_message = Some(preview(&message(3, 3, ME, "from my phone")));
+        assert_eq!(model.missed_alerts(&[fetched]), vec![], "my own");
     }
 }

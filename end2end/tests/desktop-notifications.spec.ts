@@ -11,7 +11,7 @@ async function shown(page: Page) {
   });
 }
 
-test('a message to a tab in the background pops up a desktop notification that opens the conversation; one in view does not', async ({ page, newPerson }) => {
+test('a message to a tab in the background pops up a desktop notification that opens the conversation; one in view does not; one missed offline pops up on return', async ({ page, newPerson }) => {
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
   await bob.page.goto('/settings');
@@ -30,7 +30,7 @@ test('a message to a tab in the background pops up a desktop notification that o
   // nothing pops up (checked at the end: it would have come before Alice's).
   const dave = await newPerson();
   await signIn(dave.page, 'dave@acme.test');
-  await openDirectChat(dave.page, 'Bob');
+  const davePath = await openDirectChat(dave.page, 'Bob');
   const seen = unique('Seen in the list');
   await send(dave.page, seen);
   await expect(bob.page.getByRole('complementary', { name: 'Conversations' })).toContainText(seen);
@@ -73,4 +73,16 @@ test('a message to a tab in the background pops up a desktop notification that o
   await expect(bob.page).toHaveURL(new RegExp(`${path}$`));
   await expect(bob.page.getByTestId('message').filter({ hasText: text })).toBeVisible();
   expect(await bob.page.evaluate(() => (window as any).beforeClick)).toBe(true);
+
+  // Bob's laptop loses the network; Dave writes meanwhile. When Bob is back,
+  // the list catches up and Dave's message pops up after all.
+  await bob.context.setOffline(true);
+  await expect(bob.page.locator('html[data-link="reconnecting"]')).toHaveCount(1);
+  const missed = unique('Sent while you were offline');
+  await send(dave.page, missed);
+  await expect(dave.page.getByTestId('message').filter({ hasText: missed })).toBeVisible();
+  await bob.context.setOffline(false);
+  await expect
+    .poll(() => shown(bob.page))
+    .toContainEqual({ title: 'Dave Diaz', body: missed, tag: `conversation-${davePath.split('/')[2]}`, url: davePath });
 });

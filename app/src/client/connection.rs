@@ -238,7 +238,11 @@ async fn after_resume(store: Store, sink: &mut futures::stream::SplitSink<WebSoc
     }
     spawn_local(async move {
         if let Ok(rows) = crate::api::chat::list_conversations().await {
+            let missed = store.model.with_untracked(|m| m.missed_alerts(&rows));
             store.model.update(|m| m.merge_conversation_list(rows));
+            for alert in missed {
+                super::alerts::show(alert);
+            }
         }
         if let Ok(count) = crate::api::notifications::notification_count().await {
             store.model.update(|m| m.notifications.unread_count = count);
