@@ -268,7 +268,6 @@ impl ChatModel {
             .collect()
     }
 
-    /// Applies one server event; says what else needs doing.
     /// The system notification an event deserves, judged before it is
     /// applied: a message from someone else that this page has not seen yet,
     /// in a conversation that is neither muted nor read past it; or a
@@ -276,7 +275,7 @@ impl ChatModel {
     /// (`NEW_MESSAGE`) is left out: its message alerts already.
     pub fn alert_for(&self, event: &ServerEvent) -> Option<Alert> {
         match event {
-            ServerEvent::NewMessage(message) => self.message_alert(message),
+            ServerEvent::NewMessage(message) => self.alert_for_message(message),
             ServerEvent::NewNotification { notification, .. }
                 if notification.kind != NotificationKind::NewMessage =>
             {
@@ -291,7 +290,7 @@ impl ChatModel {
         }
     }
 
-    fn message_alert(&self, message: &Message) -> Option<Alert> {
+    fn alert_for_message(&self, message: &Message) -> Option<Alert> {
         if message.sender_id == self.me.id || message.deleted_at.is_some() {
             return None;
         }
@@ -302,14 +301,9 @@ impl ChatModel {
         if seen {
             return None;
         }
-        // A conversation this page does not list yet is new: most likely
-        // someone starting a direct chat.
-        let group = row
-            .filter(|row| row.kind != ConversationKind::Direct)
-            .map(|row| row.title.as_str());
         Some(message_alert(
             id,
-            group,
+            row,
             &message.sender_name,
             &preview(message).text,
         ))
@@ -332,12 +326,12 @@ impl ChatModel {
                     && last.sender_id != self.me.id
                     && !last.is_deleted
                     && !row.muted;
-                let group = (row.kind != ConversationKind::Direct).then_some(row.title.as_str());
-                missed.then(|| message_alert(row.id, group, &last.sender_name, &last.text))
+                missed.then(|| message_alert(row.id, Some(row), &last.sender_name, &last.text))
             })
             .collect()
     }
 
+    /// Applies one server event; says what else needs doing.
     pub fn apply(&mut self, event: ServerEvent, now: i64) -> Vec<Followup> {
         let mut followups = Vec::new();
         match event {
@@ -766,16 +760,20 @@ pub fn preview_text(
 }
 
 /// A new message's alert: the sender and the text, or in a group or
-/// broadcast, its title and "Sender: text".
+/// broadcast, its title and "Sender: text". A conversation this page does
+/// not list yet (`row` none) is new: most likely someone starting a direct
+/// chat.
 fn message_alert(
     conversation: ConversationId,
-    group: Option<&str>,
+    row: Option<&ConversationSummary>,
     sender_name: &str,
     text: &str,
 ) -> Alert {
-    let (title, body) = match group {
-        Some(title) => (title.to_owned(), format!("{sender_name}: {text}")),
-        None => (sender_name.to_owned(), text.to_owned()),
+    let (title, body) = match row {
+        Some(row) if row.kind != ConversationKind::Direct => {
+            (row.title.clone(), format!("{sender_name}: {text}"))
+        }
+        _ => (sender_name.to_owned(), text.to_owned()),
     };
     Alert {
         title,

@@ -13,6 +13,7 @@
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
 
+use super::storage::local_storage;
 use crate::model::Alert;
 
 /// Where the user's on/off choice is kept, per browser.
@@ -81,10 +82,6 @@ pub fn set_enabled(on: bool) {
 
 fn stored_choice() -> Option<String> {
     local_storage()?.get_item(ENABLED_KEY).ok().flatten()
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
 }
 
 fn service_worker() -> Option<web_sys::ServiceWorkerContainer> {

@@ -4,7 +4,7 @@
 use crate::model::Outgoing;
 use crate::protocol::{ConversationId, UserId};
 
-fn local_storage() -> Option<web_sys::Storage> {
+pub(super) fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 

@@ -268,10 +268,7 @@ fn NotificationItem(notification: Notification, error: RwSignal<Option<String>>)
             read();
         }
         match link {
-            // The chat's own pages are routed. Other paths (settings, say)
-            // are lazy routes, whose loader aborts the WASM when offline:
-            // the browser's own navigation fails gracefully instead.
-            Some(path) if path == "/" || path.starts_with("/c/") => {
+            Some(path) if crate::pages::chat::is_chat_path(&path) => {
                 drawer.open.set(false);
                 navigate(&path, Default::default());
             }

@@ -38,6 +38,13 @@ pub fn ChatPage() -> impl IntoView {
     }
 }
 
+/// Whether a path is one of the chat's own pages, which the page routes
+/// itself. Other paths (settings, say) are lazy routes, whose loader aborts
+/// the WASM when offline: the browser's own navigation fails gracefully.
+pub fn is_chat_path(path: &str) -> bool {
+    path == "/" || path.starts_with("/c/")
+}
+
 /// The conversation open in the address bar, if any (`/c/{id}`).
 pub fn open_conversation() -> Memo<Option<ConversationId>> {
     let location = use_location();
@@ -130,10 +137,9 @@ fn start_in_browser(
 ) {
     use crate::client::{self, storage};
 
-    // A clicked system notification: the chat's own pages are routed, the
-    // others (settings, say) are lazy routes, loaded by the browser.
+    // A clicked system notification.
     client::alerts::start(move |url| {
-        if url == "/" || url.starts_with("/c/") {
+        if is_chat_path(&url) {
             navigate(&url, Default::default());
         } else {
             client::go_to(&url);
