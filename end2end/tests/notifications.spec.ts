@@ -6,10 +6,13 @@ test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mar
   await signIn(page, 'alice@acme.test');
   await page.goto('/settings');
   await hydrated(page);
-  await page.getByLabel('New key for').fill(unique('Lead router'));
+  const keyName = unique('Lead router');
+  await page.getByLabel('New key for').fill(keyName);
   await page.getByRole('button', { name: 'Create key' }).click();
   const key = (await page.getByTestId('new-api-key').textContent())?.trim() ?? '';
   expect(key).toMatch(/^crmk_[0-9a-f]{64}$/);
+  const keyRow = page.getByRole('row').filter({ hasText: keyName });
+  await expect(keyRow.locator('.last-used')).toHaveText('never');
   await screenshot(page, testInfo, 'settings');
   // On a phone too, the page never scrolls sideways, and the key table fits
   // (it drops its "Created by" column), so every Revoke button is in view.
@@ -39,6 +42,11 @@ test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mar
     },
   });
   expect(created.status()).toBe(201);
+
+  // Alice's list of keys says when the CRM last used this one.
+  await page.reload();
+  await hydrated(page);
+  await expect(keyRow.locator('.last-used')).toHaveText('just now');
 
   await expect(bob.page.getByTestId('bell-count')).toHaveText(String(before + 1));
   await expect(bell).toHaveAccessibleName(`Notifications, ${before + 1} unread`);

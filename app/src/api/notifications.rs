@@ -101,10 +101,25 @@ pub async fn set_conversation_muted(
         .map_err(fail)
 }
 
+/// The organisation's API keys, with the clock and the viewer's UTC offset
+/// that their "last used" times are shown by, so the server and the browser
+/// render the same text.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ApiKeyList {
+    pub keys: Vec<ApiKeySummary>,
+    pub now: i64,
+    pub utc_offset_minutes: i32,
+}
+
 #[server(prefix = "/api/fn", endpoint = "api-keys", input = Json)]
-pub async fn list_api_keys() -> Result<Vec<ApiKeySummary>, AppError> {
+pub async fn list_api_keys() -> Result<ApiKeyList, AppError> {
     let me = current_user().await.map_err(fail)?;
-    app_state()?.backend.api_keys(&me).await.map_err(fail)
+    let keys = app_state()?.backend.api_keys(&me).await.map_err(fail)?;
+    Ok(ApiKeyList {
+        keys,
+        now: crate::backend::now_ms(),
+        utc_offset_minutes: super::session::utc_offset_minutes(),
+    })
 }
 
 /// Creates an organisation API key; the answer is the only place it appears.

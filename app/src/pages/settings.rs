@@ -9,9 +9,11 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::api::get_session;
 use crate::api::json::blocking_resource;
 use crate::api::notifications::{
-    create_api_key, list_api_keys, notification_settings, revoke_api_key, set_notification_muted,
+    ApiKeyList, create_api_key, list_api_keys, notification_settings, revoke_api_key,
+    set_notification_muted,
 };
 use crate::components::header::AppHeader;
+use crate::format::{Offset, relative};
 use crate::protocol::{ApiKeySummary, NotificationSetting, OrgRole};
 
 /// The settings route. Its code is a separate WASM chunk that the browser
@@ -210,6 +212,12 @@ fn NotificationPreferences() -> impl IntoView {
 #[component]
 fn ApiKeys() -> impl IntoView {
     let keys = RwSignal::new(Vec::<ApiKeySummary>::new());
+    // The server's clock and the viewer's offset, for "last used" times.
+    let clock = RwSignal::new((0_i64, Offset::default()));
+    let show = move |list: ApiKeyList| {
+        clock.set((list.now, Offset(list.utc_offset_minutes)));
+        keys.set(list.keys);
+    };
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
@@ -235,7 +243,7 @@ fn ApiKeys() -> impl IntoView {
             match revoke_api_key(key.id).await {
                 Ok(()) => {
                     if let Ok(fresh) = list_api_keys().await {
-                        keys.set(fresh);
+                        show(fresh);
                     }
                 }
                 Err(e) => error.set(Some(e.message)),
@@ -269,7 +277,7 @@ fn ApiKeys() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     if let Ok(list) = loaded.await {
-                        keys.set(list);
+                        show(list);
                     }
                     view! {
                         // On a phone the creator's column goes, and whatever
@@ -284,7 +292,10 @@ fn ApiKeys() -> impl IntoView {
                                         <td>{key.name.clone()}</td>
                                         <td><code>{format!("{}…", key.prefix)}</code></td>
                                         <td class="created-by">{key.created_by.clone()}</td>
-                                        <td>{if key.last_used_at.is_some() { "yes" } else { "never" }}</td>
+                                        <td class="last-used">{move || match key.last_used_at {
+                                            Some(at) => clock.with(|&(now, offset)| relative(at, now, offset)),
+                                            None => "never".to_owned(),
+                                        }}</td>
                                         <td>
                                             {if key.revoked_at.is_some() {
                                                 view! { <span class="muted">"revoked"</span> }.into_any()
