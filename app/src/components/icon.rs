@@ -26,6 +26,7 @@ pub enum Icon {
     Task,
     Clock,
     Megaphone,
+    Users,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -95,6 +96,12 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M3 11v2a1 1 0 0 0 1 1h2l5 4V6L6 10H4a1 1 0 0 0-1 1z",
             "M15.5 8.5a5 5 0 0 1 0 7",
             "M19 5a10 10 0 0 1 0 14",
+        ],
+        Icon::Users => &[
+            "M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2",
+            "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
+            "M23 21v-2a4 4 0 0 0-3-3.87",
+            "M16 3.13a4 4 0 0 1 0 7.75",
         ],
     }
 }

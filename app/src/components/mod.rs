@@ -3,6 +3,7 @@
 pub mod avatar;
 pub mod composer;
 pub mod conversation_list;
+pub mod group_info;
 pub mod header;
 pub mod icon;
 pub mod message;

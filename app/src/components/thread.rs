@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use super::avatar::Avatar;
 use super::composer::Composer;
+use super::group_info::group_info_dialog;
 use super::icon::{Icon, Svg};
 use super::message::{MessageView, PendingView};
 use crate::api::chat::get_messages;
@@ -220,6 +221,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
         });
     };
     let load_older = move |_| older(store, id, scroller, loading_older);
+    let info_open = RwSignal::new(false);
 
     view! {
         <section class="thread" aria-labelledby="thread-title">
@@ -232,10 +234,17 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                         {move || subtitle().1}
                     </p>
                 </div>
+                <Show when=move || kind() == ConversationKind::Group && !gone()>
+                    <button type="button" class="icon-button" aria-label="Group info" title="Group info"
+                        aria-haspopup="dialog" on:click=move |_| info_open.set(true)>
+                        <Svg icon=Icon::Users />
+                    </button>
+                </Show>
                 <button type="button" class="ghost" aria-pressed=move || muted().to_string() on:click=toggle_mute>
                     {move || if muted() { "Unmute" } else { "Mute" }}
                 </button>
             </header>
+            {move || (info_open.get() && !gone()).then(|| Suspend::new(group_info_dialog(id, info_open)))}
             <Show when=gone>
                 <p class="thread-gone" role="alert">"You are no longer in this conversation."</p>
             </Show>
