@@ -6,9 +6,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::ChunkUnavailable;
 use super::avatar::Avatar;
 use super::icon::{Icon, Svg};
+use super::{ChunkUnavailable, ChunkUnavailableDialog};
 use crate::api::AppError;
 use crate::api::chat::{
     add_participants, contacts, remove_participant, rename_conversation, set_role,
@@ -26,18 +26,8 @@ pub async fn group_info_dialog(id: ConversationId, open: RwSignal<bool>) -> AnyV
     #[cfg(not(feature = "hydrate"))]
     let loaded = group_info_chunk(id, open);
     loaded.unwrap_or_else(|ChunkUnavailable| {
-        view! {
-            <div class="modal-backdrop" on:click=move |_| open.set(false)>
-                <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="chunk-error"
-                    on:click=|ev| ev.stop_propagation()>
-                    <p id="chunk-error" class="form-error">{ChunkUnavailable::MESSAGE}</p>
-                    <div class="modal-actions">
-                        <button type="button" on:click=move |_| open.set(false)>"Close"</button>
-                    </div>
-                </div>
-            </div>
-        }
-        .into_any()
+        view! { <ChunkUnavailableDialog on_close=Callback::new(move |()| open.set(false)) /> }
+            .into_any()
     })
 }
 

@@ -1,5 +1,7 @@
 //! Components shared by the pages.
 
+use leptos::prelude::*;
+
 pub mod avatar;
 pub mod composer;
 pub mod conversation_list;
@@ -21,6 +23,22 @@ pub struct ChunkUnavailable;
 
 impl ChunkUnavailable {
     pub const MESSAGE: &str = "This could not load. Check your connection and try again.";
+}
+
+/// What a dialog whose chunk could not be fetched shows instead.
+#[component]
+pub fn ChunkUnavailableDialog(on_close: Callback<()>) -> impl IntoView {
+    view! {
+        <div class="modal-backdrop" on:click=move |_| on_close.run(())>
+            <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="chunk-error"
+                on:click=|ev| ev.stop_propagation()>
+                <p id="chunk-error" class="form-error">{ChunkUnavailable::MESSAGE}</p>
+                <div class="modal-actions">
+                    <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                </div>
+            </div>
+        </div>
+    }
 }
 
 #[cfg(feature = "hydrate")]

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::ChunkUnavailable;
 use super::avatar::Avatar;
+use super::{ChunkUnavailable, ChunkUnavailableDialog};
 use crate::api::chat::{contacts, create_conversation};
 use crate::api::json::resource;
 use crate::format::last_seen;
@@ -44,18 +44,7 @@ pub async fn new_conversation_dialog(
     #[cfg(not(feature = "hydrate"))]
     let loaded = dialog_chunk(kind, creating);
     loaded.unwrap_or_else(|ChunkUnavailable| {
-        view! {
-            <div class="modal-backdrop" on:click=move |_| creating.set(None)>
-                <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="chunk-error"
-                    on:click=|ev| ev.stop_propagation()>
-                    <p id="chunk-error" class="form-error">{ChunkUnavailable::MESSAGE}</p>
-                    <div class="modal-actions">
-                        <button type="button" on:click=move |_| creating.set(None)>"Close"</button>
-                    </div>
-                </div>
-            </div>
-        }
-        .into_any()
+        view! { <ChunkUnavailableDialog on_close=Callback::new(move |()| creating.set(None)) /> }.into_any()
     })
 }
 
