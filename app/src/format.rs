@@ -114,6 +114,21 @@ pub fn last_seen(at_ms: i64, now_ms: i64, offset: Offset) -> String {
     }
 }
 
+/// How a person shows beside their name: "online", or when they were last
+/// seen; `None` for someone the server has never seen online.
+pub fn presence(
+    is_online: bool,
+    last_seen_at: Option<i64>,
+    now_ms: i64,
+    offset: Offset,
+) -> Option<String> {
+    if is_online {
+        Some("online".to_owned())
+    } else {
+        last_seen_at.map(|at| last_seen(at, now_ms, offset))
+    }
+}
+
 /// "just now", "5 min", "3 h", then a list time, for notifications.
 pub fn relative(at_ms: i64, now_ms: i64, offset: Offset) -> String {
     let ago = now_ms - at_ms;
@@ -283,6 +298,20 @@ mod tests {
         // 2026-03-12 was a Thursday.
         assert_eq!(day_label(AT, AT + 3 * DAY_MS, Offset(0)), "Thursday");
         assert_eq!(day_label(AT, AT + 8 * DAY_MS, Offset(0)), "12 Mar");
+    }
+
+    #[test]
+    fn presence_is_online_or_when_last_seen() {
+        let now = AT + 1000;
+        assert_eq!(
+            presence(true, Some(AT), now, Offset(0)).as_deref(),
+            Some("online")
+        );
+        assert_eq!(
+            presence(false, Some(AT), now, Offset(0)).as_deref(),
+            Some("last seen today at 14:02")
+        );
+        assert_eq!(presence(false, None, now, Offset(0)), None);
     }
 
     #[test]

@@ -14,9 +14,9 @@ use crate::api::chat::{
     add_participants, contacts, remove_participant, rename_conversation, set_role,
 };
 use crate::api::json::resource;
-use crate::format::last_seen;
+use crate::format::presence;
 use crate::protocol::{ConversationId, Participant, ParticipantRole, UserId};
-use crate::store::{Store, use_store};
+use crate::store::use_store;
 
 /// The dialog, from its own WASM chunk: the browser fetches that the first
 /// time someone opens a group's info, not with the page.
@@ -87,9 +87,7 @@ fn GroupInfo(id: ConversationId, open: RwSignal<bool>) -> impl IntoView {
         .unwrap_or(false)
     });
     let error = RwSignal::new(None::<String>);
-    let name = RwSignal::new(
-        row.with_untracked(|r| r.as_ref().map(|r| r.title.clone()).unwrap_or_default()),
-    );
+    let name = RwSignal::new(untrack(title));
     let confirm_leave = RwSignal::new(false);
     let close = move || open.set(false);
 
@@ -116,7 +114,7 @@ fn GroupInfo(id: ConversationId, open: RwSignal<bool>) -> impl IntoView {
         leptos::task::spawn_local(crate::client::dom::focus_when_shown("group-info-title"));
         let escape = window_event_listener(leptos::ev::keydown, move |ev| {
             if ev.key() == "Escape" {
-                open.set(false);
+                close();
             }
         });
         on_cleanup(move || escape.remove());
@@ -187,18 +185,6 @@ fn role_name(role: ParticipantRole) -> &'static str {
     }
 }
 
-/// "online", "last seen today at 09:12", or nothing.
-fn presence(store: Store, person: &Participant) -> String {
-    if person.is_online {
-        "online".to_owned()
-    } else {
-        person
-            .last_seen_at
-            .map(|at| last_seen(at, store.now.get(), store.offset.get()))
-            .unwrap_or_default()
-    }
-}
-
 #[component]
 fn MemberRow(
     person: Participant,
@@ -217,9 +203,9 @@ fn MemberRow(
     } else {
         name.clone()
     };
-    let status = {
-        let person = person.clone();
-        move || presence(store, &person)
+    let (is_online, last_seen_at) = (person.is_online, person.last_seen_at);
+    let status = move || {
+        presence(is_online, last_seen_at, store.now.get(), store.offset.get()).unwrap_or_default()
     };
     let manage = move || !is_me && is_admin.try_get().unwrap_or(false);
     let role_label = format!("Role of {name}");
@@ -294,13 +280,8 @@ fn AddPeople(
                         outside.into_iter().map(|person| {
                             let user_id = person.id;
                             let add_label = format!("Add {}", person.display_name);
-                            let status = if person.is_online {
-                                "online".to_owned()
-                            } else {
-                                person.last_seen_at
-                                    .map(|at| last_seen(at, store.now.get_untracked(), store.offset.get_untracked()))
-                                    .unwrap_or_default()
-                            };
+                            let status = presence(person.is_online, person.last_seen_at,
+                                store.now.get_untracked(), store.offset.get_untracked()).unwrap_or_default();
                             view! {
                                 <li class="contact">
                                     <span class="contact-button">

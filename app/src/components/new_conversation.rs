@@ -11,7 +11,7 @@ use super::avatar::Avatar;
 use super::{ChunkUnavailable, ChunkUnavailableDialog};
 use crate::api::chat::{contacts, create_conversation};
 use crate::api::json::resource;
-use crate::format::last_seen;
+use crate::format::presence;
 use crate::protocol::{ConversationKind, UserId, UserSummary};
 use crate::store::use_store;
 
@@ -203,15 +203,10 @@ fn ContactRow(
 ) -> impl IntoView {
     let store = use_store();
     let id = person.id;
+    let (is_online, last_seen_at) = (person.is_online, person.last_seen_at);
     let status = move || {
-        if person.is_online {
-            "online".to_owned()
-        } else {
-            person
-                .last_seen_at
-                .map(|at| last_seen(at, store.now.get(), store.offset.get()))
-                .unwrap_or_else(|| "offline".to_owned())
-        }
+        presence(is_online, last_seen_at, store.now.get(), store.offset.get())
+            .unwrap_or_else(|| "offline".to_owned())
     };
     let name = person.display_name.clone();
     view! {

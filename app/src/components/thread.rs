@@ -15,7 +15,7 @@ use super::group_info::group_info_dialog;
 use super::icon::{Icon, Svg};
 use super::message::{MessageView, PendingView};
 use crate::api::chat::get_messages;
-use crate::format::{day_label, day_of, last_seen, typing_line};
+use crate::format::{day_label, day_of, presence, typing_line};
 use crate::model::{ChatModel, Outgoing};
 use crate::protocol::{ConversationId, ConversationKind, Message, MessageId, MessageKind};
 use crate::store::{Store, use_store};
@@ -179,16 +179,15 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
             match r.kind {
                 ConversationKind::Direct => {
                     let other = r.participants.iter().find(|p| p.user_id != me);
-                    match other {
-                        Some(p) if p.is_online => (false, "online".to_owned()),
-                        Some(p) => (
-                            false,
-                            p.last_seen_at
-                                .map(|at| last_seen(at, store.now.get(), store.offset.get()))
-                                .unwrap_or_default(),
-                        ),
-                        None => (false, String::new()),
-                    }
+                    let line = other.and_then(|p| {
+                        presence(
+                            p.is_online,
+                            p.last_seen_at,
+                            store.now.get(),
+                            store.offset.get(),
+                        )
+                    });
+                    (false, line.unwrap_or_default())
                 }
                 ConversationKind::Group => (false, format!("{} members", r.participant_count)),
                 ConversationKind::Broadcast => {
