@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { hydrated, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+import { createGroup, hydrated, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
 
 // Two or three people, each in a browser context of their own. Every spec
 // runs in a desktop and a phone viewport against one server, so messages
@@ -64,18 +64,7 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
   await signIn(dave.page, 'dave@acme.test');
 
   // Alice creates the group.
-  await page.goto('/');
-  await live(page);
-  await page.getByRole('button', { name: 'New group' }).click();
-  const dialog = page.getByRole('dialog', { name: 'New group' });
-  const title = unique('Deal desk');
-  await dialog.getByLabel('Group name').fill(title);
-  await dialog.getByRole('checkbox', { name: /Bob Baker/ }).check();
-  await dialog.getByRole('checkbox', { name: /Dave Diaz/ }).check();
-  await dialog.getByRole('button', { name: 'Create group' }).click();
-  await expect(page).toHaveURL(/\/c\/\d+$/);
-  const path = new URL(page.url()).pathname;
-  await live(page);
+  const path = await createGroup(page, unique('Deal desk'), ['Bob Baker', 'Dave Diaz']);
   await openThread(bob.page, path);
   await openThread(dave.page, path);
   const everyone = [page, bob.page, dave.page];

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { live, openThread, screenshot, signIn, unique } from './helpers';
+import { createGroup, openThread, screenshot, signIn, unique } from './helpers';
 
 test('a group admin adds, promotes and removes members and renames the group; a member sees it live and leaves', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'alice@acme.test');
@@ -7,17 +7,7 @@ test('a group admin adds, promotes and removes members and renames the group; a 
   await signIn(bob.page, 'bob@acme.test');
 
   // Alice creates a group with Bob, and both have it open.
-  await page.goto('/');
-  await live(page);
-  await page.getByRole('button', { name: 'New group' }).click();
-  const create = page.getByRole('dialog', { name: 'New group' });
-  const title = unique('Pipeline review');
-  await create.getByLabel('Group name').fill(title);
-  await create.getByRole('checkbox', { name: /Bob Baker/ }).check();
-  await create.getByRole('button', { name: 'Create group' }).click();
-  await expect(page).toHaveURL(/\/c\/\d+$/);
-  const path = new URL(page.url()).pathname;
-  await live(page);
+  const path = await createGroup(page, unique('Pipeline review'), ['Bob Baker']);
   await openThread(bob.page, path);
   const systemLine = (p: typeof page, text: string) => p.locator('li.system-message', { hasText: text });
 

@@ -41,6 +41,20 @@ export async function openDirectChat(page: Page, name: string): Promise<string> 
   return new URL(page.url()).pathname;
 }
 
+/** Creates a group with these members through "New group" and opens it; returns its path. */
+export async function createGroup(page: Page, title: string, members: string[]): Promise<string> {
+  await page.goto('/');
+  await live(page);
+  await page.getByRole('button', { name: 'New group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill(title);
+  for (const name of members) await dialog.getByRole('checkbox', { name: new RegExp(name) }).check();
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(page).toHaveURL(/\/c\/\d+$/);
+  await live(page);
+  return new URL(page.url()).pathname;
+}
+
 /** Opens a conversation by its path and waits until it is live. */
 export async function openThread(page: Page, path: string) {
   await page.goto(path);
