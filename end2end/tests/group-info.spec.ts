@@ -1,7 +1,7 @@
 import { test, expect } from './fixtures';
-import { createGroup, openThread, screenshot, signIn, unique } from './helpers';
+import { createGroup, forgiveOfflineErrors, live, openThread, screenshot, signIn, unique } from './helpers';
 
-test('a group admin adds, promotes and removes members and renames the group; a member sees it live and leaves', async ({ page, newPerson }, testInfo) => {
+test('a group admin adds, promotes and removes members and renames the group; a member sees it live and leaves', async ({ page, context, consoleErrors, newPerson }, testInfo) => {
   await signIn(page, 'alice@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
@@ -25,6 +25,16 @@ test('a group admin adds, promotes and removes members and renames the group; a 
   await expect(members).toHaveCount(3);
   await expect(info.getByRole('list', { name: 'People to add' })).not.toContainText('Dave Diaz');
   await expect(systemLine(bob.page, 'Alice Admin added Dave Diaz')).toBeVisible();
+
+  // Offline, a role change fails: the dialog says so, and the select shows
+  // Dave's role again rather than the one that was never made.
+  await context.setOffline(true);
+  await info.getByLabel('Role of Dave Diaz').selectOption('moderator');
+  await expect(info.getByRole('alert')).toBeVisible();
+  await expect(info.getByLabel('Role of Dave Diaz')).toHaveValue('member');
+  await context.setOffline(false);
+  forgiveOfflineErrors(consoleErrors);
+  await live(page);
 
   // She makes Bob an admin too; Bob's own info dialog lets him manage the group.
   await info.getByLabel('Role of Bob Baker').selectOption('admin');

@@ -13,6 +13,17 @@ export async function live(page: Page) {
   await page.locator('html[data-link="live"]').waitFor();
 }
 
+/**
+ * Forgets the console errors of requests that failed because the test took
+ * the browser offline: those are expected and logged, as they should be.
+ * Everything else (a panic, a trap) stays and fails the test.
+ */
+export function forgiveOfflineErrors(consoleErrors: string[]) {
+  const offline = /ERR_INTERNET_DISCONNECTED|TypeError: Failed to fetch/;
+  const unexpected = consoleErrors.filter((e) => !offline.test(e));
+  consoleErrors.splice(0, consoleErrors.length, ...unexpected);
+}
+
 /** Signs in through the login form and waits for the app shell. */
 export async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
   await page.goto('/login');

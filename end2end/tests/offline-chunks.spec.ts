@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { live, message, openDirectChat, send, signIn, unique } from './helpers';
+import { forgiveOfflineErrors, live, message, openDirectChat, send, signIn, unique } from './helpers';
 
 // The notification drawer and the new-conversation dialog are WASM chunks
 // fetched on first use. Opening either for the first time with no network
@@ -24,9 +24,7 @@ test('opening the drawer and the new-chat dialog for the first time offline says
 
   // The failed fetches are logged, as they should be, and nothing else is:
   // no panic, no trap.
-  const offline = /ERR_INTERNET_DISCONNECTED|TypeError: Failed to fetch/;
-  const unexpected = consoleErrors.filter((e) => !offline.test(e));
-  consoleErrors.splice(0, consoleErrors.length, ...unexpected);
+  forgiveOfflineErrors(consoleErrors);
 
   await context.setOffline(false);
   await live(page);
@@ -48,3 +46,4 @@ test('opening the drawer and the new-chat dialog for the first time offline says
   await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Notifications', level: 2, exact: true })).toBeVisible();
 });
+

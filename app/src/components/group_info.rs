@@ -208,6 +208,9 @@ fn MemberRow(
         presence(is_online, last_seen_at, store.now.get(), store.offset.get()).unwrap_or_default()
     };
     let manage = move || !is_me && is_admin.try_get().unwrap_or(false);
+    // What the role select shows: the choice while the server decides, and
+    // the role again if it refuses (an accepted change re-renders the row).
+    let shown = RwSignal::new(role);
     let role_label = format!("Role of {name}");
     let remove_label = format!("Remove {name}");
     view! {
@@ -224,11 +227,21 @@ fn MemberRow(
                         <span class="role-badge">{role_name(role)}</span>
                     })
                 >
-                    <select aria-label=role_label.clone() on:change=move |ev| {
-                        if let Some(next) = ParticipantRole::parse(&event_target_value(&ev)) {
-                            attempt(error, set_role(conversation, user_id, next));
-                        }
-                    }>
+                    <select aria-label=role_label.clone()
+                        prop:value=move || shown.try_get().unwrap_or(role).as_str()
+                        on:change=move |ev| {
+                            if let Some(next) = ParticipantRole::parse(&event_target_value(&ev)) {
+                                shown.set(next);
+                                leptos::task::spawn_local(async move {
+                                    let refused = set_role(conversation, user_id, next).await.err();
+                                    // Refused: the select shows the role the member still has.
+                                    if refused.is_some() {
+                                        shown.try_set(role);
+                                    }
+                                    error.try_set(refused.map(|e| e.message));
+                                });
+                            }
+                        }>
                         {[ParticipantRole::Admin, ParticipantRole::Moderator, ParticipantRole::Member]
                             .into_iter()
                             .map(|option| view! {
