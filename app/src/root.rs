@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{Lazy, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 use crate::pages::chat::ChatPage;
 use crate::pages::login::LoginRoute;
@@ -89,7 +89,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                 <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} />
-                <ParentRoute path=path!("") view=ChatPage>
+                // In order: the list and the open thread are in the HTML where
+                // they belong, not in fragments that only a script moves into
+                // place, so the page is readable before (or without) any script.
+                <ParentRoute path=path!("") view=ChatPage ssr=SsrMode::InOrder>
                     <Route path=path!("") view=NoThread />
                     <Route path=path!("c/:id") view=ThreadPage />
                 </ParentRoute>

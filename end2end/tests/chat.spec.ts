@@ -193,6 +193,31 @@ test('a reload mid-conversation keeps the history, the scroll at the bottom and 
   await expect(message(page, last).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
 });
 
+test('with JavaScript disabled, the conversation list and an open thread are readable', async ({ page, browser }, testInfo) => {
+  await signIn(page, 'heidi@acme.test');
+  const path = await openDirectChat(page, 'Dave Diaz');
+  const text = unique('no-script');
+  await send(page, text);
+  await expect(message(page, text).getByTestId('ticks')).not.toHaveAttribute('data-state', 'sending');
+
+  // The same session in a browser that runs no script at all.
+  const options = testInfo.project.use;
+  const plain = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await page.context().storageState(),
+    baseURL: options.baseURL,
+    viewport: options.viewport,
+    isMobile: options.isMobile,
+  });
+  const reader = await plain.newPage();
+  await reader.goto(path);
+  await expect(reader.locator('#thread-title')).toHaveText('Dave Diaz');
+  await expect(message(reader, text)).toBeVisible();
+  await reader.goto('/');
+  await expect(reader.getByTestId('conversation').filter({ hasText: 'Dave Diaz' })).toContainText(text);
+  await plain.close();
+});
+
 test('an image shows inline and a PDF downloads', async ({ page, newPerson }) => {
   await signIn(page, 'alice@acme.test');
   const erin = await newPerson();

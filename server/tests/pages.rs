@@ -18,6 +18,26 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Signs in through the HTML form, as a browser without JavaScript does,
+/// and returns the `name=value` of the session cookie.
+async fn sign_in_with_form(app: &TestApp, email: &str) -> String {
+    let response = app
+        .post("/api/fn/login")
+        .header("accept", "text/html")
+        .header("origin", app.url.clone())
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    session_cookie(&response)
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 test_both_dbs! {
     async fn a_signed_out_visitor_is_redirected_to_login(engine) {
         let app = TestApp::spawn(engine).await;
@@ -73,6 +93,52 @@ test_both_dbs! {
         assert!(session_cookie(&logout).unwrap().contains("Max-Age=0"));
         let after = app.get("/").header("cookie", &cookie).send().await.unwrap();
         assert_eq!(after.status(), StatusCode::SEE_OTHER, "the old cookie is revoked");
+    }
+
+    async fn the_list_and_a_thread_page_are_in_place_for_a_browser_without_script(engine) {
+        let app = TestApp::spawn(engine).await;
+        let org = app.create_org("Acme").await;
+        let alice = app.create_user(org, "Alice Admin", OrgRole::Admin).await;
+        let bob = app.create_user(org, "Bob Baker", OrgRole::Member).await;
+        let token = app.token_for(&alice).await;
+        let conversation: serde_json::Value = app
+            .post("/api/chat/conversations")
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"targetUserId": bob.id}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = conversation["id"].as_i64().unwrap();
+        let sent = app
+            .post(&format!("/api/chat/conversations/{id}/messages"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "clientMsgId": uuid::Uuid::new_v4().to_string(),
+                "content": "The Acme renewal is signed",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::CREATED);
+
+        let cookie = sign_in_with_form(&app, &alice.email).await;
+        let page = app.get(&format!("/c/{id}")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        // Streamed fragments arrive as <template>s that only a script moves
+        // into place: the thread must be in the document before any of them.
+        let in_place = html.split("<template").next().unwrap();
+        let main = in_place.split("<main").nth(1).expect("the thread pane");
+        assert!(main.contains("The Acme renewal is signed"), "the newest message is in the pane: {html}");
+        assert!(main.contains("id=\"thread-title\""), "the thread's header is in the pane");
+        assert!(in_place.contains("Bob Baker"), "the conversation list is in place");
+
+        let list = app.get("/").header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        let in_place = list.split("<template").next().unwrap();
+        assert!(in_place.contains("The Acme renewal is signed"), "the list's preview is in place: {list}");
     }
 
     async fn health_and_readiness_answer(engine) {
