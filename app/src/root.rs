@@ -9,12 +9,16 @@ use crate::pages::chat::ChatPage;
 use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::settings::SettingsRoute;
-use crate::pages::thread::{NoThread, ThreadPage};
+use crate::pages::thread::{NoThread, ThreadRoute};
 
 /// The whole document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_security_headers();
+    #[cfg(feature = "ssr")]
+    let chunks = chunk_preloads(&options);
+    #[cfg(not(feature = "ssr"))]
+    let chunks = ();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -27,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                {chunks}
                 <MetaTags />
             </head>
             <body>
@@ -71,6 +76,45 @@ fn set_security_headers() {
     );
 }
 
+/// `<link rel="preload">` for the WASM chunks a page needs at once (the
+/// open thread's on `/c/{id}`), so that the browser fetches them beside the
+/// main module instead of after it. Leptos has a mechanism for this, but it
+/// looks the split manifest up outside the request's reactive owner and so
+/// drops the links in some responses; this reads the manifest itself.
+#[cfg(feature = "ssr")]
+fn chunk_preloads(options: &LeptosOptions) -> impl IntoView + use<> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+
+    static MANIFEST: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+    let manifest = MANIFEST.get_or_init(|| {
+        let path = std::path::Path::new(options.site_root.as_ref())
+            .join(options.site_pkg_dir.as_ref())
+            .join("__wasm_split_manifest.json");
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    });
+    let path = use_context::<http::request::Parts>()
+        .map(|request| request.uri.path().to_owned())
+        .unwrap_or_default();
+    let needed = crate::pages::chat::is_thread_path(&path)
+        .then(|| manifest.get(crate::pages::thread::THREAD_CHUNK))
+        .flatten();
+    let pkg = options.site_pkg_dir.to_string();
+    needed
+        .into_iter()
+        .flatten()
+        .map(|module| {
+            view! {
+                <link rel="preload" href=format!("/{pkg}/{module}.wasm") r#as="fetch"
+                    r#type="application/wasm" crossorigin="anonymous" />
+            }
+        })
+        .collect_view()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -94,7 +138,7 @@ pub fn App() -> impl IntoView {
                 // place, so the page is readable before (or without) any script.
                 <ParentRoute path=path!("") view=ChatPage ssr=SsrMode::InOrder>
                     <Route path=path!("") view=NoThread />
-                    <Route path=path!("c/:id") view=ThreadPage />
+                    <Route path=path!("c/:id") view={Lazy::<ThreadRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

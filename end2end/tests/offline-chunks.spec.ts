@@ -47,3 +47,35 @@ test('opening the drawer and the new-chat dialog for the first time offline says
   await expect(page.getByRole('heading', { name: 'Notifications', level: 2, exact: true })).toBeVisible();
 });
 
+// The thread is a chunk too: a page opened at /c/{id} preloads it beside the
+// main module, and the conversation list fetches it once live. When that
+// fetch fails, opening a conversation says so in the thread pane, the rest of
+// the page keeps working, and "Try again" opens it once the chunk loads.
+test('a conversation opened while the thread code cannot be fetched says so, and opens on "Try again"', async ({ page, consoleErrors }) => {
+  let blocked = true;
+  await page.route(/\/pkg\/split_thread_page[^/]*\.wasm$/, (route) =>
+    blocked ? route.abort('internetdisconnected') : route.continue(),
+  );
+  await signIn(page, 'dave@acme.test');
+  await live(page);
+
+  const path = await openDirectChat(page, 'Bob Baker');
+  const pane = page.getByRole('main');
+  await expect(pane.getByRole('alert')).toContainText('could not load');
+  await page.locator('#bell').click();
+  await expect(page.getByRole('dialog', { name: 'Notifications' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  forgiveOfflineErrors(consoleErrors);
+
+  blocked = false;
+  await pane.getByRole('button', { name: 'Try again' }).click();
+  const text = unique('after-retry');
+  await send(page, text);
+  await expect(message(page, text)).toBeVisible();
+
+  // The server names the chunk for a thread page's preload, and not for the list.
+  const threadHtml = await (await page.request.get(path)).text();
+  expect(threadHtml).toContain('split_thread_page');
+  const listHtml = await (await page.request.get('/')).text();
+  expect(listHtml).not.toContain('split_thread_page');
+});

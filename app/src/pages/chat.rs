@@ -42,7 +42,12 @@ pub fn ChatPage() -> impl IntoView {
 /// itself. Other paths (settings, say) are lazy routes, whose loader aborts
 /// the WASM when offline: the browser's own navigation fails gracefully.
 pub fn is_chat_path(path: &str) -> bool {
-    path == "/" || path.starts_with("/c/")
+    path == "/" || is_thread_path(path)
+}
+
+/// Whether a path opens a conversation (`/c/{id}`).
+pub fn is_thread_path(path: &str) -> bool {
+    path.starts_with("/c/")
 }
 
 /// The conversation open in the address bar, if any (`/c/{id}`).
@@ -193,4 +198,10 @@ fn start_in_browser(
     );
     std::mem::forget((clock, typing));
     client::connection::start(store);
+
+    // The thread's code, fetched now that the page is live, so that opening
+    // a conversation does not wait for it (and works offline later).
+    leptos::task::spawn_local(
+        <crate::pages::thread::ThreadRoute as leptos_router::LazyRoute>::preload(),
+    );
 }

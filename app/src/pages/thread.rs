@@ -3,16 +3,104 @@
 //! A conversation the user cannot see is "not found", whoever owns it.
 
 use leptos::prelude::*;
+use leptos_router::LazyRoute;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::chat::{OpenedThread, open_thread};
 use crate::api::json::blocking_resource;
+#[cfg(feature = "hydrate")]
+use crate::components::ChunkUnavailable;
 use crate::components::thread::Thread;
 use crate::protocol::{ConversationId, MessageId};
 use crate::store::use_store;
 
+/// The thread route, from its own WASM chunk: the conversation list (a
+/// phone's first screen) hydrates without the thread's code, a page opened
+/// at `/c/{id}` fetches the chunk beside the main module, and any other
+/// chat page fetches it once it is live, so that opening a conversation
+/// waits for nothing. Split with `fallible` rather than `#[lazy_route]`, whose failed
+/// fetch panics and takes the whole page down: offline, the pane says so
+/// and the next opening fetches again.
+pub struct ThreadRoute;
+
+/// The chunk's name in the split manifest, from which the server writes
+/// the `<link rel="preload">` of a thread page.
+#[cfg(feature = "ssr")]
+pub const THREAD_CHUNK: &str = "thread_page";
+
+impl LazyRoute for ThreadRoute {
+    fn data() -> Self {
+        ThreadRoute
+    }
+
+    async fn view(_this: Self) -> AnyView {
+        #[cfg(feature = "hydrate")]
+        return thread_chunk()
+            .await
+            .unwrap_or_else(|ChunkUnavailable| view! { <ThreadUnavailable /> }.into_any());
+        #[cfg(not(feature = "hydrate"))]
+        view! { <ThreadPage /> }.into_any()
+    }
+
+    async fn preload() {
+        #[cfg(feature = "hydrate")]
+        let _ = preload_thread_chunk().await;
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[leptos::wasm_split::wasm_split(
+    thread_page,
+    wasm_split_path = ::leptos::wasm_split,
+    preload(preload_thread_chunk),
+    fallible
+)]
+fn thread_chunk() -> Result<AnyView, ChunkUnavailable> {
+    Ok(view! { <ThreadPage /> }.into_any())
+}
+
+/// The pane when the thread's chunk could not be fetched. The router keeps
+/// this view while the user moves between conversations (same route), so
+/// it fetches again on each of those, when the socket comes back, and on
+/// "Try again".
+#[cfg(feature = "hydrate")]
 #[component]
-pub fn ThreadPage() -> impl IntoView {
+fn ThreadUnavailable() -> impl IntoView {
+    let params = use_params_map();
+    let store = use_store();
+    let link = Memo::new(move |_| store.model.with(|m| m.link));
+    let attempt = RwSignal::new(0_u32);
+    let loaded = LocalResource::new(move || {
+        params.track();
+        link.track();
+        attempt.track();
+        async { preload_thread_chunk().await.is_ok() }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                if loaded.await
+                    && let Ok(thread) = thread_chunk().await
+                {
+                    return thread;
+                }
+                view! {
+                    <div class="thread-empty" role="alert">
+                        <p class="form-error">{ChunkUnavailable::MESSAGE}</p>
+                        <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>
+                            "Try again"
+                        </button>
+                        <a href="/">"Back to your conversations"</a>
+                    </div>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let id = Memo::new(move |_| {
