@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export LEPTOS_OUTPUT_NAME=crm-chat
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
-cargo leptos build --release --split
+cargo leptos build --release --split --precompress
 server="${CARGO_TARGET_DIR:-$PWD/target}/release/server"
 
 cargo run --release -p bench --bin chat-core

@@ -8,7 +8,7 @@ scripts/setup.sh
 
 export LEPTOS_OUTPUT_NAME=crm-chat
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
-cargo leptos build --release --split
+cargo leptos build --release --split --precompress
 
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 addr="${CRM_CHAT_ADDR:-127.0.0.1:3000}"

@@ -38,7 +38,7 @@ step "Rust tests"
 cargo test --locked
 
 step "Release build (server and WASM)"
-cargo leptos build --release --split
+cargo leptos build --release --split --precompress
 
 step "End-to-end tests (Playwright, Chromium, desktop and mobile)"
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"

@@ -79,3 +79,22 @@ test('a conversation opened while the thread code cannot be fetched says so, and
   const listHtml = await (await page.request.get('/')).text();
   expect(listHtml).not.toContain('split_thread_page');
 });
+
+// The build precompresses the site (cargo-leptos's --precompress) and the
+// server sends the .br or .gz file the browser accepts: a phone downloads
+// about a third of the WASM's size.
+test('the WASM modules are served compressed, brotli or gzip as the browser accepts', async ({ page }) => {
+  for (const file of ['/pkg/crm-chat.wasm', '/pkg/split_thread_page.wasm']) {
+    const raw = await page.request.get(file, { headers: { 'accept-encoding': 'identity' } });
+    expect(raw.headers()['content-encoding']).toBeUndefined();
+    const size = (await raw.body()).length;
+    for (const encoding of ['br', 'gzip']) {
+      const compressed = await page.request.get(file, { headers: { 'accept-encoding': encoding } });
+      expect(compressed.ok()).toBe(true);
+      expect(compressed.headers()['content-encoding']).toBe(encoding);
+      expect(Number(compressed.headers()['content-length'])).toBeLessThan(size / 2);
+      // Decoded, it is the same module.
+      expect((await compressed.body()).length).toBe(size);
+    }
+  }
+});

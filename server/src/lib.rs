@@ -22,6 +22,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -98,12 +99,11 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
     };
     let shell_options = state.leptos_options.clone();
 
-    Router::new()
+    // Pages, the API and the site's files go out compressed to browsers
+    // that accept it; the files the build precompressed (`--precompress`)
+    // are sent as they are. The socket and the probes are left alone.
+    let compressed = Router::new()
         .merge(api)
-        .route("/ws", get(gateway::upgrade).layer(axum::Extension(limits)))
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(metrics::serve))
-        .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
@@ -111,6 +111,14 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(CompressionLayer::new());
+
+    Router::new()
+        .route("/ws", get(gateway::upgrade).layer(axum::Extension(limits)))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::serve))
+        .route("/readyz", get(health::readyz))
+        .merge(compressed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::page_guard::guard_pages,

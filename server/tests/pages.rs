@@ -141,6 +141,23 @@ test_both_dbs! {
         assert!(in_place.contains("The Acme renewal is signed"), "the list's preview is in place: {list}");
     }
 
+    async fn pages_go_out_compressed_to_clients_that_accept_it_and_probes_do_not(engine) {
+        let app = TestApp::spawn(engine).await;
+        let plain = app.get("/login").send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "nothing asked, nothing encoded");
+        let size = plain.bytes().await.unwrap().len();
+
+        for encoding in ["br", "gzip"] {
+            let page = app.get("/login").header("accept-encoding", encoding).send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            assert_eq!(page.headers()["content-encoding"], encoding);
+            let compressed = page.bytes().await.unwrap().len();
+            assert!(compressed < size / 2, "{encoding}: {compressed} of {size} bytes");
+        }
+        let health = app.get("/healthz").header("accept-encoding", "br").send().await.unwrap();
+        assert!(health.headers().get("content-encoding").is_none());
+    }
+
     async fn health_and_readiness_answer(engine) {
         let app = TestApp::spawn(engine).await;
         assert_eq!(app.get("/healthz").send().await.unwrap().status(), StatusCode::OK);
