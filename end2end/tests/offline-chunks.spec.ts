@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { forgiveOfflineErrors, live, message, openDirectChat, send, signIn, unique } from './helpers';
+import { createGroup, forgiveOfflineErrors, live, message, openDirectChat, send, signIn, unique } from './helpers';
 
 // The notification drawer and the new-conversation dialog are WASM chunks
 // fetched on first use. Opening either for the first time with no network
@@ -78,6 +78,28 @@ test('a conversation opened while the thread code cannot be fetched says so, and
   expect(threadHtml).toContain('split_thread_page');
   const listHtml = await (await page.request.get('/')).text();
   expect(listHtml).not.toContain('split_thread_page');
+});
+
+// The group info dialog is a chunk as well, loaded from the thread's.
+test('opening group info while its code cannot be fetched says so, and it opens once it can', async ({ page, consoleErrors }) => {
+  let blocked = true;
+  await page.route(/\/pkg\/split_group_info_dialog[^/]*\.wasm$/, (route) =>
+    blocked ? route.abort('internetdisconnected') : route.continue(),
+  );
+  await signIn(page, 'alice@acme.test');
+  await createGroup(page, unique('Chunk check'), ['Bob Baker']);
+
+  await page.getByRole('button', { name: 'Group info' }).click();
+  const failed = page.getByRole('alertdialog');
+  await expect(failed).toContainText('could not load');
+  await failed.getByRole('button', { name: 'Close' }).click();
+  await expect(failed).toBeHidden();
+  forgiveOfflineErrors(consoleErrors);
+
+  blocked = false;
+  await page.getByRole('button', { name: 'Group info' }).click();
+  const info = page.getByRole('dialog', { name: 'Group info' });
+  await expect(info.getByRole('list', { name: 'Members' }).getByTestId('member')).toHaveCount(2);
 });
 
 // The build precompresses the site (cargo-leptos's --precompress) and the
