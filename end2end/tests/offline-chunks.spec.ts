@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createGroup, forgiveOfflineErrors, live, message, openDirectChat, send, signIn, unique } from './helpers';
+import { createGroup, forgiveOfflineErrors, live, message, openDirectChat, openThread, send, signIn, unique } from './helpers';
 
 // The notification drawer and the new-conversation dialog are WASM chunks
 // fetched on first use. Opening either for the first time with no network
@@ -86,8 +86,16 @@ test('opening group info while its code cannot be fetched says so, and it opens 
   await page.route(/\/pkg\/split_group_info_dialog[^/]*\.wasm$/, (route) =>
     blocked ? route.abort('internetdisconnected') : route.continue(),
   );
-  await signIn(page, 'alice@acme.test');
-  await createGroup(page, unique('Chunk check'), ['Bob Baker']);
+  // Dave and Erin: people whose lists no other spec filters by name.
+  await signIn(page, 'dave@acme.test');
+  const path = await createGroup(page, unique('Chunk check'), ['Erin Evans']);
+  // The list's preview of it ("Dave Diaz created the group “…”") is long and
+  // has no room to break: it is cut, and the page never scrolls sideways.
+  await page.goto('/');
+  await live(page);
+  const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(sideways).toBe(0);
+  await openThread(page, path);
 
   await page.getByRole('button', { name: 'Group info' }).click();
   const failed = page.getByRole('alertdialog');
