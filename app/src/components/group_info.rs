@@ -232,13 +232,13 @@ fn MemberRow(
                         on:change=move |ev| {
                             if let Some(next) = ParticipantRole::parse(&event_target_value(&ev)) {
                                 shown.set(next);
-                                leptos::task::spawn_local(async move {
-                                    let refused = set_role(conversation, user_id, next).await.err();
+                                attempt(error, async move {
+                                    let result = set_role(conversation, user_id, next).await;
                                     // Refused: the select shows the role the member still has.
-                                    if refused.is_some() {
+                                    if result.is_err() {
                                         shown.try_set(role);
                                     }
-                                    error.try_set(refused.map(|e| e.message));
+                                    result
                                 });
                             }
                         }>
