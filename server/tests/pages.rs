@@ -18,17 +18,21 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Signs in through the HTML form, as a browser without JavaScript does,
-/// and returns the `name=value` of the session cookie.
-async fn sign_in_with_form(app: &TestApp, email: &str) -> String {
-    let response = app
-        .post("/api/fn/login")
+/// Posts the login form, as a browser without JavaScript does.
+async fn post_login_form(app: &TestApp, email: &str) -> reqwest::Response {
+    app.post("/api/fn/login")
         .header("accept", "text/html")
         .header("origin", app.url.clone())
         .form(&[("email", email), ("password", PASSWORD)])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Signs in through the HTML form and returns the `name=value` of the
+/// session cookie.
+async fn sign_in_with_form(app: &TestApp, email: &str) -> String {
+    let response = post_login_form(app, email).await;
     assert_eq!(response.status(), StatusCode::FOUND);
     session_cookie(&response)
         .expect("a session cookie")
@@ -59,14 +63,7 @@ test_both_dbs! {
         let alice = app.create_user(org, "Alice Admin", OrgRole::Admin).await;
 
         // A plain HTML form post, as a browser without JavaScript sends it.
-        let response = app
-            .post("/api/fn/login")
-            .header("accept", "text/html")
-            .header("origin", app.url.clone())
-            .form(&[("email", alice.email.as_str()), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let response = post_login_form(&app, &alice.email).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         assert_eq!(response.headers()["location"], "/");
         let cookie = session_cookie(&response).expect("a session cookie");
