@@ -1,5 +1,25 @@
+import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { createGroup, forgiveOfflineErrors, live, message, openDirectChat, openThread, send, signIn, unique } from './helpers';
+
+/** Makes a WASM chunk's file fail to load, as offline, until the returned function is called. */
+async function blockChunk(page: Page, name: string): Promise<() => void> {
+  let blocked = true;
+  await page.route(new RegExp(`/pkg/split_${name}[^/]*\\.wasm$`), (route) =>
+    blocked ? route.abort('internetdisconnected') : route.continue(),
+  );
+  return () => {
+    blocked = false;
+  };
+}
+
+/** The dialog that stands in for one whose chunk could not load: it says so, and closes. */
+async function closeChunkErrorDialog(page: Page) {
+  const failed = page.getByRole('alertdialog');
+  await expect(failed).toContainText('could not load');
+  await failed.getByRole('button', { name: 'Close' }).click();
+  await expect(failed).toBeHidden();
+}
 
 // The notification drawer and the new-conversation dialog are WASM chunks
 // fetched on first use. Opening either for the first time with no network
@@ -17,10 +37,7 @@ test('opening the drawer and the new-chat dialog for the first time offline says
   await expect(drawer).toBeHidden();
 
   await page.getByRole('button', { name: 'New chat' }).click();
-  const failed = page.getByRole('alertdialog');
-  await expect(failed).toContainText('could not load');
-  await failed.getByRole('button', { name: 'Close' }).click();
-  await expect(failed).toBeHidden();
+  await closeChunkErrorDialog(page);
 
   // The failed fetches are logged, as they should be, and nothing else is:
   // no panic, no trap.
@@ -52,10 +69,7 @@ test('opening the drawer and the new-chat dialog for the first time offline says
 // fetch fails, opening a conversation says so in the thread pane, the rest of
 // the page keeps working, and "Try again" opens it once the chunk loads.
 test('a conversation opened while the thread code cannot be fetched says so, and opens on "Try again"', async ({ page, consoleErrors }) => {
-  let blocked = true;
-  await page.route(/\/pkg\/split_thread_page[^/]*\.wasm$/, (route) =>
-    blocked ? route.abort('internetdisconnected') : route.continue(),
-  );
+  const unblock = await blockChunk(page, 'thread_page');
   await signIn(page, 'dave@acme.test');
   await live(page);
 
@@ -67,7 +81,7 @@ test('a conversation opened while the thread code cannot be fetched says so, and
   await page.keyboard.press('Escape');
   forgiveOfflineErrors(consoleErrors);
 
-  blocked = false;
+  unblock();
   await pane.getByRole('button', { name: 'Try again' }).click();
   const text = unique('after-retry');
   await send(page, text);
@@ -82,10 +96,7 @@ test('a conversation opened while the thread code cannot be fetched says so, and
 
 // The group info dialog is a chunk as well, loaded from the thread's.
 test('opening group info while its code cannot be fetched says so, and it opens once it can', async ({ page, consoleErrors }) => {
-  let blocked = true;
-  await page.route(/\/pkg\/split_group_info_dialog[^/]*\.wasm$/, (route) =>
-    blocked ? route.abort('internetdisconnected') : route.continue(),
-  );
+  const unblock = await blockChunk(page, 'group_info_dialog');
   // Dave and Erin: people whose lists no other spec filters by name.
   await signIn(page, 'dave@acme.test');
   const path = await createGroup(page, unique('Chunk check'), ['Erin Evans']);
@@ -98,13 +109,10 @@ test('opening group info while its code cannot be fetched says so, and it opens 
   await openThread(page, path);
 
   await page.getByRole('button', { name: 'Group info' }).click();
-  const failed = page.getByRole('alertdialog');
-  await expect(failed).toContainText('could not load');
-  await failed.getByRole('button', { name: 'Close' }).click();
-  await expect(failed).toBeHidden();
+  await closeChunkErrorDialog(page);
   forgiveOfflineErrors(consoleErrors);
 
-  blocked = false;
+  unblock();
   await page.getByRole('button', { name: 'Group info' }).click();
   const info = page.getByRole('dialog', { name: 'Group info' });
   await expect(info.getByRole('list', { name: 'Members' }).getByTestId('member')).toHaveCount(2);
