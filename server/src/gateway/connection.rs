@@ -118,10 +118,21 @@ enum Stop {
 }
 
 impl Reader {
-    async fn run(self, stream: SplitStream<WebSocket>, writer: JoinHandle<()>) {
-        self.serve(stream, writer).await;
-        // Boxed: this future would otherwise live in every connection's state.
-        Box::pin(self.backend.disconnect(&self.me, self.id)).await;
+    /// Not an async fn, for the reason given at [`Writer::run`].
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn stores its arguments twice"
+    )]
+    fn run(
+        self,
+        stream: SplitStream<WebSocket>,
+        writer: JoinHandle<()>,
+    ) -> impl Future<Output = ()> {
+        async move {
+            self.serve(stream, writer).await;
+            // Boxed: this future would otherwise live in every connection's state.
+            Box::pin(self.backend.disconnect(&self.me, self.id)).await;
+        }
     }
 
     async fn serve(&self, mut stream: SplitStream<WebSocket>, mut writer: JoinHandle<()>) {
@@ -151,7 +162,9 @@ impl Reader {
                     }
                 }, if resume_deadline.is_some() => {
                     resume_deadline = None;
-                    self.to_writer(Control::GoLive).await;
+                    // Boxed, like every rare step below: inline, its future
+                    // would take room in every idle connection's state.
+                    Box::pin(self.to_writer(Control::GoLive)).await;
                 }
                 frame = stream.next() => {
                     let text = match frame {
@@ -164,7 +177,7 @@ impl Reader {
                         }
                         Some(Ok(Message::Ping(_))) => continue,
                         Some(Ok(Message::Binary(_))) => {
-                            self.error(ErrorCode::BadFrame, "Frames are JSON text; binary frames are not understood.", None).await;
+                            Box::pin(self.error(ErrorCode::BadFrame, "Frames are JSON text; binary frames are not understood.", None)).await;
                             if bad_frames.one_more(self.limits.max_bad_frames) {
                                 break Stop::Close(1008, "too many malformed frames");
                             }
@@ -177,7 +190,8 @@ impl Reader {
                     let event = match serde_json::from_str::<ClientEvent>(&text) {
                         Ok(event) => event,
                         Err(error) => {
-                            self.error(ErrorCode::BadFrame, &format!("The frame is not a known event: {error}"), None).await;
+                            let message = format!("The frame is not a known event: {error}");
+                            Box::pin(self.error(ErrorCode::BadFrame, &message, None)).await;
                             if bad_frames.one_more(self.limits.max_bad_frames) {
                                 break Stop::Close(1008, "too many malformed frames");
                             }
@@ -192,7 +206,7 @@ impl Reader {
                             Box::pin(self.resume(cursors)).await;
                             continue;
                         }
-                        self.to_writer(Control::GoLive).await;
+                        Box::pin(self.to_writer(Control::GoLive)).await;
                     }
                     if let Err(stop) = Box::pin(self.handle(event, &limiter, &mut sends)).await {
                         break stop;
@@ -377,13 +391,15 @@ impl Reader {
     }
 
     async fn error(&self, code: ErrorCode, message: &str, reference: Option<String>) {
-        let event = ServerEvent::Error {
+        // The event is gone before the await: an event kept across it would
+        // take its whole size in the state of every caller's future.
+        let json = to_json(&ServerEvent::Error {
             code,
             message: message.to_owned(),
             reference,
             conversation_id: None,
-        };
-        if let Some(json) = to_json(&event) {
+        });
+        if let Some(json) = json {
             self.to_writer(Control::Frame(json)).await;
         }
     }
@@ -459,17 +475,26 @@ type KillSwitch = oneshot::Receiver<(u16, &'static str)>;
 struct Closed(u16, &'static str);
 
 impl Writer {
-    async fn run(mut self, mut kill: KillSwitch) {
-        let closed = self.serve(&mut kill).await;
-        let Closed(code, reason) = closed;
-        if code != 0 {
-            let frame = Message::Close(Some(CloseFrame {
-                code,
-                reason: Utf8Bytes::from_static(reason),
-            }));
-            let _ = tokio::time::timeout(CLOSE_GRACE, self.sink.send(frame)).await;
+    /// Not an async fn: its arguments would be stored twice in the future,
+    /// once as they came and once as the locals the body moves them into
+    /// (rust-lang/rust#62958), and this future lives as long as the
+    /// connection.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn stores its arguments twice"
+    )]
+    fn run(mut self, mut kill: KillSwitch) -> impl Future<Output = ()> {
+        async move {
+            let Closed(code, reason) = self.serve(&mut kill).await;
+            if code != 0 {
+                let frame = Message::Close(Some(CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from_static(reason),
+                }));
+                let _ = tokio::time::timeout(CLOSE_GRACE, self.sink.send(frame)).await;
+            }
+            let _ = tokio::time::timeout(CLOSE_GRACE, self.sink.close()).await;
         }
-        let _ = tokio::time::timeout(CLOSE_GRACE, self.sink.close()).await;
     }
 
     async fn serve(&mut self, kill: &mut KillSwitch) -> Closed {
