@@ -136,3 +136,21 @@ test('the WASM modules are served compressed, brotli or gzip as the browser acce
     }
   }
 });
+
+// The code keeps its file names from one build to the next, so the browser
+// must ask before reusing it: otherwise, after a deploy, it could run the old
+// WASM against the new server's pages for hours. Asking costs a 304.
+test('the code is revalidated on every load, and an unchanged file comes back as a bodiless 304', async ({ page }) => {
+  for (const file of ['/pkg/crm-chat.js', '/pkg/crm-chat.wasm', '/pkg/split_thread_page.wasm']) {
+    const first = await page.request.get(file, { headers: { 'accept-encoding': 'br' } });
+    expect(first.ok()).toBe(true);
+    expect(first.headers()['cache-control']).toBe('no-cache');
+    const lastModified = first.headers()['last-modified'];
+    expect(lastModified).toBeTruthy();
+    const again = await page.request.get(file, {
+      headers: { 'accept-encoding': 'br', 'if-modified-since': lastModified },
+    });
+    expect(again.status()).toBe(304);
+    expect((await again.body()).length).toBe(0);
+  }
+});

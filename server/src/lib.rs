@@ -23,6 +23,8 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -99,6 +101,25 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
     };
     let shell_options = state.leptos_options.clone();
 
+    // The WASM and JS keep their names from one build to the next, so a
+    // browser must ask before reusing them: with only a `Last-Modified` it
+    // would guess them fresh for a tenth of their age, and after a deploy run
+    // old code against the new server's pages for hours. `no-cache` makes it
+    // ask every time; the answer is a 304 without a body when nothing
+    // changed. (Leptos' own file handler would send every file whole again:
+    // it does not pass the conditional headers on.)
+    let options = &state.leptos_options;
+    let pkg = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-cache"),
+        ))
+        .service(
+            ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+
     // Pages, the API and the site's files go out compressed to browsers
     // that accept it; the files the build precompressed (`--precompress`)
     // are sent as they are. The socket and the probes are left alone.
@@ -110,6 +131,7 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
             leptos_context,
             move || shell(shell_options.clone()),
         )
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(CompressionLayer::new());
 
