@@ -20,10 +20,12 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use leptos_axum::{
+    LeptosRoutes, file_and_error_handler, generate_route_list, site_pkg_dir_service,
+    site_pkg_dir_service_route_path,
+};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -108,17 +110,13 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
     // ask every time; the answer is a 304 without a body when nothing
     // changed. (Leptos' own file handler would send every file whole again:
     // it does not pass the conditional headers on.)
-    let options = &state.leptos_options;
+    let pkg_route = site_pkg_dir_service_route_path(&state.leptos_options);
     let pkg = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             http::header::CACHE_CONTROL,
             http::HeaderValue::from_static("no-cache"),
         ))
-        .service(
-            ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
+        .service(site_pkg_dir_service(&state.leptos_options));
 
     // Pages, the API and the site's files go out compressed to browsers
     // that accept it; the files the build precompressed (`--precompress`)
@@ -131,7 +129,7 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
             leptos_context,
             move || shell(shell_options.clone()),
         )
-        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .route_service(&pkg_route, pkg)
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(CompressionLayer::new());
 
