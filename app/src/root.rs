@@ -118,13 +118,6 @@ fn chunk_preloads(options: &LeptosOptions) -> impl IntoView + use<> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Marks the document once the WASM app has taken it over, for tests and
-    // for styles that only make sense with JavaScript.
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/crm-chat.css" />

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { createGroup, forgiveOfflineErrors, live, message, openDirectChat, openThread, send, signIn, unique } from './helpers';
+import { createGroup, forgiveOfflineErrors, hydrated, live, message, openDirectChat, openThread, send, signIn, unique } from './helpers';
 
 /** Makes a WASM chunk's file fail to load, as offline, until the returned function is called. */
 async function blockChunk(page: Page, name: string): Promise<() => void> {
@@ -116,6 +116,26 @@ test('opening group info while its code cannot be fetched says so, and it opens 
   await page.getByRole('button', { name: 'Group info' }).click();
   const info = page.getByRole('dialog', { name: 'Group info' });
   await expect(info.getByRole('list', { name: 'Members' }).getByTestId('member')).toHaveCount(2);
+});
+
+// A page says it is hydrated (html[data-hydrated]) only once its lazily
+// loaded route is too. It used to say so as soon as the app's shell was, with
+// the route's chunk still on its way: a key name typed then was emptied when
+// the chunk arrived, or the form was posted natively with nothing in it.
+test('a page is marked hydrated only once its lazy route is, so a form filled in then works', async ({ page }) => {
+  await signIn(page, 'alice@acme.test');
+  await page.route(/\/pkg\/split___settings_route_view[^/]*\.wasm$/, async (route) => {
+    await new Promise((arrived) => setTimeout(arrived, 1500));
+    await route.continue();
+  });
+  await page.goto('/settings');
+  await hydrated(page);
+  const keyName = unique('Typed at once');
+  await page.getByLabel('New key for').fill(keyName);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByTestId('new-api-key')).toHaveText(/^crmk_/);
+  await expect(page.getByRole('row').filter({ hasText: keyName }).locator('.last-used')).toHaveText('never');
+  await expect(page).toHaveURL(/\/settings$/);
 });
 
 // The build precompresses the site (cargo-leptos's --precompress) and the
