@@ -1,7 +1,7 @@
 //! The HTML document and the router.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{Lazy, SsrMode, path};
 
@@ -10,6 +10,11 @@ use crate::pages::login::LoginRoute;
 use crate::pages::not_found::NotFound;
 use crate::pages::settings::SettingsRoute;
 use crate::pages::thread::{NoThread, ThreadRoute};
+
+/// The directory under the site root where cargo-leptos writes the WASM, its
+/// JS and the CSS (`site-pkg-dir`). The server may serve it under another
+/// path, which `LeptosOptions::site_pkg_dir` holds.
+pub const PKG_DIR: &str = "pkg";
 
 /// The whole document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -29,6 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="stylesheet" id="leptos"
+                    href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name) />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 {chunks}
@@ -77,10 +84,12 @@ fn set_security_headers() {
 }
 
 /// `<link rel="preload">` for the WASM chunks a page needs at once (the
-/// open thread's on `/c/{id}`), so that the browser fetches them beside the
-/// main module instead of after it. Leptos has a mechanism for this, but it
-/// looks the split manifest up outside the request's reactive owner and so
-/// drops the links in some responses; this reads the manifest itself.
+/// open thread's on `/c/{id}`, the route's on `/login` and `/settings`), so
+/// that the browser fetches them beside the main module instead of after it.
+/// Leptos has a mechanism for this, but it looks the split manifest up
+/// outside the request's reactive owner and so drops the links in some
+/// responses, and it looks for the manifest under the URL's path, which names
+/// the build; this reads the manifest itself.
 #[cfg(feature = "ssr")]
 fn chunk_preloads(options: &LeptosOptions) -> impl IntoView + use<> {
     use std::collections::HashMap;
@@ -89,7 +98,7 @@ fn chunk_preloads(options: &LeptosOptions) -> impl IntoView + use<> {
     static MANIFEST: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
     let manifest = MANIFEST.get_or_init(|| {
         let path = std::path::Path::new(options.site_root.as_ref())
-            .join(options.site_pkg_dir.as_ref())
+            .join(PKG_DIR)
             .join("__wasm_split_manifest.json");
         std::fs::read(path)
             .ok()
@@ -99,9 +108,21 @@ fn chunk_preloads(options: &LeptosOptions) -> impl IntoView + use<> {
     let path = use_context::<http::request::Parts>()
         .map(|request| request.uri.path().to_owned())
         .unwrap_or_default();
-    let needed = crate::pages::chat::is_thread_path(&path)
-        .then(|| manifest.get(crate::pages::thread::THREAD_CHUNK))
-        .flatten();
+    // The thread's chunk is named by its `wasm_split`; a `#[lazy_route]`'s
+    // after its view function and a number.
+    let chunk = match path.as_str() {
+        "/login" => Some("__login_route_view_"),
+        "/settings" => Some("__settings_route_view_"),
+        path if crate::pages::chat::is_thread_path(path) => {
+            Some(crate::pages::thread::THREAD_CHUNK)
+        }
+        _ => None,
+    };
+    let needed = chunk.and_then(|chunk| {
+        manifest
+            .iter()
+            .find_map(|(name, modules)| name.starts_with(chunk).then_some(modules))
+    });
     let pkg = options.site_pkg_dir.to_string();
     needed
         .into_iter()
@@ -120,7 +141,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/crm-chat.css" />
         <Title text="crm-chat" />
         <Router>
             <Routes fallback=NotFound>

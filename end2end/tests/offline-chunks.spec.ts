@@ -5,7 +5,7 @@ import { createGroup, forgiveOfflineErrors, hydrated, live, message, openDirectC
 /** Makes a WASM chunk's file fail to load, as offline, until the returned function is called. */
 async function blockChunk(page: Page, name: string): Promise<() => void> {
   let blocked = true;
-  await page.route(new RegExp(`/pkg/split_${name}[^/]*\\.wasm$`), (route) =>
+  await page.route(new RegExp(`/split_${name}[^/]*\\.wasm$`), (route) =>
     blocked ? route.abort('internetdisconnected') : route.continue(),
   );
   return () => {
@@ -124,7 +124,7 @@ test('opening group info while its code cannot be fetched says so, and it opens 
 // the chunk arrived, or the form was posted natively with nothing in it.
 test('a page is marked hydrated only once its lazy route is, so a form filled in then works', async ({ page }) => {
   await signIn(page, 'alice@acme.test');
-  await page.route(/\/pkg\/split___settings_route_view[^/]*\.wasm$/, async (route) => {
+  await page.route(/\/split___settings_route_view[^/]*\.wasm$/, async (route) => {
     await new Promise((arrived) => setTimeout(arrived, 1500));
     await route.continue();
   });
@@ -138,16 +138,25 @@ test('a page is marked hydrated only once its lazy route is, so a form filled in
   await expect(page).toHaveURL(/\/settings$/);
 });
 
+/** The code a page names: its modulepreload, preload and stylesheet links. */
+async function codeNamedBy(page: Page, path: string): Promise<string[]> {
+  const html = await (await page.request.get(path)).text();
+  return [...new Set([...html.matchAll(/href="(\/pkg\/[^"]+)"/g)].map((m) => m[1]))];
+}
+
 // The build precompresses the site (cargo-leptos's --precompress) and the
 // server sends the .br or .gz file the browser accepts: a phone downloads
 // about a third of the WASM's size.
 test('the WASM modules are served compressed, brotli or gzip as the browser accepts', async ({ page }) => {
-  for (const file of ['/pkg/crm-chat.wasm', '/pkg/split_thread_page.wasm']) {
-    const raw = await page.request.get(file, { headers: { 'accept-encoding': 'identity' } });
+  const code = await codeNamedBy(page, '/login');
+  const modules = [code.find((f) => f.endsWith('/crm-chat.wasm')), code.find((f) => /\/split___login_route_view[^/]*\.wasm$/.test(f))];
+  for (const file of modules) {
+    expect(file).toBeTruthy();
+    const raw = await page.request.get(file!, { headers: { 'accept-encoding': 'identity' } });
     expect(raw.headers()['content-encoding']).toBeUndefined();
     const size = (await raw.body()).length;
     for (const encoding of ['br', 'gzip']) {
-      const compressed = await page.request.get(file, { headers: { 'accept-encoding': encoding } });
+      const compressed = await page.request.get(file!, { headers: { 'accept-encoding': encoding } });
       expect(compressed.ok()).toBe(true);
       expect(compressed.headers()['content-encoding']).toBe(encoding);
       expect(Number(compressed.headers()['content-length'])).toBeLessThan(size / 2);
@@ -157,20 +166,31 @@ test('the WASM modules are served compressed, brotli or gzip as the browser acce
   }
 });
 
-// The code keeps its file names from one build to the next, so the browser
-// must ask before reusing it: otherwise, after a deploy, it could run the old
-// WASM against the new server's pages for hours. Asking costs a 304.
-test('the code is revalidated on every load, and an unchanged file comes back as a bodiless 304', async ({ page }) => {
-  for (const file of ['/pkg/crm-chat.js', '/pkg/crm-chat.wasm', '/pkg/split_thread_page.wasm']) {
-    const first = await page.request.get(file, { headers: { 'accept-encoding': 'br' } });
-    expect(first.ok()).toBe(true);
-    expect(first.headers()['cache-control']).toBe('no-cache');
-    const lastModified = first.headers()['last-modified'];
-    expect(lastModified).toBeTruthy();
-    const again = await page.request.get(file, {
-      headers: { 'accept-encoding': 'br', 'if-modified-since': lastModified },
-    });
-    expect(again.status()).toBe(304);
-    expect((await again.body()).length).toBe(0);
+// The code's files keep their names from one build to the next, so they are
+// served under a path that names the build: a browser keeps them for a year
+// without asking, and never mixes two builds' modules after a deploy.
+test('the code is served under its build\'s path and kept for a year; other paths to it are not found', async ({ page }) => {
+  const code = await codeNamedBy(page, '/login');
+  // The main module and its JS, the stylesheet, and the login route's chunks.
+  expect(code.length).toBeGreaterThanOrEqual(4);
+  const build = code[0].split('/')[2];
+  expect(build).toMatch(/^[0-9a-f]{16}$/);
+  for (const file of code) {
+    expect(file.startsWith(`/pkg/${build}/`), file).toBe(true);
+    const response = await page.request.get(file, { headers: { 'accept-encoding': 'br' } });
+    expect(response.ok(), file).toBe(true);
+    expect(response.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+  }
+  // The settings page names its route's chunk from the same build.
+  await signIn(page, 'alice@acme.test');
+  const settingsCode = await codeNamedBy(page, '/settings');
+  expect(settingsCode.some((f) => f.startsWith(`/pkg/${build}/split___settings_route_view`))).toBe(true);
+
+  // Another build's path, or none, is not found, and the 404 is not kept.
+  const name = code[0].split('/').pop();
+  for (const elsewhere of [`/pkg/${name}`, `/pkg/0123456789abcdef/${name}`, `/pkg/${build}/no-such-file.wasm`]) {
+    const response = await page.request.get(elsewhere);
+    expect(response.status(), elsewhere).toBe(404);
+    expect(response.headers()['cache-control'] ?? '', elsewhere).not.toContain('max-age');
   }
 });

@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod rest;
+pub mod site;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,13 +21,9 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{
-    LeptosRoutes, file_and_error_handler, generate_route_list, site_pkg_dir_service,
-    site_pkg_dir_service_route_path,
-};
+use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -40,13 +37,15 @@ use app::{App, shell};
 pub const OUTPUT_NAME: &str = "crm-chat";
 
 /// Leptos' settings: where the built site is, from `LEPTOS_SITE_ROOT`
-/// (default `target/site`, as cargo-leptos builds it).
+/// (default `target/site`, as cargo-leptos builds it), and the path its code
+/// is served under ([`site::pkg_url_dir`]).
 pub fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned());
+    let pkg_dir = site::pkg_url_dir(&site_root);
     LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root)
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(pkg_dir)
         .site_addr(site_addr)
         .build()
 }
@@ -103,21 +102,6 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
     };
     let shell_options = state.leptos_options.clone();
 
-    // The WASM and JS keep their names from one build to the next, so a
-    // browser must ask before reusing them: with only a `Last-Modified` it
-    // would guess them fresh for a tenth of their age, and after a deploy run
-    // old code against the new server's pages for hours. `no-cache` makes it
-    // ask every time; the answer is a 304 without a body when nothing
-    // changed. (Leptos' own file handler would send every file whole again:
-    // it does not pass the conditional headers on.)
-    let pkg_route = site_pkg_dir_service_route_path(&state.leptos_options);
-    let pkg = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-cache"),
-        ))
-        .service(site_pkg_dir_service(&state.leptos_options));
-
     // Pages, the API and the site's files go out compressed to browsers
     // that accept it; the files the build precompressed (`--precompress`)
     // are sent as they are. The socket and the probes are left alone.
@@ -129,7 +113,7 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
             leptos_context,
             move || shell(shell_options.clone()),
         )
-        .route_service(&pkg_route, pkg)
+        .merge(site::routes(&state.leptos_options))
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(CompressionLayer::new());
 
