@@ -4,6 +4,9 @@
 //   BUILDS="before=/tmp/old/server:/tmp/old/site,after=../target/release/server:../target/site" \
 //     RUNS=7 node hydration-timing.mjs
 //
+// CACHE=warm times a returning visit instead: the page is loaded once,
+// unthrottled, to fill the browser's cache, and then timed.
+//
 // Each build is a server binary and its site directory; each gets a fresh
 // demo database. For every run it loads the conversation list (/) and a
 // thread (/c/{id}) with the cache disabled, on 100 ms RTT and 5 Mbit/s down,
@@ -22,6 +25,8 @@ const builds = (process.env.BUILDS ?? 'current=../target/release/server:../targe
     return { name, bin, site, port: 3301 + i };
   });
 const runs = Number(process.env.RUNS ?? 7);
+const warm = process.env.CACHE === 'warm';
+const isHydrated = () => document.documentElement.dataset.hydrated === 'true';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 for (const b of builds) {
@@ -60,14 +65,20 @@ async function setup(b) {
 }
 
 async function timeLoad(context, path) {
+  if (warm) {
+    const first = await context.newPage();
+    await first.goto(path);
+    await first.waitForFunction(isHydrated, null, { polling: 10, timeout: 60000 });
+    await first.close();
+  }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: !warm });
   // A phone on a middling mobile network: 100 ms RTT, 5 Mbit/s down, 1.5 up.
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 100, downloadThroughput: 5e6 / 8, uploadThroughput: 1.5e6 / 8 });
   await page.goto(path, { waitUntil: 'commit' });
-  await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true', null, { polling: 10, timeout: 60000 });
+  await page.waitForFunction(isHydrated, null, { polling: 10, timeout: 60000 });
   const ms = await page.evaluate(() => performance.now());
   await page.close();
   return ms;
