@@ -34,10 +34,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options=options.clone() />
                 <link rel="stylesheet" id="leptos"
                     href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name) />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
                 {chunks}
                 <MetaTags />
             </head>
@@ -124,7 +124,15 @@ fn chunk_preloads(options: &LeptosOptions) -> impl IntoView + use<> {
             .find_map(|(name, modules)| name.starts_with(chunk).then_some(modules))
     });
     let pkg = options.site_pkg_dir.to_string();
-    needed
+    // The split loader: the main module's JS imports it, so without this the
+    // browser would find it only once that JS has arrived.
+    let loader = (!manifest.is_empty()).then(|| {
+        view! {
+            <link rel="modulepreload" href=format!("/{pkg}/__wasm_split.______________________.js")
+                nonce=leptos::nonce::use_nonce() />
+        }
+    });
+    let chunks = needed
         .into_iter()
         .flatten()
         .map(|module| {
@@ -133,7 +141,8 @@ fn chunk_preloads(options: &LeptosOptions) -> impl IntoView + use<> {
                     r#type="application/wasm" crossorigin="anonymous" />
             }
         })
-        .collect_view()
+        .collect_view();
+    (loader, chunks)
 }
 
 #[component]

@@ -171,8 +171,11 @@ test('the WASM modules are served compressed, brotli or gzip as the browser acce
 // without asking, and never mixes two builds' modules after a deploy.
 test('the code is served under its build\'s path and kept for a year; other paths to it are not found', async ({ page }) => {
   const code = await codeNamedBy(page, '/login');
-  // The main module and its JS, the stylesheet, and the login route's chunks.
-  expect(code.length).toBeGreaterThanOrEqual(4);
+  // The main module and its JS, the split loader its JS imports, the
+  // stylesheet, and the login route's chunks.
+  for (const named of ['/crm-chat.js', '/crm-chat.wasm', '/__wasm_split.', '/crm-chat.css', '/split___login_route_view']) {
+    expect(code.some((f) => f.includes(named)), named).toBe(true);
+  }
   const build = code[0].split('/')[2];
   expect(build).toMatch(/^[0-9a-f]{16}$/);
   for (const file of code) {
