@@ -179,6 +179,59 @@ mod tests {
         assert_ne!(base, id(&[("chunk_1.wasm", "abc")]));
     }
 
+    /// Status and `Cache-Control` of a GET through [`routes`] for a site whose
+    /// code is served under `pkg_url_dir`.
+    async fn get(site: &Path, pkg_url_dir: &str, uri: &str) -> (StatusCode, Option<String>) {
+        use tower::ServiceExt;
+        let options = LeptosOptions::builder()
+            .output_name("crm-chat")
+            .site_root(site.to_string_lossy().into_owned())
+            .site_pkg_dir(pkg_url_dir)
+            .build();
+        let request = axum::http::Request::get(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = routes::<()>(&options).oneshot(request).await.unwrap();
+        let cache = response.headers().get(header::CACHE_CONTROL);
+        (
+            response.status(),
+            cache.map(|v| v.to_str().unwrap().to_owned()),
+        )
+    }
+
+    #[tokio::test]
+    async fn code_under_its_build_path_is_kept_a_year_and_nothing_else_is() {
+        let site = site(&[("pkg/crm-chat.js", "js")]);
+        let id = build_id(&site.path().join("pkg")).unwrap().unwrap();
+        let dir = format!("pkg/{id}");
+        let year = Some("public, max-age=31536000, immutable".to_owned());
+        assert_eq!(
+            get(site.path(), &dir, &format!("/pkg/{id}/crm-chat.js")).await,
+            (StatusCode::OK, year)
+        );
+        for elsewhere in [
+            "/pkg/crm-chat.js".to_owned(),
+            "/pkg/0123456789abcdef/crm-chat.js".to_owned(),
+            format!("/pkg/{id}/gone.js"),
+        ] {
+            assert_eq!(
+                get(site.path(), &dir, &elsewhere).await,
+                (StatusCode::NOT_FOUND, None),
+                "{elsewhere}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn unversioned_code_is_revalidated_every_time() {
+        let site = site(&[("pkg/crm-chat.js", "js")]);
+        let revalidate = Some("no-cache".to_owned());
+        assert_eq!(
+            get(site.path(), "pkg", "/pkg/crm-chat.js").await,
+            (StatusCode::OK, revalidate)
+        );
+    }
+
     #[test]
     fn a_site_that_was_never_built_has_no_build_id() {
         let dir = tempfile::tempdir().unwrap();
