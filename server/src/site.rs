@@ -180,7 +180,9 @@ mod tests {
     }
 
     /// Status and `Cache-Control` of a GET through [`routes`] for a site whose
-    /// code is served under `pkg_url_dir`.
+    /// code is served under `pkg_url_dir`. Like the app's router, it has a
+    /// fallback that would send any file of the site, so a 404 here comes from
+    /// these routes.
     async fn get(site: &Path, pkg_url_dir: &str, uri: &str) -> (StatusCode, Option<String>) {
         use tower::ServiceExt;
         let options = LeptosOptions::builder()
@@ -191,7 +193,8 @@ mod tests {
         let request = axum::http::Request::get(uri)
             .body(axum::body::Body::empty())
             .unwrap();
-        let response = routes::<()>(&options).oneshot(request).await.unwrap();
+        let router = routes::<()>(&options).fallback(|| async { "a file of the site" });
+        let response = router.oneshot(request).await.unwrap();
         let cache = response.headers().get(header::CACHE_CONTROL);
         (
             response.status(),
