@@ -153,6 +153,10 @@ pub struct ChatModel {
     /// this page: what it has alerted about already. Not the list row's
     /// last message, which a fetched snapshot may move ahead of the socket.
     pub heard: HashMap<ConversationId, i64>,
+    /// The web app's build this page runs (from the page), and the one the
+    /// server last said it serves (in `resumed`): see [`Self::update_available`].
+    pub page_build: Option<String>,
+    pub server_build: Option<String>,
 }
 
 impl ChatModel {
@@ -169,7 +173,18 @@ impl ChatModel {
             },
             link: Link::Starting,
             heard: HashMap::new(),
+            page_build: None,
+            server_build: None,
         }
+    }
+
+    /// Whether the server now serves another build of the web app than the
+    /// one this page runs: crm-chat was deployed since the page loaded. Its
+    /// code chunks the page has not loaded yet are gone from the server, and
+    /// a reload brings the new version. Servers that do not name a build
+    /// (debug builds) never offer one.
+    pub fn update_available(&self) -> bool {
+        matches!((&self.page_build, &self.server_build), (Some(page), Some(server)) if page != server)
     }
 
     pub fn conversation(&self, id: ConversationId) -> Option<&ConversationSummary> {
@@ -446,7 +461,8 @@ impl ChatModel {
                 self.outbox.retain(|o| o.conversation_id != conversation_id);
                 followups.push(Followup::ConversationGone(conversation_id));
             }
-            ServerEvent::Resumed { cursors } => {
+            ServerEvent::Resumed { cursors, build } => {
+                self.server_build = build;
                 for (id, cursor) in cursors {
                     if let Some(thread) = self.threads.get_mut(&id) {
                         thread.cursor = Some(thread.cursor.unwrap_or(cursor).max(cursor));
@@ -927,6 +943,36 @@ mod tests {
             .values()
             .map(|m| m.content.clone())
             .collect()
+    }
+
+    fn resumed(build: Option<&str>) -> ServerEvent {
+        ServerEvent::Resumed {
+            cursors: Default::default(),
+            build: build.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_server_serving_another_build_than_the_page_s_offers_an_update() {
+        let mut model = model();
+        model.page_build = Some("aaaa".into());
+        model.apply(resumed(Some("aaaa")), 0);
+        assert!(!model.update_available());
+        model.apply(resumed(Some("bbbb")), 0);
+        assert!(model.update_available());
+        // Back on a node of the page's own build (a deploy rolled back).
+        model.apply(resumed(Some("aaaa")), 0);
+        assert!(!model.update_available());
+    }
+
+    #[test]
+    fn pages_and_servers_without_a_build_never_offer_an_update() {
+        let mut model = model();
+        model.apply(resumed(Some("bbbb")), 0);
+        assert!(!model.update_available(), "a page that names no build");
+        model.page_build = Some("aaaa".into());
+        model.apply(resumed(None), 0);
+        assert!(!model.update_available(), "a server that names no build");
     }
 
     #[test]

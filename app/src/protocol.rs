@@ -832,10 +832,14 @@ server_events! {
             conversation_id: ConversationId,
         },
         /// The replay after `resume` is complete: live events follow. The cursors
-        /// are where each conversation now stands.
+        /// are where each conversation now stands. `build` names the web app's
+        /// code the server serves (release servers only): a page from another
+        /// build offers to reload.
         Resumed {
             #[serde(with = "cursor_map")]
             cursors: std::collections::BTreeMap<ConversationId, i64>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            build: Option<String>,
         },
         Error {
             code: crate::api::ErrorCode,
@@ -927,8 +931,21 @@ mod tests {
         assert!(
             serde_json::from_str::<ClientEvent>(r#"{"type":"resume","cursors":{"x":1}}"#).is_err()
         );
-        let resumed = serde_json::to_string(&ServerEvent::Resumed { cursors }).unwrap();
+        let resumed = serde_json::to_string(&ServerEvent::Resumed {
+            cursors: cursors.clone(),
+            build: None,
+        })
+        .unwrap();
         assert_eq!(resumed, r#"{"type":"resumed","cursors":{"7":0,"12":40}}"#);
+        let resumed = serde_json::to_string(&ServerEvent::Resumed {
+            cursors,
+            build: Some("0f1e2d3c4b5a6978".into()),
+        })
+        .unwrap();
+        assert_eq!(
+            resumed,
+            r#"{"type":"resumed","cursors":{"7":0,"12":40},"build":"0f1e2d3c4b5a6978"}"#
+        );
     }
 
     /// Every example frame in docs/protocol.md parses as the event it is
@@ -999,13 +1016,19 @@ mod tests {
     #[test]
     fn the_browser_s_decoder_reads_cursor_keys_and_unescaped_tags() {
         let frame = r#"{"cursors":{"12":40,"7":0},"type":"resum\u0065d"}"#;
-        let ServerEvent::Resumed { cursors } = ServerEvent::from_json(frame).unwrap() else {
+        let ServerEvent::Resumed { cursors, build } = ServerEvent::from_json(frame).unwrap() else {
             panic!("not resumed")
         };
         assert_eq!(
             cursors,
             std::collections::BTreeMap::from([(ConversationId(7), 0), (ConversationId(12), 40)])
         );
+        assert_eq!(build, None);
+        let frame = r#"{"type":"resumed","build":"0f1e2d3c4b5a6978","cursors":{}}"#;
+        let ServerEvent::Resumed { build, .. } = ServerEvent::from_json(frame).unwrap() else {
+            panic!("not resumed")
+        };
+        assert_eq!(build.as_deref(), Some("0f1e2d3c4b5a6978"));
     }
 
     #[test]

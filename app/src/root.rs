@@ -16,6 +16,20 @@ use crate::pages::thread::{NoThread, ThreadRoute};
 /// path, which `LeptosOptions::site_pkg_dir` holds.
 pub const PKG_DIR: &str = "pkg";
 
+/// The build of the web app's code that `options` serve: the part of
+/// `site_pkg_dir` after `pkg/` (a release server serves its code under
+/// `pkg/<build id>`), or `None` when the code is served unversioned.
+pub fn build_id(options: &LeptosOptions) -> Option<&str> {
+    options
+        .site_pkg_dir
+        .strip_prefix(PKG_DIR)?
+        .strip_prefix('/')
+        .filter(|id| !id.is_empty())
+}
+
+/// The name of the `<meta>` that tells the page's code which build it is.
+pub const BUILD_META: &str = "crm-chat-build";
+
 /// The whole document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -24,6 +38,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let chunks = chunk_preloads(&options);
     #[cfg(not(feature = "ssr"))]
     let chunks = ();
+    let build =
+        build_id(&options).map(|id| view! { <meta name=BUILD_META content=id.to_owned() /> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover, interactive-widget=resizes-content" />
                 <meta name="theme-color" content="#0f766e" />
                 <meta name="color-scheme" content="light dark" />
+                {build}
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <AutoReload options=options.clone() />
@@ -164,5 +181,32 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(pkg_dir: &str) -> LeptosOptions {
+        LeptosOptions::builder()
+            .output_name("crm-chat")
+            .site_pkg_dir(pkg_dir)
+            .build()
+    }
+
+    #[test]
+    fn the_build_is_the_path_segment_after_pkg() {
+        assert_eq!(
+            build_id(&options("pkg/9c41f07e2b6d5a18")),
+            Some("9c41f07e2b6d5a18")
+        );
+    }
+
+    #[test]
+    fn code_served_unversioned_names_no_build() {
+        assert_eq!(build_id(&options("pkg")), None);
+        assert_eq!(build_id(&options("pkg/")), None);
+        assert_eq!(build_id(&options("pkgs/abc")), None);
     }
 }

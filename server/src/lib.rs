@@ -101,6 +101,7 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
         }
     };
     let shell_options = state.leptos_options.clone();
+    let build = gateway::Build(app::build_id(&state.leptos_options).map(Into::into));
 
     // Pages, the API and the site's files go out compressed to browsers
     // that accept it; the files the build precompressed (`--precompress`)
@@ -118,7 +119,12 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
         .layer(CompressionLayer::new());
 
     Router::new()
-        .route("/ws", get(gateway::upgrade).layer(axum::Extension(limits)))
+        .merge(
+            Router::new()
+                .route("/ws", get(gateway::upgrade))
+                .layer(axum::Extension(limits))
+                .layer(axum::Extension(build)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::serve))
         .route("/readyz", get(health::readyz))
@@ -167,9 +173,22 @@ impl Server {
             .local_addr()
             .context("Failed to read the listening address")?;
         let state = AppState {
-            backend: backend.clone(),
+            backend,
             leptos_options: leptos_options(addr),
         };
+        Server::start_with_state(state, listener, limits).await
+    }
+
+    /// Starts with Leptos' settings of one's own (tests name a build).
+    pub async fn start_with_state(
+        state: AppState,
+        listener: TcpListener,
+        limits: gateway::Limits,
+    ) -> anyhow::Result<Server> {
+        let addr = listener
+            .local_addr()
+            .context("Failed to read the listening address")?;
+        let backend = state.backend.clone();
         let (shutdown, shutdown_signal) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(state, listener, limits, async move {
             let _ = shutdown_signal.await;

@@ -361,7 +361,7 @@ test_both_dbs! {
                     assert!(ids.insert(m.id), "message {} came twice", m.id);
                     seen_events.push(m.event_seq);
                 }
-                ServerEvent::Resumed { cursors } => resumed_at = cursors.get(&o.direct).copied(),
+                ServerEvent::Resumed { cursors, .. } => resumed_at = cursors.get(&o.direct).copied(),
                 ServerEvent::MessageDeleted { .. } | ServerEvent::ReactionsChanged { .. } => {
                     panic!("a change after the cursor arrived live, not in the replay: {event:?}")
                 }
@@ -601,5 +601,30 @@ test_both_dbs! {
         }
         answering.drain(Duration::from_millis(600)).await;
         assert_eq!(backend.hub.connection_count(o.alice.user.id), 1, "a peer that answers stays");
+    }
+}
+
+test_both_dbs! {
+    async fn resumed_names_the_build_of_the_web_app_the_server_serves(engine) {
+        let app = TestApp::spawn_serving_build(engine, "9c41f07e2b6d5a18").await;
+        let org = app.create_org("Acme").await;
+        let user = app.create_user(org, "Alice", OrgRole::Member).await;
+        let token = app.token_for(&user).await;
+        let mut socket = app.ws_raw(&token, &[]).await.unwrap();
+        let replay = socket.resume(BTreeMap::new()).await;
+        let Some(ServerEvent::Resumed { build, .. }) = replay.last() else {
+            panic!("no resumed: {replay:?}");
+        };
+        assert_eq!(build.as_deref(), Some("9c41f07e2b6d5a18"));
+    }
+
+    async fn a_server_serving_its_code_unversioned_names_no_build(engine) {
+        let o = office(engine).await;
+        let mut alice = o.app.ws_raw(&o.alice.token, &[]).await.unwrap();
+        let replay = alice.resume(BTreeMap::new()).await;
+        let Some(ServerEvent::Resumed { build, .. }) = replay.last() else {
+            panic!("no resumed: {replay:?}");
+        };
+        assert_eq!(*build, None);
     }
 }

@@ -62,6 +62,7 @@ pub fn run(
     me: Me,
     expires_at: i64,
     limits: Limits,
+    build: Option<Arc<str>>,
 ) -> impl Future<Output = ()> {
     let LiveConnection { id, live, kill } = backend.connect(&me);
     // One copy for both halves.
@@ -80,6 +81,7 @@ pub fn run(
         limits: limits.clone(),
         last_pong: last_pong.clone(),
         expires_at,
+        build,
         on_the_wire: Vec::new(),
     };
     let writer = tokio::spawn(writer.run(kill));
@@ -463,6 +465,8 @@ struct Writer {
     limits: Limits,
     last_pong: Arc<AtomicI64>,
     expires_at: i64,
+    /// The web app's build, for `resumed`.
+    build: Option<Arc<str>>,
     /// Messages in the frames being written: delivered once they are.
     on_the_wire: Vec<Delivery>,
 }
@@ -537,7 +541,10 @@ impl Writer {
                                 return closed;
                             }
                         }
-                        let done = ServerEvent::Resumed { cursors: resumed.clone() };
+                        let done = ServerEvent::Resumed {
+                            cursors: resumed.clone(),
+                            build: self.build.as_deref().map(str::to_owned),
+                        };
                         cursors = resumed;
                         live_enabled = true;
                         match to_json(&done) {

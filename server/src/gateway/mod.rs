@@ -8,6 +8,7 @@
 
 mod connection;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -81,6 +82,11 @@ impl Limits {
     }
 }
 
+/// The build of the web app this server serves ([`app::build_id`]), which
+/// `resumed` announces so that pages of another build offer to reload.
+#[derive(Clone, Debug, Default)]
+pub struct Build(pub Option<Arc<str>>);
+
 /// # GET /ws
 ///
 /// Upgrades to a WebSocket. Browsers authenticate with the session cookie and
@@ -90,6 +96,7 @@ impl Limits {
 pub async fn upgrade(
     State(state): State<AppState>,
     axum::Extension(limits): axum::Extension<Limits>,
+    axum::Extension(Build(build)): axum::Extension<Build>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -134,5 +141,7 @@ pub async fn upgrade(
         // Twice the limit: frames between the two are refused with a clear 1009.
         .max_message_size(limits.max_frame_bytes * 2)
         .max_frame_size(limits.max_frame_bytes * 2)
-        .on_upgrade(move |socket| connection::run(socket, state.backend, me, expires_at, limits))
+        .on_upgrade(move |socket| {
+            connection::run(socket, state.backend, me, expires_at, limits, build)
+        })
 }

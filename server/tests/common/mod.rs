@@ -44,18 +44,31 @@ impl TestApp {
         engine: Engine,
         configure: impl FnOnce(&mut app::backend::Config),
     ) -> TestApp {
-        TestApp::start(engine, configure, server::gateway::Limits::default()).await
+        TestApp::start(engine, configure, server::gateway::Limits::default(), None).await
     }
 
     /// A server whose WebSocket limits and timings the test sets.
     pub async fn spawn_with_limits(engine: Engine, limits: server::gateway::Limits) -> TestApp {
-        TestApp::start(engine, |_| {}, limits).await
+        TestApp::start(engine, |_| {}, limits, None).await
+    }
+
+    /// A server that serves its web app's code as build `build`, as a
+    /// release server does (a debug one serves it unversioned).
+    pub async fn spawn_serving_build(engine: Engine, build: &str) -> TestApp {
+        TestApp::start(
+            engine,
+            |_| {},
+            server::gateway::Limits::default(),
+            Some(build),
+        )
+        .await
     }
 
     async fn start(
         engine: Engine,
         configure: impl FnOnce(&mut app::backend::Config),
         limits: server::gateway::Limits,
+        build: Option<&str>,
     ) -> TestApp {
         init_tracing();
         let test_db = TestDb::new(engine).await;
@@ -69,7 +82,15 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");
-        let server = Server::start_with(backend, listener, limits)
+        let mut leptos_options = server::leptos_options(listener.local_addr().expect("an address"));
+        if let Some(build) = build {
+            leptos_options.site_pkg_dir = format!("{}/{build}", app::PKG_DIR).into();
+        }
+        let state = app::api::state::AppState {
+            backend,
+            leptos_options,
+        };
+        let server = Server::start_with_state(state, listener, limits)
             .await
             .expect("the server starts");
         let url = server.url();
