@@ -62,6 +62,43 @@ pub fn is_attended() -> bool {
         && document.has_focus().unwrap_or(false)
 }
 
+/// Loads the page again from the server: after a deploy, the new version.
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+/// Reloads the page, unless this tab has already reloaded for `build`:
+/// after a deploy, a page whose code the server no longer has reloads itself
+/// once, and says so (with a button) if it still cannot load it, rather
+/// than reloading in a loop (a load balancer that still sends some requests
+/// to a node of the old build). Whether it reloads.
+pub fn reload_once_for(build: &str) -> bool {
+    const KEY: &str = "crm-chat.reloaded-for";
+    let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) else {
+        return false;
+    };
+    if storage.get_item(KEY).ok().flatten().as_deref() == Some(build) {
+        return false;
+    }
+    if storage.set_item(KEY, build).is_err() {
+        return false;
+    }
+    reload();
+    true
+}
+
+/// The build of the web app this page runs, as the server wrote it into the
+/// page ([`crate::BUILD_META`]); `None` from a server that names no build.
+pub fn page_build() -> Option<String> {
+    web_sys::window()?
+        .document()?
+        .query_selector(&format!("meta[name=\"{}\"]", crate::BUILD_META))
+        .ok()??
+        .get_attribute("content")
+}
+
 /// Goes to another page with a full load (sign-in, after sign-out).
 pub fn go_to(path: &str) {
     if let Some(window) = web_sys::window() {

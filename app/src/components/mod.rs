@@ -23,6 +23,48 @@ pub struct ChunkUnavailable;
 
 impl ChunkUnavailable {
     pub const MESSAGE: &str = "This could not load. Check your connection and try again.";
+    /// After a deploy the server no longer has this page's chunks: only a
+    /// reload (to the new version) brings them.
+    pub const UPDATED: &str =
+        "crm-chat has been updated since this page was opened. Reload to continue.";
+}
+
+/// Why a chunk could not load, as the page knows it: the network, or a
+/// deploy since the page was opened.
+pub fn chunk_error_message() -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let update = update_available();
+    move || {
+        if update.get() {
+            ChunkUnavailable::UPDATED
+        } else {
+            ChunkUnavailable::MESSAGE
+        }
+    }
+}
+
+/// Whether the server serves a newer build than this page's (see
+/// [`crate::model::ChatModel::update_available`]).
+pub fn update_available() -> Memo<bool> {
+    let store = crate::store::use_store();
+    Memo::new(move |_| store.model.with(crate::model::ChatModel::update_available))
+}
+
+/// A "Reload" button, shown once a newer build is out.
+#[component]
+pub fn ReloadButton() -> impl IntoView {
+    let update = update_available();
+    view! {
+        <Show when=move || update.get()>
+            <button type="button" class="primary" on:click=|_| reload_page()>"Reload"</button>
+        </Show>
+    }
+}
+
+/// Loads the page again: after a deploy, the new version. Drafts and
+/// unsent messages are in the browser's storage, so nothing is lost.
+pub fn reload_page() {
+    #[cfg(feature = "hydrate")]
+    crate::client::reload();
 }
 
 /// What a dialog whose chunk could not be fetched shows instead.
@@ -32,8 +74,9 @@ pub fn ChunkUnavailableDialog(on_close: Callback<()>) -> impl IntoView {
         <div class="modal-backdrop" on:click=move |_| on_close.run(())>
             <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="chunk-error"
                 on:click=|ev| ev.stop_propagation()>
-                <p id="chunk-error" class="form-error">{ChunkUnavailable::MESSAGE}</p>
+                <p id="chunk-error" class="form-error">{chunk_error_message()}</p>
                 <div class="modal-actions">
+                    <ReloadButton />
                     <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
                 </div>
             </div>

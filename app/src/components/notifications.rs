@@ -9,8 +9,8 @@ use leptos_router::hooks::use_navigate;
 use crate::api::notifications::{
     delete_notification, list_notifications, mark_all_notifications_read, mark_notification_read,
 };
-use crate::components::ChunkUnavailable;
 use crate::components::icon::{Icon, Svg};
+use crate::components::{ChunkUnavailable, ReloadButton, chunk_error_message};
 use crate::format::relative;
 use crate::protocol::{Notification, NotificationId, NotificationKind};
 use crate::store::use_store;
@@ -122,7 +122,8 @@ fn DrawerUnavailable() -> impl IntoView {
                 <button type="button" class="icon-button" aria-label="Close notifications"
                     on:click=move |_| drawer.open.set(false)><Svg icon=Icon::Close /></button>
             </div>
-            <p class="form-error" role="alert">{ChunkUnavailable::MESSAGE}</p>
+            <p class="form-error" role="alert">{chunk_error_message()}</p>
+            <div class="drawer-actions"><ReloadButton /></div>
         </aside>
     }
 }

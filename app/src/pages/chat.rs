@@ -12,6 +12,7 @@ use crate::api::json::blocking_resource;
 use crate::components::conversation_list::ConversationList;
 use crate::components::header::AppHeader;
 use crate::components::notifications::{DrawerState, NotificationDrawerSlot};
+use crate::components::{reload_page, update_available};
 use crate::format::Offset;
 use crate::model::{ChatModel, Link};
 use crate::protocol::ConversationId;
@@ -102,6 +103,7 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
         <Title text=title />
         <div class="app" class:thread-open=move || open.get().is_some()>
             <AppHeader me bell=true />
+            <UpdateBar />
             <ConnectionBanner />
             <div class="panes">
                 <aside class="sidebar" aria-label="Conversations">
@@ -133,6 +135,26 @@ fn ConnectionBanner() -> impl IntoView {
     }
 }
 
+/// "crm-chat has been updated" with a Reload button, once the server serves
+/// another build than this page's (Slack's "Reload to update"). It stays
+/// until the user reloads: drafts and unsent messages are kept in the
+/// browser's storage, so the reload loses nothing. Part of the page's flow,
+/// not over it, so it hides nothing.
+#[component]
+fn UpdateBar() -> impl IntoView {
+    let update = update_available();
+    view! {
+        <div role="status" aria-live="polite">
+            <Show when=move || update.get()>
+                <div class="update-bar">
+                    <span>"crm-chat has been updated."</span>
+                    <button type="button" on:click=|_| reload_page()>"Reload"</button>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
 /// What only a browser does: the socket, the outbox kept in storage, the
 /// clocks, and telling the server the viewer's time zone.
 #[cfg(feature = "hydrate")]
@@ -152,6 +174,7 @@ fn start_in_browser(
     });
 
     client::remember_utc_offset();
+    store.model.update(|m| m.page_build = client::page_build());
     store.offset.set(Offset(client::utc_offset_minutes()));
     store.now.set(client::now_ms());
 

@@ -63,9 +63,15 @@ fn thread_chunk() -> Result<AnyView, ChunkUnavailable> {
 /// this view while the user moves between conversations (same route), so
 /// it fetches again on each of those, when the socket comes back, and on
 /// "Try again".
+///
+/// After a deploy the chunk is gone from the server for good: the page
+/// reloads itself at the conversation (the new version; drafts and unsent
+/// messages are kept in the browser's storage), once per new build.
 #[cfg(feature = "hydrate")]
 #[component]
 fn ThreadUnavailable() -> impl IntoView {
+    use crate::components::{ReloadButton, chunk_error_message};
+
     let params = use_params_map();
     let store = use_store();
     let link = Memo::new(move |_| store.model.with(|m| m.link));
@@ -76,6 +82,7 @@ fn ThreadUnavailable() -> impl IntoView {
         attempt.track();
         async { preload_thread_chunk().await.is_ok() }
     });
+    let update = crate::components::update_available();
     view! {
         <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -84,12 +91,21 @@ fn ThreadUnavailable() -> impl IntoView {
                 {
                     return thread;
                 }
+                let newer = store.model.with_untracked(|m| {
+                    m.update_available().then(|| m.server_build.clone()).flatten()
+                });
+                if newer.is_some_and(|build| crate::client::reload_once_for(&build)) {
+                    return view! { <p class="centered muted">"Loading…"</p> }.into_any();
+                }
                 view! {
                     <div class="thread-empty" role="alert">
-                        <p class="form-error">{ChunkUnavailable::MESSAGE}</p>
-                        <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>
-                            "Try again"
-                        </button>
+                        <p class="form-error">{chunk_error_message()}</p>
+                        <ReloadButton />
+                        <Show when=move || !update.get()>
+                            <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>
+                                "Try again"
+                            </button>
+                        </Show>
                         <a href="/">"Back to your conversations"</a>
                     </div>
                 }
