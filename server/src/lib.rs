@@ -169,12 +169,9 @@ impl Server {
         listener: TcpListener,
         limits: gateway::Limits,
     ) -> anyhow::Result<Server> {
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
         let state = AppState {
             backend,
-            leptos_options: leptos_options(addr),
+            leptos_options: leptos_options(local_addr(&listener)?),
         };
         Server::start_with_state(state, listener, limits).await
     }
@@ -185,9 +182,7 @@ impl Server {
         listener: TcpListener,
         limits: gateway::Limits,
     ) -> anyhow::Result<Server> {
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
+        let addr = local_addr(&listener)?;
         let backend = state.backend.clone();
         let (shutdown, shutdown_signal) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(state, listener, limits, async move {
@@ -212,6 +207,12 @@ impl Server {
         }
         (&mut self.task).await.context("The server task panicked")?
     }
+}
+
+fn local_addr(listener: &TcpListener) -> anyhow::Result<SocketAddr> {
+    listener
+        .local_addr()
+        .context("Failed to read the listening address")
 }
 
 /// Serves until `shutdown` resolves, then hands over within 10 seconds:
