@@ -33,7 +33,7 @@ test('Alice and Bob chat in real time: typing, then ticks sent, delivered, read'
 
   // Bob's filter ignores case (the browser's own case mapping) and hides what
   // does not match.
-  const filter = bob.page.getByLabel('Filter conversations');
+  const filter = bob.page.getByLabel('Search conversations and messages');
   await filter.fill('aLICE aDMIN');
   await expect(bobsRow).toBeVisible();
   await filter.fill(unique('nobody'));

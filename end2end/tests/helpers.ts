@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Page, TestInfo } from '@playwright/test';
 import { expect } from './fixtures';
 
@@ -88,4 +89,17 @@ export function message(page: Page, text: string) {
 /** Saves a screenshot for people to look at (git-ignored). */
 export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: `screenshots/${testInfo.project.name}-${name}.png`, fullPage: false });
+}
+
+/** Fails on any WCAG 2.2 A/AA violation (axe-core) in one part of the page, in light and dark mode. */
+export async function auditPart(page: Page, selector: string) {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const audit = await new AxeBuilder({ page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+      .include(selector)
+      .analyze();
+    expect(audit.violations.map((v) => v.id), `WCAG A/AA violations of ${selector}, ${colorScheme}`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: null });
 }

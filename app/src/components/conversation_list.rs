@@ -1,6 +1,7 @@
 //! The conversation list: avatar with presence, title, last message with its
 //! sender, time and unread badge, most recent first, re-sorting live. A
-//! filter box, and buttons to start a chat, a group or (for organisation
+//! search box that filters the list and finds messages in every
+//! conversation, and buttons to start a chat, a group or (for organisation
 //! admins) a broadcast.
 
 use leptos::prelude::*;
@@ -8,9 +9,10 @@ use leptos::prelude::*;
 use super::avatar::Avatar;
 use super::icon::{Icon, Svg};
 use super::new_conversation::{NewKind, new_conversation_dialog};
+use crate::api::chat::search_messages;
 use crate::format::{list_time, lower_case, typing_line};
 use crate::pages::chat::open_conversation;
-use crate::protocol::{ConversationKind, ConversationSummary, OrgRole};
+use crate::protocol::{ConversationKind, ConversationSummary, OrgRole, SearchHit};
 use crate::store::use_store;
 
 #[component]
@@ -54,11 +56,11 @@ pub fn ConversationList() -> impl IntoView {
                 })}
             </div>
         </div>
-        <div class="list-filter">
+        <div class="list-filter" role="search">
             <input
                 type="search"
-                placeholder="Filter conversations"
-                aria-label="Filter conversations"
+                placeholder="Search"
+                aria-label="Search conversations and messages"
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev))
             />
@@ -86,8 +88,115 @@ pub fn ConversationList() -> impl IntoView {
                     </For>
                 </ul>
             </Show>
+            <Show when=move || filter.with(|f| is_message_query(f))>
+                <MessageHits query=filter />
+            </Show>
         </nav>
         {move || creating.get().map(|kind| Suspend::new(new_conversation_dialog(kind, creating)))}
+    }
+}
+
+/// Whether the search box holds enough to search messages for: two
+/// characters, as one matches half the organisation's words.
+fn is_message_query(query: &str) -> bool {
+    query.trim().chars().count() >= 2
+}
+
+/// How long typing must pause before the messages are searched.
+const SEARCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Messages that match the search box, from every conversation the user is
+/// in, newest first (up to 50), with the matching words marked. A hit opens
+/// its conversation at the message. Searched when typing pauses; the last
+/// hits stay until the next ones arrive.
+#[component]
+fn MessageHits(query: RwSignal<String>) -> impl IntoView {
+    // The query the hits are for: the box's, once it has not changed for
+    // a moment. (Effects run in the browser only.)
+    let settled = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let typed = query.with(|q| q.trim().to_owned());
+        set_timeout(
+            move || {
+                if query.with_untracked(|q| q.trim() == typed) {
+                    settled.set(typed);
+                }
+            },
+            SEARCH_PAUSE,
+        );
+    });
+    let hits = LocalResource::new(move || {
+        let query = settled.get();
+        async move {
+            if is_message_query(&query) {
+                Some(search_messages(query).await)
+            } else {
+                None
+            }
+        }
+    });
+    view! {
+        <section class="search-hits" aria-labelledby="search-hits-title">
+            <h2 id="search-hits-title" class="list-section-title">"Messages"</h2>
+            <Transition fallback=|| view! { <p class="empty-list muted">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match hits.await {
+                        None => view! { <p class="empty-list muted">"Searching…"</p> }.into_any(),
+                        Some(Ok(hits)) if hits.is_empty() => {
+                            view! { <p class="empty-list muted">"No messages match."</p> }.into_any()
+                        }
+                        Some(Ok(hits)) => view! {
+                            <ul>
+                                {hits.into_iter().map(|hit| view! { <SearchHitRow hit /> }).collect_view()}
+                            </ul>
+                        }
+                        .into_any(),
+                        Some(Err(error)) => view! {
+                            <p class="form-error" role="alert">{error.message}</p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SearchHitRow(hit: SearchHit) -> impl IntoView {
+    let store = use_store();
+    let href = format!("/c/{}?m={}", hit.conversation_id, hit.message_id);
+    let time = hit.created_at;
+    let sender = if hit.sender_id == store.my_id() {
+        "You".to_owned()
+    } else {
+        first_name(&hit.sender_name).to_owned()
+    };
+    let snippet = hit
+        .snippet
+        .into_iter()
+        .map(|part| {
+            if part.highlight {
+                view! { <mark>{part.text}</mark> }.into_any()
+            } else {
+                part.text.into_any()
+            }
+        })
+        .collect_view();
+    view! {
+        <li>
+            <a href=href class="conversation search-hit" data-testid="search-hit">
+                <span class="conversation-main">
+                    <span class="conversation-top">
+                        <span class="conversation-title">{hit.conversation_title}</span>
+                        <time class="conversation-time">
+                            {move || list_time(time, store.now.get(), store.offset.get())}
+                        </time>
+                    </span>
+                    <span class="conversation-preview">{sender}": "{snippet}</span>
+                </span>
+            </a>
+        </li>
     }
 }
 
