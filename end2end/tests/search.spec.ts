@@ -43,6 +43,7 @@ test('search finds messages in all my conversations, marks the words, and opens 
   await live(page);
   // Two of Erin's conversations; not Bob's with Dave, which she is not in.
   const hits = await search(page, secret, 2);
+  await expect(page.getByRole('region', { name: 'Messages' }).getByRole('status')).toHaveText('2 messages found.');
   const toFrank = hits.filter({ hasText: 'Frank Fisher' });
   await expect(toFrank).toContainText(`You: Renewal ${secret} signed for Q3`);
   await expect(toFrank.locator('mark')).toHaveText(secret);
@@ -79,4 +80,5 @@ test('search never finds another organisation\'s messages', async ({ page, newPe
   await live(page);
   await search(page, secret, 0);
   await expect(page.getByRole('region', { name: 'Messages' })).toContainText('No messages match.');
+  await expect(page.getByRole('region', { name: 'Messages' }).getByRole('status')).toHaveText('No messages match.');
 });

@@ -135,9 +135,19 @@ fn MessageHits(query: RwSignal<String>) -> impl IntoView {
             }
         }
     });
+    // For screen readers, which do not read the list as it changes.
+    let found = move || match hits.get().flatten() {
+        Some(Ok(hits)) => match hits.len() {
+            0 => "No messages match.".to_owned(),
+            1 => "1 message found.".to_owned(),
+            n => format!("{n} messages found."),
+        },
+        _ => String::new(),
+    };
     view! {
         <section class="search-hits" aria-labelledby="search-hits-title">
             <h2 id="search-hits-title" class="list-section-title">"Messages"</h2>
+            <p class="visually-hidden" role="status">{found}</p>
             <Transition fallback=|| view! { <p class="empty-list muted">"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match hits.await {
