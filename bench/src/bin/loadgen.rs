@@ -576,83 +576,119 @@ struct Tally {
     latencies: std::sync::Mutex<Vec<Duration>>,
 }
 
-/// Runs a client: sends into `conversation` every `period` (open loop: the
-/// schedule does not wait for the server), and reads everything, timing
-/// each `newMessage` from the moment in its content to now.
-/// `phase` (0 to 1) places the client's sends within each period, so that
-/// the clients together send at an even rate rather than in bursts.
-fn spawn_client(
-    socket: Socket,
+/// Reads everything a client receives, timing each `newMessage` from the
+/// moment in its content to now.
+fn spawn_reader(
+    mut stream: futures::stream::SplitStream<Socket>,
+    epoch: Instant,
+    tally: Arc<Tally>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(Ok(frame)) = stream.next().await {
+            let Message::Text(text) = frame else { continue };
+            if text.starts_with(r#"{"type":"newMessage""#) {
+                if let Some(sent_at) = sent_micros(&text) {
+                    let now = epoch.elapsed().as_micros() as u64;
+                    if tally.measuring.load(Ordering::Relaxed) {
+                        tally.delivered.fetch_add(1, Ordering::Relaxed);
+                        tally
+                            .latencies
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(Duration::from_micros(now.saturating_sub(sent_at)));
+                    }
+                }
+            } else if text.starts_with(r#"{"type":"error""#) {
+                tally.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    })
+}
+
+/// The sending half of a client.
+struct Sender {
+    sink: futures::stream::SplitSink<Socket, Message>,
     conversation: ConversationId,
+    /// Where in each period it sends (0 to 1), so that the clients together
+    /// send at an even rate rather than in bursts.
     phase: f64,
+    /// When it sends next; `None` while paused or once its socket failed.
+    next: Option<Instant>,
+    failed: bool,
+}
+
+/// How many tasks send for the clients.
+const PACERS: usize = 2;
+
+/// Sends for its clients, each into its conversation once every `period`
+/// (open loop: the schedule does not wait for the server). It wakes every
+/// millisecond (the resolution of tokio's timers anyway) and sends for every
+/// client whose time has come: a timer per client would cost the load
+/// generator a wake-up per send, CPU taken from the server it measures.
+fn spawn_pacer(
+    mut senders: Vec<Sender>,
     period: Arc<std::sync::Mutex<Option<Duration>>>,
     epoch: Instant,
     tally: Arc<Tally>,
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let (mut sink, mut stream) = socket.split();
-        let reader_tally = tally.clone();
-        let reader = tokio::spawn(async move {
-            while let Some(Ok(frame)) = stream.next().await {
-                let Message::Text(text) = frame else { continue };
-                if text.starts_with(r#"{"type":"newMessage""#) {
-                    if let Some(sent_at) = sent_micros(&text) {
-                        let now = epoch.elapsed().as_micros() as u64;
-                        if reader_tally.measuring.load(Ordering::Relaxed) {
-                            reader_tally.delivered.fetch_add(1, Ordering::Relaxed);
-                            reader_tally
-                                .latencies
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .push(Duration::from_micros(now.saturating_sub(sent_at)));
-                        }
-                    }
-                } else if text.starts_with(r#"{"type":"error""#) {
-                    reader_tally.errors.fetch_add(1, Ordering::Relaxed);
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut rate: Option<Duration> = None;
+        while !stop.load(Ordering::Relaxed) {
+            tick.tick().await;
+            let wait = *period.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            if wait != rate {
+                // A new rate, or a pause: spread the clients over the period.
+                rate = wait;
+                for sender in &mut senders {
+                    sender.next = wait.map(|wait| now + wait.mul_f64(sender.phase));
                 }
             }
-        });
-        let mut paused = true;
-        while !stop.load(Ordering::Relaxed) {
-            let wait = *period.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(wait) = wait else {
-                paused = true;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            };
-            if std::mem::take(&mut paused) {
-                // Every client wakes from a pause at about the same time:
-                // spread them over the period before sending.
-                tokio::time::sleep(wait.mul_f64(phase)).await;
-            }
-            let next = Instant::now() + wait;
-            let sent_at = epoch.elapsed().as_micros() as u64;
-            let frame = format!(
-                r#"{{"type":"sendMessage","conversationId":{},"clientMsgId":"{}","content":"t{:016}"}}"#,
-                conversation.0,
-                // Version 7, as the web client sends.
-                uuid::Uuid::now_v7(),
-                sent_at
-            );
-            if sink.send(Message::Text(frame.into())).await.is_err() {
-                break;
-            }
-            if tally.measuring.load(Ordering::Relaxed) {
-                tally.sent.fetch_add(1, Ordering::Relaxed);
-            }
-            // Never asleep for longer than a step's warm-up without looking
-            // at the rate again: a slow step's long wait would otherwise
-            // spill into the next step's measurement.
-            while Instant::now() < next
-                && *period.lock().unwrap_or_else(|e| e.into_inner()) == Some(wait)
-            {
-                tokio::time::sleep_until(next.min(Instant::now() + WARM_UP).into()).await;
+            let Some(wait) = wait else { continue };
+            for sender in &mut senders {
+                match sender.next {
+                    Some(next) if next <= now && !sender.failed => {
+                        sender.next = Some(next_send(next, now, wait));
+                    }
+                    _ => continue,
+                }
+                let sent_at = epoch.elapsed().as_micros() as u64;
+                let frame = format!(
+                    r#"{{"type":"sendMessage","conversationId":{},"clientMsgId":"{}","content":"t{:016}"}}"#,
+                    sender.conversation.0,
+                    // Version 7, as the web client sends.
+                    uuid::Uuid::now_v7(),
+                    sent_at
+                );
+                if sender.sink.send(Message::Text(frame.into())).await.is_err() {
+                    sender.failed = true;
+                    continue;
+                }
+                if tally.measuring.load(Ordering::Relaxed) {
+                    tally.sent.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
-        let _ = sink.close().await;
-        reader.abort();
+        for sender in &mut senders {
+            let _ = sender.sink.close().await;
+        }
     })
+}
+
+/// When a client that was due at `due` and sends at `now` sends next: one
+/// period after `due`, so that a tick's lateness does not lower the rate
+/// (a schedule kept from the moment of sending drifts later by it every
+/// time); but more than a period behind (a slow socket), one period from
+/// now, rather than catching up in a burst.
+fn next_send(due: Instant, now: Instant, wait: Duration) -> Instant {
+    if now.saturating_duration_since(due) > wait {
+        now + wait
+    } else {
+        due + wait
+    }
 }
 
 /// The send time a load message carries in its content (`"content":"t…"`).
@@ -679,18 +715,23 @@ async fn run_steps(
     let stop = Arc::new(AtomicBool::new(false));
     let period = Arc::new(std::sync::Mutex::new(None));
     let tally = Arc::new(Tally::default());
-    let mut tasks = Vec::new();
+    let mut readers = Vec::new();
+    let mut pacers: Vec<Vec<Sender>> = (0..PACERS).map(|_| Vec::new()).collect();
     for (index, (socket, conversation)) in sockets.into_iter().enumerate() {
-        tasks.push(spawn_client(
-            socket,
+        let (sink, stream) = socket.split();
+        readers.push(spawn_reader(stream, epoch, tally.clone()));
+        pacers[index % PACERS].push(Sender {
+            sink,
             conversation,
-            index as f64 / clients as f64,
-            period.clone(),
-            epoch,
-            tally.clone(),
-            stop.clone(),
-        ));
+            phase: index as f64 / clients as f64,
+            next: None,
+            failed: false,
+        });
     }
+    let pacers: Vec<_> = pacers
+        .into_iter()
+        .map(|senders| spawn_pacer(senders, period.clone(), epoch, tally.clone(), stop.clone()))
+        .collect();
     let mut steps = Vec::new();
     for &rate in rates {
         *period.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -756,8 +797,11 @@ async fn run_steps(
         }
     }
     stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    for pacer in pacers {
+        let _ = tokio::time::timeout(Duration::from_secs(2), pacer).await;
+    }
+    for reader in readers {
+        reader.abort();
     }
     Ok(steps)
 }
@@ -1002,6 +1046,22 @@ mod tests {
         let stat = "4242 (crm (chat) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 \
                     250 75 0 0 20 0 7 0 12345 987654321 4321";
         assert_eq!(cpu_ticks(stat), 325);
+    }
+
+    #[test]
+    fn a_late_tick_does_not_lower_the_rate() {
+        let due = Instant::now();
+        let wait = Duration::from_millis(40);
+        let sent = due + Duration::from_millis(3);
+        assert_eq!(next_send(due, sent, wait), due + wait);
+    }
+
+    #[test]
+    fn a_client_more_than_a_period_behind_does_not_catch_up_in_a_burst() {
+        let due = Instant::now();
+        let wait = Duration::from_millis(40);
+        let sent = due + Duration::from_millis(100);
+        assert_eq!(next_send(due, sent, wait), sent + wait);
     }
 
     #[test]
