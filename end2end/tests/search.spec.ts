@@ -41,6 +41,10 @@ test('search finds messages in all my conversations, marks the words, and opens 
 
   await page.goto('/');
   await live(page);
+  // Ctrl+K goes to the search box from anywhere.
+  await page.getByRole('button', { name: 'New chat' }).focus();
+  await page.keyboard.press('Control+k');
+  await expect(page.getByLabel('Search conversations and messages')).toBeFocused();
   // Two of Erin's conversations; not Bob's with Dave, which she is not in.
   const hits = await search(page, secret, 2);
   await expect(page.getByRole('region', { name: 'Messages' }).getByRole('status')).toHaveText('2 messages found.');

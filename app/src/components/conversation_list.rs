@@ -23,6 +23,24 @@ pub fn ConversationList() -> impl IntoView {
     let is_admin = store.model.with_untracked(|m| m.me.role == OrgRole::Admin);
     let open = open_conversation();
 
+    // Ctrl+K (⌘K on a Mac) jumps to the search box from anywhere, as in
+    // Slack and Mattermost. On a phone with the thread open, the list is
+    // hidden: the shortcut is for keyboards anyway.
+    #[cfg(feature = "hydrate")]
+    {
+        let shortcut = window_event_listener(leptos::ev::keydown, move |ev| {
+            if (ev.ctrl_key() || ev.meta_key())
+                && !ev.alt_key()
+                && ev.key().eq_ignore_ascii_case("k")
+                && let Some(search) = crate::client::dom::element_by_id(SEARCH_BOX)
+            {
+                ev.prevent_default();
+                let _ = search.focus();
+            }
+        });
+        on_cleanup(move || shortcut.remove());
+    }
+
     let rows = Memo::new(move |_| {
         let needle = filter.with(|f| lower_case(f.trim()));
         store.model.with(|m| {
@@ -58,9 +76,11 @@ pub fn ConversationList() -> impl IntoView {
         </div>
         <div class="list-filter" role="search">
             <input
+                id=SEARCH_BOX
                 type="search"
                 placeholder="Search"
                 aria-label="Search conversations and messages"
+                aria-keyshortcuts="Control+K Meta+K"
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev))
             />
@@ -95,6 +115,9 @@ pub fn ConversationList() -> impl IntoView {
         {move || creating.get().map(|kind| Suspend::new(new_conversation_dialog(kind, creating)))}
     }
 }
+
+/// The search box's id, for the Ctrl+K shortcut.
+const SEARCH_BOX: &str = "conversation-search";
 
 /// Whether the search box holds enough to search messages for: two
 /// characters, as one matches half the organisation's words.
