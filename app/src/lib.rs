@@ -21,7 +21,7 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub mod backend;
 
-pub use root::{App, BUILD_META, PKG_DIR, build_id, shell};
+pub use root::{App, BUILD_META, PKG_DIR, build_id, shell, versioned_pkg_dir};
 
 /// Now, in unix milliseconds, in the browser or on the server.
 pub fn now_ms() -> i64 {

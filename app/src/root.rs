@@ -16,9 +16,14 @@ use crate::pages::thread::{NoThread, ThreadRoute};
 /// path, which `LeptosOptions::site_pkg_dir` holds.
 pub const PKG_DIR: &str = "pkg";
 
+/// The `site_pkg_dir` of code served under its build's path: `pkg/<build>`.
+pub fn versioned_pkg_dir(build: &str) -> String {
+    format!("{PKG_DIR}/{build}")
+}
+
 /// The build of the web app's code that `options` serve: the part of
-/// `site_pkg_dir` after `pkg/` (a release server serves its code under
-/// `pkg/<build id>`), or `None` when the code is served unversioned.
+/// `site_pkg_dir` after `pkg/` (see [`versioned_pkg_dir`]), or `None` when
+/// the code is served unversioned.
 pub fn build_id(options: &LeptosOptions) -> Option<&str> {
     options
         .site_pkg_dir
@@ -201,6 +206,8 @@ mod tests {
             build_id(&options("pkg/9c41f07e2b6d5a18")),
             Some("9c41f07e2b6d5a18")
         );
+        let dir = versioned_pkg_dir("9c41f07e2b6d5a18");
+        assert_eq!(build_id(&options(&dir)), Some("9c41f07e2b6d5a18"));
     }
 
     #[test]

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use app::PKG_DIR;
+use app::{PKG_DIR, versioned_pkg_dir};
 
 /// Where the site's code is served from: `pkg/<build id>` for a release
 /// server whose site has been built, `pkg` otherwise.
@@ -42,8 +42,8 @@ pub fn pkg_url_dir(site_root: &str) -> String {
     if cfg!(debug_assertions) {
         return PKG_DIR.to_owned();
     }
-    match build_id(&Path::new(site_root).join(PKG_DIR)) {
-        Ok(Some(id)) => format!("{PKG_DIR}/{id}"),
+    match compute_build_id(&Path::new(site_root).join(PKG_DIR)) {
+        Ok(Some(id)) => versioned_pkg_dir(&id),
         Ok(None) => PKG_DIR.to_owned(),
         Err(e) => {
             tracing::warn!(error = %e, site_root, "Could not read the site's code; serving it unversioned");
@@ -54,7 +54,7 @@ pub fn pkg_url_dir(site_root: &str) -> String {
 
 /// The first 16 hex digits of a SHA-256 over every file under `dir` (names
 /// and contents, in name order), or `None` when there are none.
-pub fn build_id(dir: &Path) -> io::Result<Option<String>> {
+pub fn compute_build_id(dir: &Path) -> io::Result<Option<String>> {
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files)?;
     if files.is_empty() {
@@ -101,7 +101,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Rout
     let files = ServeDir::new(Path::new(options.site_root.as_ref()).join(PKG_DIR))
         .precompressed_gzip()
         .precompressed_br();
-    let versioned = options.site_pkg_dir.as_ref() != PKG_DIR;
+    let versioned = app::build_id(options).is_some();
     let cache =
         SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, move |response: &Response<_>| {
             if versioned {
@@ -152,8 +152,8 @@ mod tests {
             ("crm-chat.wasm", "wasm"),
             ("snippets/a/b.js", "b"),
         ];
-        let one = build_id(site(&files).path()).unwrap().unwrap();
-        let other = build_id(site(&files).path()).unwrap().unwrap();
+        let one = compute_build_id(site(&files).path()).unwrap().unwrap();
+        let other = compute_build_id(site(&files).path()).unwrap().unwrap();
         assert_eq!(one, other);
         assert_eq!(one.len(), 16);
         assert!(one.chars().all(|c| c.is_ascii_hexdigit()));
@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn any_changed_byte_or_name_gives_another_build_id() {
-        let id = |files: &[(&str, &str)]| build_id(site(files).path()).unwrap().unwrap();
+        let id = |files: &[(&str, &str)]| compute_build_id(site(files).path()).unwrap().unwrap();
         let base = id(&[("chunk_1.wasm", "abc"), ("chunk_2.wasm", "def")]);
         assert_ne!(
             base,
@@ -205,7 +205,7 @@ mod tests {
     #[tokio::test]
     async fn code_under_its_build_path_is_kept_a_year_and_nothing_else_is() {
         let site = site(&[("pkg/crm-chat.js", "js")]);
-        let id = build_id(&site.path().join("pkg")).unwrap().unwrap();
+        let id = compute_build_id(&site.path().join("pkg")).unwrap().unwrap();
         let dir = format!("pkg/{id}");
         let year = Some("public, max-age=31536000, immutable".to_owned());
         assert_eq!(
@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn a_site_that_was_never_built_has_no_build_id() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(build_id(&dir.path().join("pkg")).unwrap(), None);
-        assert_eq!(build_id(dir.path()).unwrap(), None);
+        assert_eq!(compute_build_id(&dir.path().join("pkg")).unwrap(), None);
+        assert_eq!(compute_build_id(dir.path()).unwrap(), None);
     }
 }

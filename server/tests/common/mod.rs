@@ -84,7 +84,7 @@ impl TestApp {
             .expect("a free port");
         let mut leptos_options = server::leptos_options(listener.local_addr().expect("an address"));
         if let Some(build) = build {
-            leptos_options.site_pkg_dir = format!("{}/{build}", app::PKG_DIR).into();
+            leptos_options.site_pkg_dir = app::versioned_pkg_dir(build).into();
         }
         let state = app::api::state::AppState {
             backend,
