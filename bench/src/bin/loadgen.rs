@@ -612,8 +612,9 @@ struct Sender {
     /// Where in each period it sends (0 to 1), so that the clients together
     /// send at an even rate rather than in bursts.
     phase: f64,
-    /// When it sends next; `None` while paused or once its socket failed.
+    /// When it sends next; `None` while paused.
     next: Option<Instant>,
+    /// Its socket failed: it sends no more.
     failed: bool,
 }
 
@@ -649,12 +650,10 @@ fn spawn_pacer(
             }
             let Some(wait) = wait else { continue };
             for sender in &mut senders {
-                match sender.next {
-                    Some(next) if next <= now && !sender.failed => {
-                        sender.next = Some(next_send(next, now, wait));
-                    }
-                    _ => continue,
-                }
+                let Some(due) = sender.next.filter(|due| *due <= now && !sender.failed) else {
+                    continue;
+                };
+                sender.next = Some(next_send(due, now, wait));
                 let sent_at = epoch.elapsed().as_micros() as u64;
                 let frame = format!(
                     r#"{{"type":"sendMessage","conversationId":{},"clientMsgId":"{}","content":"t{:016}"}}"#,
