@@ -3,6 +3,10 @@
 //! browser tells the server in a cookie), so the server renders what the
 //! browser would.
 
+use std::ops::Range;
+
+use crate::protocol::UserId;
+
 /// Minutes east of UTC, e.g. 60 for Paris in winter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Offset(pub i32);
@@ -188,11 +192,98 @@ pub fn lower_case(text: &str) -> String {
     return text.to_lowercase();
 }
 
-/// A piece of message text: plain, or a web link.
+/// A piece of message text: plain, a web link, or a mention of someone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
     Text(String),
     Link(String),
+    /// `@Name` as written, and whom it names.
+    Mention(String, UserId),
+}
+
+/// Where `text` mentions one of `people` (`(id, display name)`): an `@` at
+/// the start of a word, then the person's name (ASCII letters in any case),
+/// then the end of a word. The longest name wins, so "@Ann Lee" names Ann
+/// Lee, not Ann. An address such as `bob@acme.test` mentions nobody.
+/// Byte ranges of each `@…`, in order, with whom it names.
+///
+/// The server reads mentions with it when a message is sent, and the
+/// browser with the same rules when it shows one, so both always agree.
+pub fn mentions(text: &str, people: &[(UserId, &str)]) -> Vec<(Range<usize>, UserId)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = text[from..].find('@') {
+        let at = from + offset;
+        from = at + 1;
+        let starts_word = text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c));
+        if !starts_word {
+            continue;
+        }
+        let name_at = at + 1;
+        let longest = people
+            .iter()
+            .filter(|(_, name)| !name.is_empty())
+            .filter(|(_, name)| {
+                text.get(name_at..name_at + name.len())
+                    .is_some_and(|written| written.eq_ignore_ascii_case(name))
+                    && text[name_at + name.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(ends_word)
+            })
+            .max_by_key(|(_, name)| name.len());
+        if let Some((id, name)) = longest {
+            let end = name_at + name.len();
+            found.push((at..end, *id));
+            from = end;
+        }
+    }
+    found
+}
+
+/// The mention being typed just before the caret: where its `@` is, and
+/// what follows it (`"Ann L"` in `"ask @Ann L"`). None when the `@` does
+/// not start a word, or a line break or 30 characters separate it from the
+/// caret.
+pub fn mention_at_caret(before_caret: &str) -> Option<(usize, &str)> {
+    let at = before_caret.rfind('@')?;
+    let query = &before_caret[at + 1..];
+    let starts_word = before_caret[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c));
+    (starts_word && !query.contains('\n') && query.chars().count() <= 30).then_some((at, query))
+}
+
+/// Whether a person fits a mention being typed: their name, or one of its
+/// words, begins with it (in any case), so "@lee" finds Ann Lee.
+pub fn name_fits(name: &str, typed: &str) -> bool {
+    let (name, typed) = (lower_case(name), lower_case(typed));
+    name.starts_with(&typed)
+        || (!typed.contains(' ') && name.split_whitespace().any(|word| word.starts_with(&typed)))
+}
+
+/// Whether a name may end before this character: "@Ann," and "@Ann's"
+/// name Ann, "@Ann_x" and "@Ann-Marie" do not.
+fn ends_word(c: char) -> bool {
+    c.is_whitespace() || (c.is_ascii_punctuation() && !matches!(c, '_' | '-' | '@'))
+}
+
+/// Message text as it is shown: mentions of `people`, http(s) links, and
+/// plain text between them.
+pub fn rich_text(text: &str, people: &[(UserId, &str)]) -> Vec<Segment> {
+    let mut segments = Vec::new();
+    let mut from = 0;
+    for (range, id) in mentions(text, people) {
+        segments.extend(linkify(&text[from..range.start]));
+        segments.push(Segment::Mention(text[range.clone()].to_owned(), id));
+        from = range.end;
+    }
+    segments.extend(linkify(&text[from..]));
+    segments
 }
 
 /// Splits text into plain text and http(s) links. Only `http://` and
@@ -364,6 +455,75 @@ mod tests {
         assert_eq!(
             linkify("http:// alone"),
             vec![Segment::Text("http:// alone".into())]
+        );
+    }
+
+    const ANN: UserId = UserId(1);
+    const ANN_LEE: UserId = UserId(2);
+    const BOB: UserId = UserId(3);
+    const PEOPLE: &[(UserId, &str)] = &[(ANN, "Ann"), (ANN_LEE, "Ann Lee"), (BOB, "Bob Stone")];
+
+    fn named(text: &str) -> Vec<(&str, UserId)> {
+        mentions(text, PEOPLE)
+            .into_iter()
+            .map(|(range, id)| (&text[range], id))
+            .collect()
+    }
+
+    #[test]
+    fn a_mention_is_an_at_sign_and_a_whole_name_at_the_start_of_a_word() {
+        assert_eq!(
+            named("@Bob Stone, see (@ann) and @Ann Lee."),
+            vec![("@Bob Stone", BOB), ("@ann", ANN), ("@Ann Lee", ANN_LEE)]
+        );
+        assert_eq!(named("@bob stone: hi"), vec![("@bob stone", BOB)]);
+        assert_eq!(named("@Ann's lead"), vec![("@Ann", ANN)]);
+    }
+
+    #[test]
+    fn addresses_partial_names_and_longer_words_mention_nobody() {
+        assert_eq!(named("write to ann@acme.test"), vec![]);
+        assert_eq!(named("@Bob alone is not Bob Stone"), vec![]);
+        assert_eq!(named("@Annabel, @Ann_x and @Ann-Marie"), vec![]);
+        assert_eq!(named("@ @@Ann"), vec![]);
+        assert_eq!(mentions("@Ann", &[(ANN, "")]), vec![]);
+    }
+
+    #[test]
+    fn the_mention_being_typed_starts_at_an_at_sign_that_starts_a_word() {
+        assert_eq!(mention_at_caret("ask @Ann L"), Some((4, "Ann L")));
+        assert_eq!(mention_at_caret("@"), Some((0, "")));
+        assert_eq!(mention_at_caret("(@bo"), Some((1, "bo")));
+        assert_eq!(mention_at_caret("mail ann@acme"), None);
+        assert_eq!(mention_at_caret("@Ann\nand then"), None);
+        assert_eq!(mention_at_caret("no at sign"), None);
+        assert_eq!(mention_at_caret(&format!("@{}", "x".repeat(31))), None);
+    }
+
+    #[test]
+    fn a_name_fits_what_is_typed_from_its_start_or_any_word() {
+        assert!(name_fits("Ann Lee", ""));
+        assert!(name_fits("Ann Lee", "ann l"));
+        assert!(name_fits("Ann Lee", "lee"));
+        assert!(!name_fits("Ann Lee", "lee a"));
+        assert!(!name_fits("Ann Lee", "bob"));
+    }
+
+    #[test]
+    fn rich_text_marks_mentions_between_links_and_text() {
+        assert_eq!(
+            rich_text("@Ann see https://crm.test/lead/7 @Bob Stone", PEOPLE),
+            vec![
+                Segment::Mention("@Ann".into(), ANN),
+                Segment::Text(" see ".into()),
+                Segment::Link("https://crm.test/lead/7".into()),
+                Segment::Text(" ".into()),
+                Segment::Mention("@Bob Stone".into(), BOB),
+            ]
+        );
+        assert_eq!(
+            rich_text("no one here", PEOPLE),
+            vec![Segment::Text("no one here".into())]
         );
     }
 

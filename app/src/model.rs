@@ -305,6 +305,12 @@ impl ChatModel {
         }
     }
 
+    /// Whether a text mentions this page's user (`@` and their name).
+    pub fn mentions_me(&self, text: &str) -> bool {
+        text.contains('@')
+            && !crate::format::mentions(text, &[(self.me.id, &self.me.display_name)]).is_empty()
+    }
+
     fn alert_for_message(&self, message: &Message) -> Option<Alert> {
         if message.sender_id == self.me.id || message.deleted_at.is_some() {
             return None;
@@ -312,7 +318,8 @@ impl ChatModel {
         let id = message.conversation_id;
         let row = self.conversation(id);
         let heard = self.heard.get(&id).is_some_and(|&seq| message.seq <= seq);
-        let seen = heard || row.is_some_and(|row| row.muted || message.seq <= row.my_last_read_seq);
+        let muted = row.is_some_and(|row| row.muted) && !self.mentions_me(&message.content);
+        let seen = heard || muted || row.is_some_and(|row| message.seq <= row.my_last_read_seq);
         if seen {
             return None;
         }
@@ -340,7 +347,7 @@ impl ChatModel {
                     && last.seq > row.my_last_read_seq
                     && last.sender_id != self.me.id
                     && !last.is_deleted
-                    && !row.muted;
+                    && (!row.muted || self.mentions_me(&last.text));
                 missed.then(|| message_alert(row.id, Some(row), &last.sender_name, &last.text))
             })
             .collect()
@@ -1336,6 +1343,17 @@ mod tests {
             model.alert_for(&ServerEvent::NewMessage(message(4, 4, BOB, "muted"))),
             None
         );
+    }
+
+    #[test]
+    fn a_mention_of_me_alerts_even_in_a_muted_conversation() {
+        let mut model = model();
+        model.conversations[0].muted = true;
+        let mention = message(1, 1, BOB, "@alice can you take the Initech lead?");
+        let alert = model.alert_for(&ServerEvent::NewMessage(mention));
+        assert!(alert.is_some_and(|a| a.body.contains("Initech")));
+        let address = message(2, 2, BOB, "mail alice@acme.test");
+        assert_eq!(model.alert_for(&ServerEvent::NewMessage(address)), None);
     }
 
     #[test]

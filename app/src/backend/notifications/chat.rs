@@ -8,11 +8,14 @@ use std::collections::BTreeMap;
 use crate::backend::chat::views::preview_of;
 use crate::backend::db::conversations::LockedMember;
 use crate::backend::db::notifications::NewNotification;
+use crate::format::mentions;
 use crate::protocol::{ConversationId, ConversationKind, Message, MessageKind, UserId};
 
 /// The notifications a batch's new messages leave for members who are not
-/// connected: none for the sender, for system messages, or for a
-/// conversation the member muted. At most one per member and conversation.
+/// connected: none for the sender or for system messages, nor in a
+/// conversation the member muted unless the message mentions them (as in
+/// Slack, a mention gets through a mute). At most one per member and
+/// conversation.
 pub fn notices_for_offline_members<'a>(
     created: impl IntoIterator<Item = (&'a Message, &'a [LockedMember])>,
     is_connected: &dyn Fn(UserId) -> bool,
@@ -23,8 +26,10 @@ pub fn notices_for_offline_members<'a>(
         if message.message_type == MessageKind::System {
             continue;
         }
+        let mentioned = mentioned_members(message, members);
         for member in members {
-            if member.user_id == message.sender_id || member.muted != 0 {
+            let muted = member.muted != 0 && !mentioned.contains(&member.user_id);
+            if member.user_id == message.sender_id || muted {
                 continue;
             }
             let online = *connected
@@ -39,6 +44,21 @@ pub fn notices_for_offline_members<'a>(
         }
     }
     notices.into_values().collect()
+}
+
+/// The members a message mentions (see [`crate::format::mentions`]).
+fn mentioned_members(message: &Message, members: &[LockedMember]) -> Vec<UserId> {
+    if !message.content.contains('@') {
+        return Vec::new();
+    }
+    let people: Vec<(UserId, &str)> = members
+        .iter()
+        .map(|m| (m.user_id, m.display_name.as_str()))
+        .collect();
+    mentions(&message.content, &people)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
 }
 
 fn notice(message: &Message, member: &LockedMember, item_count: i64) -> NewNotification {

@@ -291,6 +291,32 @@ test_both_dbs! {
         assert_eq!(summary.unread_count, 1, "muting hides notifications, not unread counts");
     }
 
+    async fn a_mention_gets_through_a_mute_for_the_member_it_names_only(engine) {
+        let (_db, backend, acme, _) = world(engine).await;
+        let (alice, bob, carol) = (&acme[0], &acme[1], &acme[2]);
+        let group = backend
+            .create_conversation(alice, crate::protocol::CreateConversation {
+                title: Some("Deals".into()),
+                member_ids: vec![bob.id, carol.id],
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id;
+        for member in [bob, carol] {
+            backend.set_conversation_muted(member, group, true).await.unwrap();
+        }
+        backend.send_message(alice, group, text("@bob can you call Initech?"), None).await.unwrap();
+        let page = backend.notifications(bob, Filter::default(), None).await.unwrap();
+        assert_eq!(page.notifications.len(), 1, "{:#?}", page.notifications);
+        assert_eq!(page.notifications[0].body, "Alice: @bob can you call Initech?");
+        assert_eq!(unread(&backend, carol).await, 0, "Carol was not mentioned");
+
+        // An address is not a mention; a name that is not a member's names nobody.
+        backend.send_message(alice, group, text("mail carol@acme.test or @Gina"), None).await.unwrap();
+        assert_eq!(unread(&backend, carol).await, 0);
+    }
+
     async fn a_muted_kind_is_stored_and_counted_but_not_pushed(engine) {
         let (_db, backend, acme, _) = world(engine).await;
         let (alice, bob, carol) = (&acme[0], &acme[1], &acme[2]);
