@@ -2,18 +2,87 @@
 //! with its text. Files come from the picker, drag and drop, or a pasted
 //! image, with a progress bar. A reply or an edit shows as a chip above.
 //! Drafts are kept per conversation across navigation and reloads, and
-//! "typing" is told to the others at most every two seconds.
+//! "typing" is told to the others at most every two seconds. In a group,
+//! `@` offers the members to mention: arrows choose, Enter or Tab takes one.
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
-use crate::protocol::ClientEvent;
+use crate::format::{mention_at_caret, name_fits};
+use crate::protocol::{ClientEvent, ConversationKind, UserId};
 use crate::store::use_store;
 
 /// "Typing" is relayed at most this often.
 const TYPING_EVERY_MS: i64 = 2_000;
+
+/// At most this many people are offered for a mention.
+const MAX_SUGGESTIONS: usize = 8;
+
+/// The people offered for the mention being typed.
+#[derive(Clone, Debug, PartialEq)]
+struct Suggestions {
+    /// Where the mention's `@` is in the text (bytes).
+    at: usize,
+    /// Where the caret is (bytes): the mention ends there.
+    caret: usize,
+    people: Vec<(UserId, String)>,
+    /// The one Enter would take.
+    active: usize,
+}
+
+/// The members of a group who fit the mention typed before `caret` in
+/// `text`, the user left out; none outside groups.
+fn suggestions_for(
+    store: crate::store::Store,
+    id: crate::protocol::ConversationId,
+    text: &str,
+    caret: usize,
+) -> Option<Suggestions> {
+    let (at, typed) = mention_at_caret(text.get(..caret)?)?;
+    let me = store.my_id();
+    let people: Vec<(UserId, String)> = store.model.with_untracked(|m| {
+        let row = m
+            .conversation(id)
+            .filter(|r| r.kind == ConversationKind::Group)?;
+        Some(
+            row.participants
+                .iter()
+                .filter(|p| p.user_id != me && name_fits(&p.display_name, typed))
+                .take(MAX_SUGGESTIONS)
+                .map(|p| (p.user_id, p.display_name.clone()))
+                .collect(),
+        )
+    })?;
+    (!people.is_empty()).then_some(Suggestions {
+        at,
+        caret,
+        people,
+        active: 0,
+    })
+}
+
+/// The text with the mention typed from `at` to `caret` replaced by the
+/// whole name and a space, and where the caret goes after it (bytes).
+fn complete_mention(text: &str, at: usize, caret: usize, name: &str) -> (String, usize) {
+    let head = format!("{}@{name} ", &text[..at]);
+    let after = head.len();
+    (format!("{head}{}", &text[caret..]), after)
+}
+
+/// The byte offset of a caret that the browser gives in UTF-16 units.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn byte_offset(text: &str, utf16: usize) -> usize {
+    let mut units = 0;
+    for (offset, c) in text.char_indices() {
+        if units >= utf16 {
+            return offset;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
 
 #[component]
 pub fn Composer() -> impl IntoView {
@@ -28,6 +97,7 @@ pub fn Composer() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let last_typing = StoredValue::new(0i64);
     let dragging = RwSignal::new(false);
+    let suggestions = RwSignal::new(None::<Suggestions>);
 
     // Drafts live in the browser only: loaded after hydration.
     #[cfg(feature = "hydrate")]
@@ -90,7 +160,65 @@ pub fn Composer() -> impl IntoView {
         clear(store, text, id);
     };
 
+    // Takes a suggested person: the typed part becomes their whole name.
+    let take = move |index: usize| {
+        let Some(open) = suggestions.get_untracked() else {
+            return;
+        };
+        suggestions.set(None);
+        let Some((_, name)) = open.people.get(index) else {
+            return;
+        };
+        let current = text.get_untracked();
+        if current.get(open.at..open.caret).is_none() {
+            return;
+        }
+        let (completed, caret) = complete_mention(&current, open.at, open.caret, name);
+        #[cfg(feature = "hydrate")]
+        {
+            if context.editing.get_untracked().is_none() {
+                crate::client::storage::save_draft(store.my_id(), id, &completed);
+            }
+            if let Some(el) = input.get_untracked() {
+                el.set_value(&completed);
+                let units = completed[..caret].encode_utf16().count() as u32;
+                let _ = el.set_selection_range(units, units);
+                let _ = el.focus();
+            }
+        }
+        let _ = caret;
+        text.set(completed);
+    };
+
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let open = suggestions.with_untracked(|s| s.as_ref().map(|s| (s.active, s.people.len())));
+        if let Some((active, count)) = open {
+            let key = ev.key();
+            let moved = match key.as_str() {
+                "ArrowDown" => Some((active + 1) % count),
+                "ArrowUp" => Some((active + count - 1) % count),
+                _ => None,
+            };
+            if let Some(active) = moved {
+                ev.prevent_default();
+                suggestions.update(|s| {
+                    if let Some(s) = s {
+                        s.active = active;
+                    }
+                });
+                return;
+            }
+            if (key == "Enter" || key == "Tab") && !ev.shift_key() && !ev.is_composing() {
+                ev.prevent_default();
+                take(active);
+                return;
+            }
+            if key == "Escape" {
+                ev.prevent_default();
+                suggestions.set(None);
+                return;
+            }
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
@@ -109,6 +237,9 @@ pub fn Composer() -> impl IntoView {
             crate::client::storage::save_draft(store.my_id(), id, &value);
         }
         typing(!value.trim().is_empty());
+        suggestions.set(
+            caret_of(input, &value).and_then(|caret| suggestions_for(store, id, &value, caret)),
+        );
         text.set(value);
         grow(input);
     };
@@ -168,6 +299,22 @@ pub fn Composer() -> impl IntoView {
                 <progress class="upload-progress" max="100" value=p aria-label="Upload progress"></progress>
             })}
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            {move || suggestions.get().map(|open| view! {
+                <ul class="mentions-menu" id="mention-options" role="listbox" aria-label="People to mention">
+                    {open.people.into_iter().enumerate().map(|(index, (_, name))| view! {
+                        <li role="option" id=format!("mention-option-{index}")
+                            aria-selected=(index == open.active).to_string()
+                            class:active=index == open.active
+                            // Mouse down, not click: the box keeps the focus.
+                            on:mousedown=move |ev| {
+                                ev.prevent_default();
+                                take(index);
+                            }>
+                            <span class="mention-name">{name}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
             <div class="composer-row">
                 <label class="icon-button attach" title="Attach a file">
                     <Svg icon=Icon::Paperclip />
@@ -183,10 +330,16 @@ pub fn Composer() -> impl IntoView {
                     placeholder="Write a message"
                     aria-label="Message"
                     enterkeyhint="send"
+                    aria-autocomplete="list"
+                    aria-controls="mention-options"
+                    aria-activedescendant=move || suggestions.with(|s| s.as_ref().map(|s| format!("mention-option-{}", s.active)))
                     prop:value=move || text.get()
                     on:input=on_input
                     on:keydown=on_keydown
-                    on:blur=move |_| typing(false)
+                    on:blur=move |_| {
+                        typing(false);
+                        suggestions.set(None);
+                    }
                     on:paste=move |ev| {
                         let files = pasted_files(&ev);
                         if !files.is_empty() {
@@ -300,6 +453,21 @@ fn upload_one(
     }
 }
 
+/// Where the caret is in the box's text (bytes), when the page can tell.
+fn caret_of(input: NodeRef<Textarea>, value: &str) -> Option<usize> {
+    #[cfg(feature = "hydrate")]
+    {
+        let el = input.get_untracked()?;
+        let units = el.selection_start().ok().flatten()?;
+        Some(byte_offset(value, units as usize))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (input, value);
+        None
+    }
+}
+
 /// Grows the box with its text, up to the CSS maximum (for browsers
 /// without `field-sizing: content`).
 fn grow(input: NodeRef<Textarea>) {
@@ -311,4 +479,29 @@ fn grow(input: NodeRef<Textarea>) {
         let _ = style.set_property("height", &format!("{}px", el.scroll_height()));
     }
     let _ = input;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_mention_becomes_the_whole_name_and_a_space() {
+        assert_eq!(
+            complete_mention("ask @an about it", 4, 7, "Ann Lee"),
+            ("ask @Ann Lee  about it".to_owned(), 13)
+        );
+        assert_eq!(complete_mention("@", 0, 1, "Bob"), ("@Bob ".to_owned(), 5));
+    }
+
+    #[test]
+    fn a_caret_in_utf16_units_lands_on_the_same_character_in_bytes() {
+        let text = "héllo 👋 @b";
+        assert_eq!(byte_offset(text, 0), 0);
+        assert_eq!(byte_offset(text, 2), "hé".len());
+        // The emoji is two UTF-16 units and four bytes.
+        assert_eq!(byte_offset(text, 8), "héllo 👋".len());
+        assert_eq!(byte_offset(text, 11), text.len());
+        assert_eq!(byte_offset(text, 99), text.len());
+    }
 }

@@ -1,5 +1,5 @@
 //! One message: who sent it, the quoted reply, the text (plain, with safe
-//! links and its line breaks), an image or file, reactions, and on one's own
+//! links, mentions of members and its line breaks), an image or file, reactions, and on one's own
 //! messages the ticks: sent ✓, delivered ✓✓, read (coloured ✓✓); in groups,
 //! who read it. Actions (react, reply, edit, delete) show on hover, on focus,
 //! or on a long press.
@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
 use crate::api::chat::{delete_message, edit_message, toggle_reaction};
-use crate::format::{Segment, clock, file_size, linkify};
+use crate::format::{Segment, clock, file_size, rich_text};
 use crate::model::{Outgoing, Tick, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
 use crate::store::{Store, use_store};
@@ -103,11 +103,13 @@ pub fn MessageView(
     let attachment = message.attachment.clone();
     let edited = message.edited_at.is_some() && !deleted;
     let content = message.content.clone();
+    let mentions_me = !mine && !deleted && store.model.with_untracked(|m| m.mentions_me(&content));
 
     view! {
         <li
             class="message"
             class:mine=mine
+            class:mentions-me=mentions_me
             class:first=first
             class:last=last
             class:deleted=deleted
@@ -275,16 +277,33 @@ pub fn PendingView(outgoing: Outgoing) -> impl IntoView {
     }
 }
 
-/// Message text: plain text with http(s) links, line breaks kept (by CSS).
+/// Message text: plain text with http(s) links and mentions of the
+/// conversation's members, line breaks kept (by CSS).
 #[component]
 fn MessageText(text: String) -> impl IntoView {
-    linkify(&text)
+    let store = use_store();
+    let context = expect_context::<ThreadContext>();
+    let me = store.my_id();
+    let members = store.model.with_untracked(|m| {
+        m.conversation(context.id)
+            .map(|row| row.participants.clone())
+            .unwrap_or_default()
+    });
+    let people: Vec<_> = members
+        .iter()
+        .map(|p| (p.user_id, p.display_name.as_str()))
+        .collect();
+    rich_text(&text, &people)
         .into_iter()
         .map(|segment| match segment {
             Segment::Text(text) => text.into_any(),
             Segment::Link(url) => {
                 let href = url.clone();
                 view! { <a href=href target="_blank" rel="noopener noreferrer">{url}</a> }
+                    .into_any()
+            }
+            Segment::Mention(text, user) => {
+                view! { <span class="mention" class:me=user == me data-testid="mention">{text}</span> }
                     .into_any()
             }
         })

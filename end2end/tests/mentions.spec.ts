@@ -1,0 +1,63 @@
+import { test, expect } from './fixtures';
+import { auditPart, createGroup, message, openThread, screenshot, signIn, unique } from './helpers';
+
+test('@ in a group offers its members, and the person mentioned sees their name stand out', async ({ page, newPerson }, testInfo) => {
+  await signIn(page, 'alice@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const path = await createGroup(page, unique('Initech deal'), ['Bob Baker', 'Dave Diaz']);
+  await openThread(bob.page, path);
+
+  const box = page.getByLabel('Message', { exact: true });
+  const menu = page.getByRole('listbox', { name: 'People to mention' });
+  const options = menu.getByRole('option');
+
+  // "@" alone offers everyone but Alice herself; the arrows move the choice.
+  await box.pressSequentially('@');
+  await expect(options).toHaveText(['Bob Baker', 'Dave Diaz']);
+  await expect(options.first()).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toHaveAttribute('aria-activedescendant', 'mention-option-0');
+  await box.press('ArrowDown');
+  await expect(options.nth(1)).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toHaveAttribute('aria-activedescendant', 'mention-option-1');
+  await auditPart(page, '.composer');
+  await screenshot(page, testInfo, 'mention-menu');
+
+  // Escape closes the list and keeps what was typed.
+  await box.press('Escape');
+  await expect(menu).toHaveCount(0);
+  await expect(box).toHaveValue('@');
+  await expect(box).not.toHaveAttribute('aria-activedescendant');
+
+  // A few letters of any word of a name narrow it; Tab takes the name.
+  await box.pressSequentially('ba');
+  await expect(options).toHaveText(['Bob Baker']);
+  await box.press('Tab');
+  await expect(menu).toHaveCount(0);
+  await expect(box).toHaveValue('@Bob Baker ');
+  await expect(box).toBeFocused();
+
+  // A click takes one too, and Enter then sends.
+  await box.pressSequentially('can you call Initech with @di');
+  await options.filter({ hasText: 'Dave Diaz' }).click();
+  await expect(box).toHaveValue('@Bob Baker can you call Initech with @Dave Diaz ');
+  await box.press('Enter');
+
+  // Both mentions are marked for Alice, neither as hers.
+  const sent = message(page, 'can you call Initech');
+  await expect(sent.getByTestId('mention')).toHaveText(['@Bob Baker', '@Dave Diaz']);
+  await expect(sent.locator('.mention.me')).toHaveCount(0);
+
+  // Bob's own name stands out, and so does the message.
+  const received = message(bob.page, 'can you call Initech');
+  await expect(received.locator('.mention.me')).toHaveText('@Bob Baker');
+  await expect(received).toHaveClass(/mentions-me/);
+  await auditPart(bob.page, 'li.mentions-me');
+  await screenshot(bob.page, testInfo, 'mention');
+
+  // An address is not a mention, and Enter sends it at once.
+  await box.pressSequentially('mail bob@acme.test');
+  await expect(menu).toHaveCount(0);
+  await box.press('Enter');
+  await expect(message(bob.page, 'mail bob@acme.test').getByTestId('mention')).toHaveCount(0);
+});
