@@ -17,6 +17,7 @@ test('@ in a group offers its members, and the person mentioned sees their name 
   await expect(options).toHaveText(['Bob Baker', 'Dave Diaz']);
   await expect(options.first()).toHaveAttribute('aria-selected', 'true');
   await expect(box).toHaveAttribute('aria-activedescendant', 'mention-option-0');
+  await expect(box).toHaveAttribute('aria-controls', 'mention-options');
   await box.press('ArrowDown');
   await expect(options.nth(1)).toHaveAttribute('aria-selected', 'true');
   await expect(box).toHaveAttribute('aria-activedescendant', 'mention-option-1');
@@ -28,6 +29,15 @@ test('@ in a group offers its members, and the person mentioned sees their name 
   await expect(menu).toHaveCount(0);
   await expect(box).toHaveValue('@');
   await expect(box).not.toHaveAttribute('aria-activedescendant');
+  await expect(box).not.toHaveAttribute('aria-controls');
+
+  // Moving the caret away from the mention closes the list too.
+  await box.pressSequentially('b');
+  await expect(options).toHaveText(['Bob Baker']);
+  await box.press('ArrowLeft');
+  await expect(menu).toHaveCount(0);
+  await box.press('End');
+  await box.press('Backspace');
 
   // A few letters of any word of a name narrow it; Tab takes the name.
   await box.pressSequentially('ba');

@@ -218,6 +218,10 @@ pub fn Composer() -> impl IntoView {
                 suggestions.set(None);
                 return;
             }
+            // The caret leaves the mention: so does the list.
+            if matches!(key.as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                suggestions.set(None);
+            }
         }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
@@ -331,11 +335,13 @@ pub fn Composer() -> impl IntoView {
                     aria-label="Message"
                     enterkeyhint="send"
                     aria-autocomplete="list"
-                    aria-controls="mention-options"
+                    // Only while the list exists: an id that names nothing is invalid.
+                    aria-controls=move || suggestions.with(|s| s.is_some().then_some("mention-options"))
                     aria-activedescendant=move || suggestions.with(|s| s.as_ref().map(|s| format!("mention-option-{}", s.active)))
                     prop:value=move || text.get()
                     on:input=on_input
                     on:keydown=on_keydown
+                    on:click=move |_| suggestions.set(None)
                     on:blur=move |_| {
                         typing(false);
                         suggestions.set(None);
