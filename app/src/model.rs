@@ -360,6 +360,15 @@ impl ChatModel {
             ServerEvent::NewMessage(message) => {
                 let heard = self.heard.entry(message.conversation_id).or_default();
                 *heard = (*heard).max(message.seq);
+                let mentions_me = message.sender_id != self.me.id
+                    && message.deleted_at.is_none()
+                    && self.mentions_me(&message.content);
+                if let Some(row) = self.conversation_mut(message.conversation_id)
+                    && mentions_me
+                    && message.seq > row.my_last_read_seq
+                {
+                    row.mentions_me = true;
+                }
                 self.apply_message(message);
             }
             ServerEvent::MessageDelivered {
@@ -661,6 +670,7 @@ impl ChatModel {
             if let Some(unread) = unread {
                 row.unread_count = row.unread_count.min(unread);
             }
+            row.mentions_me &= row.unread_count > 0;
         }
     }
 
@@ -739,6 +749,8 @@ fn apply_row_update(
     } else if let Some(count) = unread_count {
         row.unread_count = count;
     }
+    // Read to the end: no unread mention is left.
+    row.mentions_me &= row.unread_count > 0;
     if let Some(preview) = last_message
         && row
             .last_message
@@ -910,6 +922,7 @@ mod tests {
             can_post: true,
             muted: false,
             unread_count: 0,
+            mentions_me: false,
             my_last_read_seq: 0,
             last_message: None,
             last_message_seq: 0,
@@ -1343,6 +1356,32 @@ mod tests {
             model.alert_for(&ServerEvent::NewMessage(message(4, 4, BOB, "muted"))),
             None
         );
+    }
+
+    #[test]
+    fn an_unread_mention_of_me_marks_the_row_until_it_is_read() {
+        let mut model = model();
+        let said = |model: &mut ChatModel, seq, sender, text: &str| {
+            model.apply(ServerEvent::NewMessage(message(seq, seq, sender, text)), 0);
+            model.conversations[0].mentions_me
+        };
+        assert!(!said(&mut model, 1, BOB, "mail alice@acme.test"));
+        assert!(said(&mut model, 2, BOB, "@Alice the Initech lead?"));
+        assert!(said(&mut model, 3, BOB, "a later message keeps it"));
+        model.apply(
+            ServerEvent::ConversationUpdated {
+                conversation_id: C,
+                unread_count: Some(0),
+                last_read_seq: Some(3),
+                last_message: None,
+                last_event_seq: None,
+                last_activity_at: None,
+                conversation: None,
+            },
+            0,
+        );
+        assert!(!model.conversations[0].mentions_me, "read to the end");
+        assert!(!said(&mut model, 4, ME, "@Alice a note to myself"));
     }
 
     #[test]

@@ -227,6 +227,9 @@ pub struct ConversationSummary {
     pub can_post: bool,
     pub muted: bool,
     pub unread_count: i64,
+    /// Whether an unread message mentions the viewer (`@` and their name).
+    #[serde(default)]
+    pub mentions_me: bool,
     pub my_last_read_seq: i64,
     pub last_message: Option<MessagePreview>,
     pub last_message_seq: i64,

@@ -78,6 +78,32 @@ const PNG_2X3: &[u8] = &[
 ];
 
 test_both_dbs! {
+    async fn the_list_says_which_conversations_hold_an_unread_mention_of_me(engine) {
+        let (_db, backend, people) = acme(engine).await;
+        let (alice, bob, carol) = (&people[0], &people[1], &people[2]);
+        let deals = group(&backend, alice, "Deals", &[bob, carol]).await;
+        let row = |me: &Me| {
+            let backend = backend.clone();
+            let me = me.clone();
+            async move { backend.conversation(&me, deals).await.unwrap() }
+        };
+        backend.send_message(alice, deals, text("@bob can you call Initech?"), None).await.unwrap();
+        backend.send_message(alice, deals, text("and mail carol@acme.test"), None).await.unwrap();
+        assert!(row(bob).await.mentions_me);
+        assert!(!row(carol).await.mentions_me, "an address is not a mention");
+        assert!(backend.conversations(bob).await.unwrap().iter().any(|c| c.id == deals && c.mentions_me));
+
+        // Bob's own message naming him is no mention; reading clears it.
+        backend.send_message(bob, deals, text("@Bob noted"), None).await.unwrap();
+        assert!(!row(bob).await.mentions_me, "sending read everything before it");
+        backend.send_message(alice, deals, text("@Bobby is someone else"), None).await.unwrap();
+        assert!(!row(bob).await.mentions_me, "a name must end where the word does");
+        backend.send_message(alice, deals, text("@Bob, one more thing"), None).await.unwrap();
+        assert!(row(bob).await.mentions_me);
+        backend.mark_read(bob, deals, None).await.unwrap();
+        assert!(!row(bob).await.mentions_me);
+    }
+
     async fn a_direct_conversation_is_created_once_even_when_calls_race(engine) {
         let (_db, backend, p) = acme(engine).await;
         let (alice, bob) = (p[0].clone(), p[1].clone());

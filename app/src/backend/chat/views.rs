@@ -200,6 +200,9 @@ pub fn summary_from_rows(
         can_post: can_post(kind, my_role),
         muted: row.muted != 0,
         unread_count: row.unread_count,
+        mentions_me: row.mention_candidate.as_deref().is_some_and(|text| {
+            !crate::format::mentions(text, &[(viewer.id, &viewer.display_name)]).is_empty()
+        }),
         my_last_read_seq: row.last_read_seq,
         last_message,
         last_message_seq: row.last_message_seq,

@@ -54,6 +54,10 @@ pub struct SummaryRow {
     pub other_name: Option<String>,
     /// The members of a group (see [`MemberTuple`]).
     pub members: Option<Vec<MemberTuple>>,
+    /// The newest unread message of a group or broadcast whose text holds
+    /// `@` and the viewer's name, when unread messages remain: whether it
+    /// really mentions them is `format::mentions`'s to say.
+    pub mention_candidate: Option<String>,
 }
 
 /// A participant of one of a user's conversations, with their name.
@@ -417,7 +421,14 @@ fn summary_select(engine: Engine) -> String {
                 CASE WHEN c.kind = 'group' THEN
                     (SELECT {members} FROM participants pm JOIN users um ON um.id = pm.user_id
                      WHERE pm.conversation_id = c.id)
-                END AS members
+                END AS members,
+                CASE WHEN p.unread_count > 0 AND c.kind <> 'direct' THEN
+                    (SELECT mm.body FROM messages mm JOIN users mu ON mu.id = p.user_id
+                     WHERE mm.conversation_id = c.id AND mm.seq > p.last_read_seq
+                       AND mm.sender_id <> p.user_id AND mm.deleted_at IS NULL
+                       AND lower(mm.body) LIKE '%@' || lower(mu.display_name) || '%'
+                     ORDER BY mm.seq DESC LIMIT 1)
+                END AS mention_candidate
          FROM participants p
          JOIN conversations c ON c.id = p.conversation_id
          LEFT JOIN participants op ON c.kind = 'direct' AND op.conversation_id = c.id AND op.user_id <> p.user_id
@@ -456,6 +467,7 @@ const SUMMARY_FIELDS: &[&str] = &[
     "other_last_seen_at",
     "other_name",
     "members",
+    "mention_candidate",
 ];
 
 /// A user's conversations, most recently active first. One query answering
