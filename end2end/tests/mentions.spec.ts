@@ -1,12 +1,14 @@
 import { test, expect } from './fixtures';
-import { auditPart, createGroup, message, openThread, screenshot, signIn, unique } from './helpers';
+import { auditPart, createGroup, live, message, screenshot, signIn, unique } from './helpers';
 
 test('@ in a group offers its members, and the person mentioned sees their name stand out', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'alice@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
-  const path = await createGroup(page, unique('Initech deal'), ['Bob Baker', 'Dave Diaz']);
-  await openThread(bob.page, path);
+  const title = unique('Initech deal');
+  const path = await createGroup(page, title, ['Bob Baker', 'Dave Diaz']);
+  await bob.page.goto('/');
+  await live(bob.page);
 
   const box = page.getByLabel('Message', { exact: true });
   const menu = page.getByRole('listbox', { name: 'People to mention' });
@@ -58,12 +60,25 @@ test('@ in a group offers its members, and the person mentioned sees their name 
   await expect(sent.getByTestId('mention')).toHaveText(['@Bob Baker', '@Dave Diaz']);
   await expect(sent.locator('.mention.me')).toHaveCount(0);
 
-  // Bob's own name stands out, and so does the message.
+  // Bob's list marks the group with "@" as the message arrives, and again
+  // after a reload, from the server.
+  const bobsRow = bob.page.getByTestId('conversation').filter({ hasText: title });
+  await expect(bobsRow.getByTestId('mention-badge')).toBeVisible();
+  await expect(bobsRow).toHaveAccessibleName(/ unread, mentions you$/);
+  await bob.page.reload();
+  await live(bob.page);
+  await expect(bobsRow.getByTestId('mention-badge')).toBeVisible();
+  await auditPart(bob.page, 'aside.sidebar');
+
+  // In the thread Bob's own name stands out, and so does the message; read, the "@" goes.
+  await bobsRow.click();
+  await expect(bob.page).toHaveURL(new RegExp(`${path}$`));
   const received = message(bob.page, 'can you call Initech');
   await expect(received.locator('.mention.me')).toHaveText('@Bob Baker');
   await expect(received).toHaveClass(/mentions-me/);
   await auditPart(bob.page, 'li.mentions-me');
   await screenshot(bob.page, testInfo, 'mention');
+  await expect(bobsRow.getByTestId('mention-badge')).toHaveCount(0);
 
   // An address is not a mention, and Enter sends it at once.
   await box.pressSequentially('mail bob@acme.test');

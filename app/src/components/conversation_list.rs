@@ -101,7 +101,7 @@ pub fn ConversationList() -> impl IntoView {
                 <ul>
                     <For
                         each=move || rows.get()
-                        key=|row| (row.id, row.last_event_seq, row.unread_count, row.last_activity_at, row.title.clone(), presence_key(row))
+                        key=|row| (row.id, row.last_event_seq, row.unread_count, row.mentions_me, row.last_activity_at, row.title.clone(), presence_key(row))
                         let:row
                     >
                         <ConversationRow row open=open />
@@ -277,7 +277,10 @@ fn ConversationRow(
         ConversationKind::Group => Some("Group"),
         ConversationKind::Broadcast => Some("Broadcast"),
     };
-    let label = if unread > 0 {
+    let mentioned = row.mentions_me && unread > 0;
+    let label = if mentioned {
+        format!("{}, {unread} unread, mentions you", row.title)
+    } else if unread > 0 {
         format!("{}, {unread} unread", row.title)
     } else {
         row.title.clone()
@@ -311,6 +314,9 @@ fn ConversationRow(
                                 None => preview.clone().into_any(),
                             }}
                         </span>
+                        {mentioned.then(|| view! {
+                            <span class="badge mention-badge" aria-hidden="true" title="Mentions you" data-testid="mention-badge">"@"</span>
+                        })}
                         {(unread > 0).then(|| view! {
                             <span class="badge" aria-hidden="true">{unread.to_string()}</span>
                         })}
