@@ -39,6 +39,20 @@ fn text(content: &str) -> SendMessage {
     }
 }
 
+/// The group "Deals", created by `admin` with `members`.
+async fn deals(backend: &Backend, admin: &Me, members: &[&Me]) -> crate::protocol::ConversationId {
+    let request = crate::protocol::CreateConversation {
+        title: Some("Deals".into()),
+        member_ids: members.iter().map(|m| m.id).collect(),
+        ..Default::default()
+    };
+    backend
+        .create_conversation(admin, request)
+        .await
+        .unwrap()
+        .id
+}
+
 async fn count(backend: &Backend, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(backend.db.pool())
@@ -219,15 +233,7 @@ test_both_dbs! {
         let (alice, bob, carol) = (&acme[0], &acme[1], &acme[2]);
         // Carol is connected; Bob is not.
         let _carol_tab = backend.connect(carol);
-        let group = backend
-            .create_conversation(alice, crate::protocol::CreateConversation {
-                title: Some("Deals".into()),
-                member_ids: vec![bob.id, carol.id],
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .id;
+        let group = deals(&backend, alice, &[bob, carol]).await;
         for content in ["first", "second", "third"] {
             backend.send_message(alice, group, text(content), None).await.unwrap();
         }
@@ -294,15 +300,7 @@ test_both_dbs! {
     async fn a_mention_gets_through_a_mute_for_the_member_it_names_only(engine) {
         let (_db, backend, acme, _) = world(engine).await;
         let (alice, bob, carol) = (&acme[0], &acme[1], &acme[2]);
-        let group = backend
-            .create_conversation(alice, crate::protocol::CreateConversation {
-                title: Some("Deals".into()),
-                member_ids: vec![bob.id, carol.id],
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .id;
+        let group = deals(&backend, alice, &[bob, carol]).await;
         for member in [bob, carol] {
             backend.set_conversation_muted(member, group, true).await.unwrap();
         }
