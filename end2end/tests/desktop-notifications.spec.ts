@@ -1,6 +1,6 @@
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { hydrated, live, openDirectChat, send, signIn, unique } from './helpers';
+import { createGroup, hydrated, live, openDirectChat, openThread, send, signIn, unique } from './helpers';
 
 /** The system notifications crm-chat's service worker is showing. */
 async function shown(page: Page) {
@@ -11,32 +11,24 @@ async function shown(page: Page) {
   });
 }
 
-test('a message to a tab in the background pops up a desktop notification that opens the conversation; one in view does not; one missed offline pops up on return', async ({ page, newPerson }) => {
-  const bob = await newPerson();
-  await signIn(bob.page, 'bob@acme.test');
+/** Bob turns desktop notifications on under Settings, saying yes when the browser asks. */
+async function turnOn(bob: { context: BrowserContext; page: Page }) {
   await bob.page.goto('/settings');
   await hydrated(bob.page);
-  // Nothing is asked until Bob turns it on; then he says yes when the browser asks.
+  // Nothing is asked until Bob turns it on.
   const turnOn = bob.page.getByRole('button', { name: 'Turn on desktop notifications' });
   await expect(turnOn).toBeVisible();
   await bob.context.grantPermissions(['notifications']);
   await turnOn.click();
   await expect(bob.page.getByRole('switch', { name: 'Show desktop notifications in this browser' })).toBeChecked();
+}
 
-  await bob.page.goto('/');
-  await live(bob.page);
-
-  // Bob is looking at crm-chat: Dave's message shows in the list, and
-  // nothing pops up (checked at the end: it would have come before Alice's).
-  const dave = await newPerson();
-  await signIn(dave.page, 'dave@acme.test');
-  const davePath = await openDirectChat(dave.page, 'Bob');
-  const seen = unique('Seen in the list');
-  await send(dave.page, seen);
-  await expect(bob.page.getByRole('complementary', { name: 'Conversations' })).toContainText(seen);
-
-  // Bob switches to another tab. A headless browser gives every page the
-  // focus unless told otherwise, so this page is told to keep the real one.
+/**
+ * Bob switches to another tab. A headless browser gives every page the
+ * focus unless told otherwise, so his page is told to keep the real one.
+ * Returns crm-chat's service worker.
+ */
+async function switchAway(bob: { context: BrowserContext; page: Page }) {
   const cdp = await bob.context.newCDPSession(bob.page);
   await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: false });
   const other = await bob.context.newPage();
@@ -53,6 +45,27 @@ test('a message to a tab in the background pops up a desktop notification that o
       }),
     )
     .toEqual([{ url: '/', focused: false }]);
+  return worker;
+}
+
+test('a message to a tab in the background pops up a desktop notification that opens the conversation; one in view does not; one missed offline pops up on return', async ({ page, newPerson }) => {
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  await turnOn(bob);
+  await bob.page.goto('/');
+  await live(bob.page);
+
+  // Bob is looking at crm-chat: Dave's message shows in the list, and
+  // nothing pops up (checked at the end: it would have come before Alice's).
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+  const davePath = await openDirectChat(dave.page, 'Bob');
+  const seen = unique('Seen in the list');
+  await send(dave.page, seen);
+  await expect(bob.page.getByRole('complementary', { name: 'Conversations' })).toContainText(seen);
+
+  // Bob switches to another tab.
+  const worker = await switchAway(bob);
 
   await signIn(page, 'alice@acme.test');
   const path = await openDirectChat(page, 'Bob');
@@ -85,4 +98,39 @@ test('a message to a tab in the background pops up a desktop notification that o
   await expect
     .poll(() => shown(bob.page))
     .toContainEqual({ title: 'Dave Diaz', body: missed, tag: `conversation-${davePath.split('/')[2]}`, url: davePath });
+});
+
+test('in a muted group only a mention of me pops up a desktop notification', async ({ page, newPerson }) => {
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  await turnOn(bob);
+
+  // Alice's group with Bob, which Bob mutes.
+  await signIn(page, 'alice@acme.test');
+  const path = await createGroup(page, unique('Renewals'), ['Bob Baker']);
+  await openThread(bob.page, path);
+  await bob.page.getByRole('button', { name: 'Mute', exact: true }).click();
+  await expect(bob.page.getByRole('button', { name: 'Unmute', exact: true })).toBeVisible();
+  await bob.page.goto('/');
+  await live(bob.page);
+  await switchAway(bob);
+
+  // A message that does not name him stays quiet; Dave's direct message
+  // afterwards pops up, so the quiet one had its chance first.
+  const quiet = unique('Renewal list updated');
+  await send(page, quiet);
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+  const davePath = await openDirectChat(dave.page, 'Bob');
+  const ping = unique('Quick question');
+  await send(dave.page, ping);
+  await expect.poll(() => shown(bob.page)).toContainEqual(expect.objectContaining({ body: ping, url: davePath }));
+  expect((await shown(bob.page)).filter((n) => n.url === path)).toEqual([]);
+
+  // A mention gets through the mute.
+  const mention = `@Bob Baker ${unique('can you take Initech')}`;
+  await send(page, mention);
+  await expect
+    .poll(async () => (await shown(bob.page)).filter((n) => n.url === path).map((n) => n.body))
+    .toEqual([`Alice Admin: ${mention}`]);
 });
