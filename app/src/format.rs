@@ -215,11 +215,7 @@ pub fn mentions(text: &str, people: &[(UserId, &str)]) -> Vec<(Range<usize>, Use
     while let Some(offset) = text[from..].find('@') {
         let at = from + offset;
         from = at + 1;
-        let starts_word = text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c));
-        if !starts_word {
+        if !starts_word(&text[..at]) {
             continue;
         }
         let name_at = at + 1;
@@ -251,11 +247,13 @@ pub fn mentions(text: &str, people: &[(UserId, &str)]) -> Vec<(Range<usize>, Use
 pub fn mention_at_caret(before_caret: &str) -> Option<(usize, &str)> {
     let at = before_caret.rfind('@')?;
     let query = &before_caret[at + 1..];
-    let starts_word = before_caret[..at]
-        .chars()
-        .next_back()
-        .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c));
-    (starts_word && !query.contains('\n') && query.chars().count() <= 30).then_some((at, query))
+    (starts_word(&before_caret[..at]) && !query.contains('\n') && query.chars().count() <= 30)
+        .then_some((at, query))
+}
+
+/// Whether `text` mentions this one person (see [`mentions`]).
+pub fn mentions_person(text: &str, id: UserId, name: &str) -> bool {
+    !mentions(text, &[(id, name)]).is_empty()
 }
 
 /// Whether a person fits a mention being typed: their name, or one of its
@@ -264,6 +262,15 @@ pub fn name_fits(name: &str, typed: &str) -> bool {
     let (name, typed) = (lower_case(name), lower_case(typed));
     name.starts_with(&typed)
         || (!typed.contains(' ') && name.split_whitespace().any(|word| word.starts_with(&typed)))
+}
+
+/// Whether an `@` after this text starts a word: at the start, after a
+/// space, or after an opening bracket or quote.
+fn starts_word(before: &str) -> bool {
+    before
+        .chars()
+        .next_back()
+        .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c))
 }
 
 /// Whether a name may end before this character: "@Ann," and "@Ann's"

@@ -307,8 +307,7 @@ impl ChatModel {
 
     /// Whether a text mentions this page's user (`@` and their name).
     pub fn mentions_me(&self, text: &str) -> bool {
-        text.contains('@')
-            && !crate::format::mentions(text, &[(self.me.id, &self.me.display_name)]).is_empty()
+        crate::format::mentions_person(text, self.me.id, &self.me.display_name)
     }
 
     fn alert_for_message(&self, message: &Message) -> Option<Alert> {

@@ -284,14 +284,24 @@ fn MessageText(text: String) -> impl IntoView {
     let store = use_store();
     let context = expect_context::<ThreadContext>();
     let me = store.my_id();
-    let members = store.model.with_untracked(|m| {
-        m.conversation(context.id)
-            .map(|row| row.participants.clone())
-            .unwrap_or_default()
-    });
+    // Names are looked up only for a text that can mention someone.
+    let members: Vec<(crate::protocol::UserId, String)> = if text.contains('@') {
+        store.model.with_untracked(|m| {
+            m.conversation(context.id)
+                .map(|row| {
+                    row.participants
+                        .iter()
+                        .map(|p| (p.user_id, p.display_name.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    } else {
+        Vec::new()
+    };
     let people: Vec<_> = members
         .iter()
-        .map(|p| (p.user_id, p.display_name.as_str()))
+        .map(|(id, name)| (*id, name.as_str()))
         .collect();
     rich_text(&text, &people)
         .into_iter()

@@ -201,7 +201,7 @@ pub fn summary_from_rows(
         muted: row.muted != 0,
         unread_count: row.unread_count,
         mentions_me: row.mention_candidate.as_deref().is_some_and(|text| {
-            !crate::format::mentions(text, &[(viewer.id, &viewer.display_name)]).is_empty()
+            crate::format::mentions_person(text, viewer.id, &viewer.display_name)
         }),
         my_last_read_seq: row.last_read_seq,
         last_message,
