@@ -195,12 +195,15 @@ impl ChatModel {
         self.conversations.iter_mut().find(|c| c.id == id)
     }
 
-    /// The list as shown: most recent activity first.
+    /// The list as shown, in the server's order: the pinned conversations
+    /// first, most recently pinned first, then the rest, most recent
+    /// activity first.
     pub fn sorted_conversations(&self) -> Vec<ConversationSummary> {
         let mut rows = self.conversations.clone();
         rows.sort_by(|a, b| {
-            b.last_activity_at
-                .cmp(&a.last_activity_at)
+            b.pinned_at
+                .cmp(&a.pinned_at)
+                .then(b.last_activity_at.cmp(&a.last_activity_at))
                 .then(b.id.cmp(&a.id))
         });
         rows
@@ -920,6 +923,7 @@ mod tests {
             my_role: ParticipantRole::Member,
             can_post: true,
             muted: false,
+            pinned_at: None,
             unread_count: 0,
             mentions_me: false,
             my_last_read_seq: 0,
@@ -1166,6 +1170,38 @@ mod tests {
         // A conversation the server no longer lists is gone.
         model.merge_conversation_list(vec![row(C, 6, 1006)]);
         assert!(model.conversation(other).is_none());
+    }
+
+    #[test]
+    fn pinned_conversations_stay_on_top_most_recently_pinned_first() {
+        let (quiet, busy) = (ConversationId(11), ConversationId(12));
+        let mut model = ChatModel::new(
+            me(),
+            vec![row(C, 1, 100), row(quiet, 1, 50), row(busy, 1, 300)],
+            0,
+        );
+        let order = |model: &ChatModel| {
+            model
+                .sorted_conversations()
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+        };
+        let pinned_at = |id, activity, at| ConversationSummary {
+            pinned_at: Some(at),
+            ..row(id, 1, activity)
+        };
+        assert_eq!(order(&model), vec![busy, C, quiet]);
+        model.merge_conversation(pinned_at(quiet, 50, 1_000));
+        assert_eq!(order(&model), vec![quiet, busy, C]);
+        model.merge_conversation(pinned_at(C, 100, 2_000));
+        assert_eq!(order(&model), vec![C, quiet, busy], "the newest pin first");
+        // Activity neither reorders the pinned ones nor lifts a row past them.
+        model.merge_conversation(pinned_at(quiet, 9_000, 1_000));
+        model.merge_conversation(row(busy, 1, 9_500));
+        assert_eq!(order(&model), vec![C, quiet, busy]);
+        model.merge_conversation(row(C, 1, 100));
+        assert_eq!(order(&model), vec![quiet, busy, C], "unpinned");
     }
 
     #[test]

@@ -226,6 +226,10 @@ pub struct ConversationSummary {
     pub my_role: ParticipantRole,
     pub can_post: bool,
     pub muted: bool,
+    /// When the viewer pinned the conversation to the top of their list
+    /// (Unix ms); the most recently pinned comes first. `None`: not pinned.
+    #[serde(default)]
+    pub pinned_at: Option<i64>,
     pub unread_count: i64,
     /// Whether an unread message mentions the viewer (`@` and their name).
     #[serde(default)]
@@ -431,6 +435,8 @@ pub struct UpdateConversation {
     /// Mute or unmute the conversation for the caller: messages still count
     /// as unread, but leave no notifications.
     pub muted: Option<bool>,
+    /// Pin the conversation to the top of the caller's list, or unpin it.
+    pub pinned: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

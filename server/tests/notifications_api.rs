@@ -251,7 +251,7 @@ test_both_dbs! {
         );
     }
 
-    async fn a_muted_conversation_is_set_over_rest(engine) {
+    async fn a_conversation_is_muted_and_pinned_for_the_caller_over_rest(engine) {
         let w = world(engine).await;
         let (_, conversation) = status_and_json(
             w.app.post("/api/chat/conversations").bearer_auth(&w.alice.1)
@@ -266,6 +266,28 @@ test_both_dbs! {
         let (status, _) = status_and_json(
             w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.grace.1)
                 .json(&json!({"muted": true})).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let (status, pinned) = status_and_json(
+            w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.bob.1)
+                .json(&json!({"pinned": true})).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(pinned["pinnedAt"].as_i64().is_some(), "{pinned}");
+        assert_eq!(pinned["muted"], json!(true), "muting and pinning are separate");
+        let (_, alices) = status_and_json(
+            w.app.get(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.alice.1).send().await.unwrap(),
+        ).await;
+        assert_eq!(alices["pinnedAt"], Value::Null, "a pin is the caller's own");
+        let (status, unpinned) = status_and_json(
+            w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.bob.1)
+                .json(&json!({"pinned": false})).send().await.unwrap(),
+        ).await;
+        assert_eq!((status, &unpinned["pinnedAt"]), (StatusCode::OK, &Value::Null));
+        let (status, _) = status_and_json(
+            w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.grace.1)
+                .json(&json!({"pinned": true})).send().await.unwrap(),
         ).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }

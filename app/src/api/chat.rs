@@ -189,6 +189,20 @@ pub async fn rename_conversation(
         .map_err(fail)
 }
 
+/// Pins the conversation to the top of the caller's list, or unpins it.
+#[server(prefix = "/api/fn", endpoint = "pin", input = Json)]
+pub async fn set_conversation_pinned(
+    conversation_id: ConversationId,
+    pinned: bool,
+) -> Result<ConversationSummary, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .set_conversation_pinned(&me, conversation_id, pinned)
+        .await
+        .map_err(fail)
+}
+
 #[server(prefix = "/api/fn", endpoint = "set-role", input = Json)]
 pub async fn set_role(
     conversation_id: ConversationId,

@@ -72,7 +72,7 @@ pub async fn get_conversation(
     Ok(Json(state.backend.conversation(&me, id).await?))
 }
 
-/// Renames a group (its admins), or mutes it for the caller.
+/// Renames a group (its admins), or mutes or pins it for the caller.
 #[utoipa::path(
     patch, path = "/api/chat/conversations/{id}", tag = "chat",
     params(("id" = i64, Path, description = "A conversation of the caller")),
@@ -91,6 +91,12 @@ pub async fn update_conversation(
     }
     if let Some(muted) = request.muted {
         state.backend.set_conversation_muted(&me, id, muted).await?;
+    }
+    if let Some(pinned) = request.pinned {
+        state
+            .backend
+            .set_conversation_pinned(&me, id, pinned)
+            .await?;
     }
     Ok(Json(state.backend.conversation(&me, id).await?))
 }

@@ -264,10 +264,38 @@ impl Backend {
         muted: bool,
     ) -> Result<ConversationSummary> {
         let mut conn = self.db.pool().acquire().await?;
-        if !participants::set_muted(&mut conn, id, me.id, muted).await? {
+        let member = participants::set_muted(&mut conn, id, me.id, muted).await?;
+        drop(conn);
+        self.my_row_changed(me, id, member).await
+    }
+
+    /// Pins a conversation to the top of the caller's list (the most
+    /// recently pinned first), or unpins it. Pinning a pinned conversation
+    /// keeps its place. Their other tabs see the change.
+    pub async fn set_conversation_pinned(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        pinned: bool,
+    ) -> Result<ConversationSummary> {
+        let mut conn = self.db.pool().acquire().await?;
+        let pinned_at = pinned.then(now_ms);
+        let member = participants::set_pinned(&mut conn, id, me.id, pinned_at).await?;
+        drop(conn);
+        self.my_row_changed(me, id, member).await
+    }
+
+    /// After a change to the caller's own settings for a conversation: their
+    /// tabs fetch its row anew, and the caller gets it. Not a member: 404.
+    async fn my_row_changed(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        member: bool,
+    ) -> Result<ConversationSummary> {
+        if !member {
             return Err(Error::NotFound);
         }
-        drop(conn);
         self.announce_new_conversation(id, vec![me.id]).await;
         self.conversation(me, id).await
     }

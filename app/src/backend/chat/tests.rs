@@ -256,6 +256,54 @@ test_both_dbs! {
         assert_eq!(list[1].last_event_seq, 2, "the group's creation is event 1");
     }
 
+    async fn a_pinned_conversation_heads_its_pinner_s_list_until_unpinned(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, carol, dave) = (&p[0], &p[1], &p[2], &p[3]);
+        let with_bob = backend.direct_conversation(alice, bob.id).await.unwrap();
+        let with_carol = backend.direct_conversation(alice, carol.id).await.unwrap();
+        let team = group(&backend, alice, "Team", &[bob, carol]).await;
+        backend.send_message(bob, with_bob, text("oldest"), None).await.unwrap();
+        backend.send_message(carol, team, text("hello team"), None).await.unwrap();
+        backend.send_message(carol, with_carol, text("newest"), None).await.unwrap();
+        let titles = |me: &Me| {
+            let (backend, me) = (backend.clone(), me.clone());
+            async move {
+                let list = backend.conversations(&me).await.unwrap();
+                list.into_iter().map(|c| c.title).collect::<Vec<_>>()
+            }
+        };
+        let pause = || tokio::time::sleep(std::time::Duration::from_millis(3));
+        assert_eq!(titles(alice).await, ["Carol", "Team", "Bob"]);
+
+        let mut feed = backend.hub.subscribe();
+        let row = backend.set_conversation_pinned(alice, with_bob, true).await.unwrap();
+        assert!(row.pinned_at.is_some());
+        match feed.try_recv().expect("an event").as_ref() {
+            ChatEvent::ConversationChanged { conversation_id, members, .. } => {
+                assert_eq!((*conversation_id, members.as_ref()), (with_bob, &[alice.id][..]));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(titles(alice).await, ["Bob", "Carol", "Team"]);
+        assert_eq!(titles(bob).await[0], "Team", "pins are the pinner's own");
+        pause().await;
+        backend.set_conversation_pinned(alice, team, true).await.unwrap();
+        assert_eq!(titles(alice).await, ["Team", "Bob", "Carol"], "the newest pin first");
+        pause().await;
+        let again = backend.set_conversation_pinned(alice, with_bob, true).await.unwrap();
+        assert_eq!(again.pinned_at, row.pinned_at, "pinning again keeps the place");
+        backend.send_message(carol, with_carol, text("newer still"), None).await.unwrap();
+        assert_eq!(titles(alice).await, ["Team", "Bob", "Carol"]);
+
+        let unpinned = backend.set_conversation_pinned(alice, team, false).await.unwrap();
+        assert_eq!(unpinned.pinned_at, None);
+        assert_eq!(titles(alice).await, ["Bob", "Carol", "Team"]);
+        assert!(matches!(
+            backend.set_conversation_pinned(dave, team, true).await,
+            Err(Error::NotFound)
+        ));
+    }
+
     async fn contacts_are_the_caller_s_organisation_searchable_by_name(engine) {
         let (_db, backend, p) = acme(engine).await;
         people(&backend, "Globex", &["Carla"]).await;

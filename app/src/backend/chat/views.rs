@@ -199,6 +199,7 @@ pub fn summary_from_rows(
         my_role,
         can_post: can_post(kind, my_role),
         muted: row.muted != 0,
+        pinned_at: row.pinned_at,
         unread_count: row.unread_count,
         mentions_me: row.mention_candidate.as_deref().is_some_and(|text| {
             crate::format::mentions_person(text, viewer.id, &viewer.display_name)

@@ -36,6 +36,8 @@ pub struct SummaryRow {
     pub unread_count: i64,
     pub last_read_seq: i64,
     pub muted: i64,
+    /// When the viewer pinned it to the top of their list (Unix ms).
+    pub pinned_at: Option<i64>,
     pub participant_count: i64,
     pub lm_id: Option<i64>,
     pub lm_sender_id: Option<i64>,
@@ -410,7 +412,7 @@ fn summary_select(engine: Engine) -> String {
     format!(
         "SELECT c.id, c.kind, c.title, c.last_event_seq, c.last_message_seq, c.last_message_at, c.created_at,
                 COALESCE(c.last_message_at, c.created_at) AS activity,
-                p.role, p.unread_count, p.last_read_seq, p.last_delivered_seq, p.muted,
+                p.role, p.unread_count, p.last_read_seq, p.last_delivered_seq, p.muted, p.pinned_at,
                 CASE c.kind WHEN 'direct' THEN 2
                      ELSE (SELECT COUNT(*) FROM participants pc WHERE pc.conversation_id = c.id) END AS participant_count,
                 lm.id AS lm_id, lm.sender_id AS lm_sender_id, lu.display_name AS lm_sender_name,
@@ -452,6 +454,7 @@ const SUMMARY_FIELDS: &[&str] = &[
     "last_read_seq",
     "last_delivered_seq",
     "muted",
+    "pinned_at",
     "participant_count",
     "lm_id",
     "lm_sender_id",
@@ -470,8 +473,9 @@ const SUMMARY_FIELDS: &[&str] = &[
     "mention_candidate",
 ];
 
-/// A user's conversations, most recently active first. One query answering
-/// one JSON document.
+/// A user's conversations: the pinned ones first, most recently pinned
+/// first, then the rest, most recently active first. One query answering one
+/// JSON document.
 #[tracing::instrument(skip_all)]
 pub async fn summaries_for_user(
     conn: &mut AnyConnection,
@@ -483,7 +487,7 @@ pub async fn summaries_for_user(
         &summary_select(engine),
         SUMMARY_FIELDS,
         &["members"],
-        "t.activity DESC, t.id DESC",
+        "COALESCE(t.pinned_at, 0) DESC, t.activity DESC, t.id DESC",
     );
     let document = sqlx::query_scalar(&sql)
         .bind(user_id)

@@ -172,6 +172,27 @@ pub async fn set_muted(
     Ok(done.rows_affected() > 0)
 }
 
+/// Pins a conversation to the top of a member's list, or unpins it. Pinning
+/// a pinned conversation keeps its place. Whether they are a member.
+#[tracing::instrument(skip_all)]
+pub async fn set_pinned(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    pinned_at: Option<i64>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE participants SET pinned_at = CASE WHEN $1 > 0 THEN COALESCE(pinned_at, $1) END
+         WHERE conversation_id = $2 AND user_id = $3",
+    )
+    .bind(pinned_at.unwrap_or(0))
+    .bind(conversation_id)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn set_role(
     conn: &mut AnyConnection,
