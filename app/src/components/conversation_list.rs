@@ -278,13 +278,17 @@ fn ConversationRow(
         ConversationKind::Broadcast => Some("Broadcast"),
     };
     let mentioned = row.mentions_me && unread > 0;
-    let label = if mentioned {
-        format!("{}, {unread} unread, mentions you", row.title)
-    } else if unread > 0 {
-        format!("{}, {unread} unread", row.title)
-    } else {
-        row.title.clone()
-    };
+    let pinned = row.pinned_at.is_some();
+    let mut label = row.title.clone();
+    if pinned {
+        label.push_str(", pinned");
+    }
+    if unread > 0 {
+        label.push_str(&format!(", {unread} unread"));
+    }
+    if mentioned {
+        label.push_str(", mentions you");
+    }
 
     view! {
         <li>
@@ -302,6 +306,7 @@ fn ConversationRow(
                     <span class="conversation-top">
                         <span class="conversation-title">{row.title.clone()}</span>
                         {kind_label.map(|k| view! { <span class="tag">{k}</span> })}
+                        {pinned.then(|| view! { <span class="pin-icon" title="Pinned" data-testid="pinned"><Svg icon=Icon::Pin size=14 /></span> })}
                         {row.muted.then(|| view! { <span class="muted-icon" title="Muted"><Svg icon=Icon::BellOff size=14 /><span class="visually-hidden">"Muted"</span></span> })}
                         <time class="conversation-time">
                             {move || list_time(time, store.now.get(), store.offset.get())}

@@ -27,6 +27,7 @@ pub enum Icon {
     Clock,
     Megaphone,
     Users,
+    Pin,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -102,6 +103,10 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
             "M23 21v-2a4 4 0 0 0-3-3.87",
             "M16 3.13a4 4 0 0 1 0 7.75",
+        ],
+        Icon::Pin => &[
+            "M12 17v5",
+            "M9 10.76a2 2 0 0 1-1.11 1.79l-1.78.9A2 2 0 0 0 5 15.24V17h14v-1.76a2 2 0 0 0-1.11-1.79l-1.78-.9A2 2 0 0 1 15 10.76V6h1a2 2 0 0 0 0-4H8a2 2 0 0 0 0 4h1z",
         ],
     }
 }

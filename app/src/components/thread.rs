@@ -208,6 +208,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
         })
     };
     let muted = move || row.with(|r| r.as_ref().is_some_and(|r| r.muted));
+    let pinned = move || row.with(|r| r.as_ref().is_some_and(|r| r.pinned_at.is_some()));
     let can_post = move || row.with(|r| r.as_ref().is_some_and(|r| r.can_post));
     let gone = move || row.with(Option::is_none);
 
@@ -215,6 +216,14 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
         let next = !muted();
         leptos::task::spawn_local(async move {
             if let Ok(updated) = crate::api::notifications::set_conversation_muted(id, next).await {
+                store.model.update(|m| m.merge_conversation(updated));
+            }
+        });
+    };
+    let toggle_pin = move |_| {
+        let next = !pinned();
+        leptos::task::spawn_local(async move {
+            if let Ok(updated) = crate::api::chat::set_conversation_pinned(id, next).await {
                 store.model.update(|m| m.merge_conversation(updated));
             }
         });
@@ -237,6 +246,13 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                     <button type="button" class="icon-button" aria-label="Group info" title="Group info"
                         aria-haspopup="dialog" on:click=move |_| info_open.set(true)>
                         <Svg icon=Icon::Users />
+                    </button>
+                </Show>
+                <Show when=move || !gone()>
+                    <button type="button" class="icon-button pin" aria-label="Pin to top of the list"
+                        title=move || if pinned() { "Unpin" } else { "Pin to top" }
+                        aria-pressed=move || pinned().to_string() on:click=toggle_pin>
+                        <Svg icon=Icon::Pin />
                     </button>
                 </Show>
                 <button type="button" class="ghost" aria-pressed=move || muted().to_string() on:click=toggle_mute>
