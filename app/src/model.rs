@@ -47,6 +47,18 @@ impl Thread {
         self.messages.keys().next_back().copied()
     }
 
+    /// What the Up arrow in an empty composer edits, as in Slack: `me`'s
+    /// newest text message that is not deleted, while they may still edit it.
+    pub fn last_editable(&self, me: UserId, now: i64) -> Option<&Message> {
+        self.messages
+            .values()
+            .rev()
+            .find(|m| {
+                m.sender_id == me && m.deleted_at.is_none() && m.message_type == MessageKind::Text
+            })
+            .filter(|m| m.editable_by(me, now))
+    }
+
     /// Puts a version of a message in: a new one, or a newer version of a
     /// known one. Older versions (a replay of something already applied)
     /// change nothing. Whether anything changed.
@@ -1202,6 +1214,49 @@ mod tests {
         assert_eq!(order(&model), vec![C, quiet, busy]);
         model.merge_conversation(row(C, 1, 100));
         assert_eq!(order(&model), vec![quiet, busy, C], "unpinned");
+    }
+
+    #[test]
+    fn the_up_arrow_edits_my_newest_text_message_while_it_is_editable() {
+        let mut thread = Thread::default();
+        let now = 2_000;
+        assert_eq!(thread.last_editable(ME, now), None, "nothing yet");
+        thread.upsert(message(1, 1, ME, "first"));
+        thread.upsert(message(2, 2, ME, "second"));
+        thread.upsert(message(3, 3, BOB, "Bob's, newer"));
+        let edit = |thread: &Thread, now| thread.last_editable(ME, now).map(|m| m.content.clone());
+        assert_eq!(
+            edit(&thread, now),
+            Some("second".into()),
+            "mine, not the newest of all"
+        );
+        thread.upsert(Message {
+            deleted_at: Some(1_500),
+            content: String::new(),
+            event_seq: 4,
+            ..message(2, 4, ME, "")
+        });
+        assert_eq!(
+            edit(&thread, now),
+            Some("first".into()),
+            "a deleted one is skipped"
+        );
+        thread.upsert(Message {
+            message_type: MessageKind::File,
+            ..message(5, 5, ME, "")
+        });
+        assert_eq!(
+            edit(&thread, now),
+            Some("first".into()),
+            "a file has no text to edit"
+        );
+        thread.upsert(message(6, 6, ME, "too old"));
+        let late = 1_006 + crate::protocol::EDIT_WINDOW_MS + 1;
+        assert_eq!(
+            edit(&thread, late),
+            None,
+            "past the window: nothing, not an older one"
+        );
     }
 
     #[test]

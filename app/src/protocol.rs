@@ -289,6 +289,9 @@ pub struct ReactionSummary {
     pub user_ids: Vec<UserId>,
 }
 
+/// A message's sender may edit it this long after sending it (ms).
+pub const EDIT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// A message as every read path returns it. A deleted message keeps its place
 /// as a tombstone: `content` is empty and `deletedAt` is set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +315,17 @@ pub struct Message {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+}
+
+impl Message {
+    /// Whether `me` may still edit it at `now`: their own text message, not
+    /// deleted, within the edit window.
+    pub fn editable_by(&self, me: UserId, now: i64) -> bool {
+        self.sender_id == me
+            && self.deleted_at.is_none()
+            && self.message_type == MessageKind::Text
+            && now - self.created_at <= EDIT_WINDOW_MS
+    }
 }
 
 /// A page of history, newest last.

@@ -311,3 +311,38 @@ function pdf(): Buffer {
       '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
   );
 }
+
+test('the Up arrow in an empty box edits my last message, and Escape leaves it as it was', async ({ page }) => {
+  await signIn(page, 'alice@acme.test');
+  await openDirectChat(page, 'Frank');
+  const first = unique('call Initech');
+  const second = unique('call Globex');
+  await send(page, first);
+  await send(page, second);
+  await expect(message(page, second)).toBeVisible();
+  const box = page.getByLabel('Message', { exact: true });
+  const chip = page.getByTestId('composer-chip');
+
+  // With text in the box, Up only moves the caret.
+  await box.fill('draft');
+  await box.press('ArrowUp');
+  await expect(chip).toHaveCount(0);
+  await box.fill('');
+
+  await box.press('ArrowUp');
+  await expect(chip).toContainText('Editing');
+  await expect(chip).toContainText(second);
+  await expect(box).toHaveValue(second);
+  await box.press('Escape');
+  await expect(chip).toHaveCount(0);
+  await expect(box).toHaveValue('');
+  await expect(message(page, second)).not.toContainText('edited');
+
+  const corrected = unique('call Globex today');
+  await box.press('ArrowUp');
+  await box.fill(corrected);
+  await box.press('Enter');
+  await expect(message(page, corrected)).toContainText('edited');
+  await expect(message(page, first)).not.toContainText('edited');
+  await expect(box).toHaveValue('');
+});

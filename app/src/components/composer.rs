@@ -226,6 +226,24 @@ pub fn Composer() -> impl IntoView {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
+        } else if ev.key() == "ArrowUp"
+            && !(ev.shift_key() || ev.alt_key() || ev.ctrl_key() || ev.meta_key())
+            && text.with_untracked(String::is_empty)
+            && context.editing.get_untracked().is_none()
+        {
+            // Up in an empty box edits my last message, as in Slack.
+            let me = store.my_id();
+            let now = crate::now_ms();
+            let last = store.model.with_untracked(|m| {
+                m.threads
+                    .get(&id)
+                    .and_then(|t| t.last_editable(me, now).cloned())
+            });
+            if let Some(message) = last {
+                ev.prevent_default();
+                context.replying.set(None);
+                context.editing.set(Some(message));
+            }
         } else if ev.key() == "Escape" {
             context.replying.set(None);
             if context.editing.get_untracked().is_some() {

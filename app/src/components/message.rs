@@ -56,10 +56,7 @@ pub fn MessageView(
     };
     let tick = move || row.with(|r| r.as_ref().map(|r| tick_for(r, me, seq)));
     let read_by = move || row.with(|r| r.as_ref().map(|r| readers(r, me, seq)).unwrap_or_default());
-    let editable = mine
-        && !deleted
-        && message.message_type == MessageKind::Text
-        && store.now.get_untracked() - created_at < 24 * 60 * 60 * 1000;
+    let editable = message.editable_by(me, store.now.get_untracked());
     let is_moderator = move || {
         row.with(|r| {
             r.as_ref().is_some_and(|r| {

@@ -38,16 +38,14 @@ use crate::backend::db::sqlite_writer::WriterConnection;
 use crate::backend::db::{Db, Engine, conversations, messages, notifications, participants, users};
 use crate::backend::{Error, Result, now_ms};
 use crate::protocol::{
-    AttachmentId, ConversationId, ConversationKind, Me, Message, MessageId, MessageKind,
-    ParticipantRole, ReadState, UserId,
+    AttachmentId, ConversationId, ConversationKind, EDIT_WINDOW_MS, Me, Message, MessageId,
+    MessageKind, ParticipantRole, ReadState, UserId,
 };
 
 /// The most commands applied in one transaction.
 pub const MAX_BATCH: usize = 256;
 /// Commands waiting beyond this make senders wait (backpressure).
 const QUEUE_CAPACITY: usize = 8192;
-/// Messages may be edited this long after they were sent.
-pub const EDIT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long after new messages the search index catches up (SQLite).
 const INDEX_DELAY: Duration = Duration::from_millis(500);
 /// How long the writer waits before reaching for the database again.
