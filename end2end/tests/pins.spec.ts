@@ -23,6 +23,7 @@ test('a pinned conversation stays at the top of my list, in every tab and after 
   await expect(pin).toHaveAttribute('aria-pressed', 'true');
   await expect(pin).toHaveAttribute('title', 'Unpin');
   await auditPart(page, '.thread-head');
+  await screenshot(page, testInfo, 'pin-header');
 
   // The other tab moves Bob to the top at once, marked as pinned.
   await expect(rows.first()).toContainText('Bob Baker');
@@ -55,4 +56,23 @@ test('a pinned conversation stays at the top of my list, in every tab and after 
   await page.reload();
   await live(page);
   await expect(pin).toHaveAttribute('aria-pressed', 'false');
+});
+
+test('muting a conversation in one tab marks its row as muted in my other tabs', async ({ page }) => {
+  await signIn(page, 'heidi@acme.test');
+  const withErin = await openDirectChat(page, 'Erin');
+  await send(page, unique('Erin, the Hooli renewal'));
+  const list = await page.context().newPage();
+  await list.goto('/');
+  await live(list);
+  const row = list.getByTestId('conversation').filter({ hasText: 'Erin' });
+  const mutedMark = row.locator('.muted-icon');
+  await expect(mutedMark).toHaveCount(0);
+
+  await openThread(page, withErin);
+  await page.getByRole('button', { name: 'Mute', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Unmute', exact: true })).toBeVisible();
+  await expect(mutedMark).toBeVisible();
+  await page.getByRole('button', { name: 'Unmute', exact: true }).click();
+  await expect(mutedMark).toHaveCount(0);
 });

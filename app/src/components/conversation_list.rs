@@ -101,7 +101,7 @@ pub fn ConversationList() -> impl IntoView {
                 <ul>
                     <For
                         each=move || rows.get()
-                        key=|row| (row.id, row.last_event_seq, row.unread_count, row.mentions_me, row.last_activity_at, row.title.clone(), presence_key(row))
+                        key=|row| (row.id, row.last_event_seq, row.unread_count, row.mentions_me, row.muted, row.pinned_at, row.last_activity_at, row.title.clone(), presence_key(row))
                         let:row
                     >
                         <ConversationRow row open=open />
