@@ -936,6 +936,7 @@ mod tests {
             can_post: true,
             muted: false,
             pinned_at: None,
+            marked_unread: false,
             unread_count: 0,
             mentions_me: false,
             my_last_read_seq: 0,

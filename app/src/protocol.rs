@@ -230,6 +230,10 @@ pub struct ConversationSummary {
     /// (Unix ms); the most recently pinned comes first. `None`: not pinned.
     #[serde(default)]
     pub pinned_at: Option<i64>,
+    /// The viewer marked it as unread to come back to it; opening it (the
+    /// web app's thread) clears the mark.
+    #[serde(default)]
+    pub marked_unread: bool,
     pub unread_count: i64,
     /// Whether an unread message mentions the viewer (`@` and their name).
     #[serde(default)]
@@ -451,6 +455,8 @@ pub struct UpdateConversation {
     pub muted: Option<bool>,
     /// Pin the conversation to the top of the caller's list, or unpin it.
     pub pinned: Option<bool>,
+    /// Mark the conversation as unread for the caller, or clear the mark.
+    pub marked_unread: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -251,7 +251,7 @@ test_both_dbs! {
         );
     }
 
-    async fn a_conversation_is_muted_and_pinned_for_the_caller_over_rest(engine) {
+    async fn a_conversation_is_muted_pinned_and_marked_unread_for_the_caller_over_rest(engine) {
         let w = world(engine).await;
         let (_, conversation) = status_and_json(
             w.app.post("/api/chat/conversations").bearer_auth(&w.alice.1)
@@ -285,6 +285,16 @@ test_both_dbs! {
                 .json(&json!({"pinned": false})).send().await.unwrap(),
         ).await;
         assert_eq!((status, &unpinned["pinnedAt"]), (StatusCode::OK, &Value::Null));
+        let (status, marked) = status_and_json(
+            w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.bob.1)
+                .json(&json!({"markedUnread": true})).send().await.unwrap(),
+        ).await;
+        assert_eq!((status, &marked["markedUnread"]), (StatusCode::OK, &json!(true)));
+        let (status, cleared) = status_and_json(
+            w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.bob.1)
+                .json(&json!({"markedUnread": false})).send().await.unwrap(),
+        ).await;
+        assert_eq!((status, &cleared["markedUnread"]), (StatusCode::OK, &json!(false)));
         let (status, _) = status_and_json(
             w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.grace.1)
                 .json(&json!({"pinned": true})).send().await.unwrap(),

@@ -203,6 +203,19 @@ pub async fn set_conversation_pinned(
         .map_err(fail)
 }
 
+/// Marks the conversation as unread for the caller, to come back to it.
+#[server(prefix = "/api/fn", endpoint = "mark-unread", input = Json)]
+pub async fn mark_conversation_unread(
+    conversation_id: ConversationId,
+) -> Result<ConversationSummary, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .set_conversation_marked_unread(&me, conversation_id, true)
+        .await
+        .map_err(fail)
+}
+
 #[server(prefix = "/api/fn", endpoint = "set-role", input = Json)]
 pub async fn set_role(
     conversation_id: ConversationId,
@@ -244,7 +257,8 @@ pub async fn chat_bootstrap() -> Result<Bootstrap, AppError> {
     })
 }
 
-/// An opened conversation: its row, read first, and its newest page. Every
+/// An opened conversation: its row, read first (opening clears a mark as
+/// unread), and its newest page. Every
 /// change up to the row's `lastEventSeq` is in the page, so a resume from
 /// there misses nothing.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -258,7 +272,7 @@ pub async fn open_thread(conversation_id: ConversationId) -> Result<OpenedThread
     let me = current_user().await.map_err(fail)?;
     let backend = app_state()?.backend;
     let conversation = backend
-        .conversation(&me, conversation_id)
+        .open_conversation(&me, conversation_id)
         .await
         .map_err(fail)?;
     let page = backend

@@ -72,7 +72,8 @@ pub async fn get_conversation(
     Ok(Json(state.backend.conversation(&me, id).await?))
 }
 
-/// Renames a group (its admins), or mutes or pins it for the caller.
+/// Renames a group (its admins), or mutes, pins or marks it as unread for
+/// the caller.
 #[utoipa::path(
     patch, path = "/api/chat/conversations/{id}", tag = "chat",
     params(("id" = i64, Path, description = "A conversation of the caller")),
@@ -96,6 +97,12 @@ pub async fn update_conversation(
         state
             .backend
             .set_conversation_pinned(&me, id, pinned)
+            .await?;
+    }
+    if let Some(marked) = request.marked_unread {
+        state
+            .backend
+            .set_conversation_marked_unread(&me, id, marked)
             .await?;
     }
     Ok(Json(state.backend.conversation(&me, id).await?))

@@ -285,6 +285,34 @@ impl Backend {
         self.my_row_changed(me, id, member).await
     }
 
+    /// Marks a conversation as unread for the caller, to come back to it, or
+    /// clears the mark. Their other tabs see the change.
+    pub async fn set_conversation_marked_unread(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        marked: bool,
+    ) -> Result<ConversationSummary> {
+        let mut conn = self.db.pool().acquire().await?;
+        let member = participants::set_marked_unread(&mut conn, id, me.id, marked).await?;
+        drop(conn);
+        self.my_row_changed(me, id, member).await
+    }
+
+    /// The caller opens a conversation: its row, with a mark as unread
+    /// cleared (and their other tabs told).
+    pub async fn open_conversation(
+        &self,
+        me: &Me,
+        id: ConversationId,
+    ) -> Result<ConversationSummary> {
+        let row = self.conversation(me, id).await?;
+        if row.marked_unread {
+            return self.set_conversation_marked_unread(me, id, false).await;
+        }
+        Ok(row)
+    }
+
     /// After a change to the caller's own settings for a conversation: their
     /// tabs fetch its row anew, and the caller gets it. Not a member: 404.
     async fn my_row_changed(

@@ -304,6 +304,38 @@ test_both_dbs! {
         ));
     }
 
+    async fn a_conversation_marked_as_unread_stays_marked_for_its_marker_until_opened(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, dave) = (&p[0], &p[1], &p[3]);
+        let id = backend.direct_conversation(alice, bob.id).await.unwrap();
+        backend.send_message(bob, id, text("the Initech quote"), None).await.unwrap();
+        backend.mark_read(alice, id, None).await.unwrap();
+
+        let mut feed = backend.hub.subscribe();
+        let marked = backend.set_conversation_marked_unread(alice, id, true).await.unwrap();
+        assert!(marked.marked_unread);
+        assert_eq!(marked.unread_count, 0, "the count is what is unread, not the mark");
+        assert!(matches!(
+            feed.try_recv().expect("an event").as_ref(),
+            ChatEvent::ConversationChanged { members, .. } if members.as_ref() == [alice.id]
+        ));
+        assert!(backend.conversations(alice).await.unwrap()[0].marked_unread);
+        assert!(!backend.conversation(bob, id).await.unwrap().marked_unread, "the marker's own");
+        assert!(backend.conversation(alice, id).await.unwrap().marked_unread, "reading the row keeps it");
+
+        let opened = backend.open_conversation(alice, id).await.unwrap();
+        assert!(!opened.marked_unread);
+        assert!(!backend.conversation(alice, id).await.unwrap().marked_unread);
+        assert!(feed.try_recv().is_ok(), "the other tabs hear that it was cleared");
+        backend.open_conversation(alice, id).await.unwrap();
+        assert!(feed.try_recv().is_err(), "opening an unmarked one tells nobody");
+        assert!(matches!(
+            backend.set_conversation_marked_unread(dave, id, true).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(backend.open_conversation(dave, id).await, Err(Error::NotFound)));
+    }
+
     async fn contacts_are_the_caller_s_organisation_searchable_by_name(engine) {
         let (_db, backend, p) = acme(engine).await;
         people(&backend, "Globex", &["Carla"]).await;

@@ -200,6 +200,7 @@ pub fn summary_from_rows(
         can_post: can_post(kind, my_role),
         muted: row.muted != 0,
         pinned_at: row.pinned_at,
+        marked_unread: row.marked_unread != 0,
         unread_count: row.unread_count,
         mentions_me: row.mention_candidate.as_deref().is_some_and(|text| {
             crate::format::mentions_person(text, viewer.id, &viewer.display_name)

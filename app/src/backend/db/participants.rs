@@ -172,6 +172,27 @@ pub async fn set_muted(
     Ok(done.rows_affected() > 0)
 }
 
+/// Marks a conversation as unread for a member, or clears the mark. Whether
+/// they are a member.
+#[tracing::instrument(skip_all)]
+pub async fn set_marked_unread(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    marked: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE participants SET marked_unread = $1
+         WHERE conversation_id = $2 AND user_id = $3",
+    )
+    .bind(i64::from(marked))
+    .bind(conversation_id)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Pins a conversation to the top of a member's list, or unpins it. Pinning
 /// a pinned conversation keeps its place. Whether they are a member.
 #[tracing::instrument(skip_all)]
