@@ -76,3 +76,37 @@ test('muting a conversation in one tab marks its row as muted in my other tabs',
   await page.getByRole('button', { name: 'Unmute', exact: true }).click();
   await expect(mutedMark).toHaveCount(0);
 });
+
+test('marking a conversation as unread goes back to the list and keeps it marked until I open it again', async ({ page }, testInfo) => {
+  await signIn(page, 'heidi@acme.test');
+  const withFrank = await openDirectChat(page, 'Frank');
+  const text = unique('Frank, the Umbrella contract');
+  await send(page, text);
+  const other = await page.context().newPage();
+  await other.goto('/');
+  await live(other);
+  const row = (p: typeof page) => p.getByTestId('conversation').filter({ hasText: 'Frank Fisher' });
+  await expect(row(other).getByTestId('marked-unread')).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Mark as unread' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  for (const p of [page, other]) {
+    await expect(row(p).getByTestId('marked-unread')).toBeVisible();
+    await expect(row(p)).toHaveClass(/unread/);
+    await expect(row(p)).toHaveAttribute('aria-label', /, marked as unread$/);
+  }
+  await auditPart(page, 'aside.sidebar');
+  await screenshot(page, testInfo, 'marked-unread');
+
+  // It is kept: a reload still shows the mark.
+  await other.reload();
+  await live(other);
+  await expect(row(other).getByTestId('marked-unread')).toBeVisible();
+
+  // Opening it clears the mark, here and in the other tab.
+  await row(page).click();
+  await expect(page).toHaveURL(new RegExp(`${withFrank}$`));
+  await live(page);
+  for (const p of [page, other]) await expect(row(p).getByTestId('marked-unread')).toHaveCount(0);
+  await expect(row(other)).not.toHaveClass(/unread/);
+});

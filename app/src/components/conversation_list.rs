@@ -101,7 +101,7 @@ pub fn ConversationList() -> impl IntoView {
                 <ul>
                     <For
                         each=move || rows.get()
-                        key=|row| (row.id, row.last_event_seq, row.unread_count, row.mentions_me, row.muted, row.pinned_at, row.last_activity_at, row.title.clone(), presence_key(row))
+                        key=|row| (row.id, row.last_event_seq, row.unread_count, row.mentions_me, row.muted, row.pinned_at, row.marked_unread, row.last_activity_at, row.title.clone(), presence_key(row))
                         let:row
                     >
                         <ConversationRow row open=open />
@@ -279,12 +279,16 @@ fn ConversationRow(
     };
     let mentioned = row.mentions_me && unread > 0;
     let pinned = row.pinned_at.is_some();
+    // Marked as unread to come back to, with nothing new in it: a dot.
+    let marked = row.marked_unread && unread == 0;
     let mut label = row.title.clone();
     if pinned {
         label.push_str(", pinned");
     }
     if unread > 0 {
         label.push_str(&format!(", {unread} unread"));
+    } else if marked {
+        label.push_str(", marked as unread");
     }
     if mentioned {
         label.push_str(", mentions you");
@@ -296,7 +300,7 @@ fn ConversationRow(
                 href=href
                 class="conversation"
                 class:active=move || open.get() == Some(id)
-                class:unread={unread > 0}
+                class:unread={unread > 0 || marked}
                 aria-current=move || (open.get() == Some(id)).then_some("page")
                 aria-label=label
                 data-testid="conversation"
@@ -324,6 +328,9 @@ fn ConversationRow(
                         })}
                         {(unread > 0).then(|| view! {
                             <span class="badge" aria-hidden="true">{unread.to_string()}</span>
+                        })}
+                        {marked.then(|| view! {
+                            <span class="badge marked-unread" aria-hidden="true" title="Marked as unread" data-testid="marked-unread"></span>
                         })}
                     </span>
                 </span>

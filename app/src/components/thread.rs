@@ -228,6 +228,18 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
             }
         });
     };
+    // Marking as unread means "later": back to the list, like Gmail. Opening
+    // the conversation again clears the mark.
+    let navigate = leptos_router::hooks::use_navigate();
+    let mark_unread = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(updated) = crate::api::chat::mark_conversation_unread(id).await {
+                store.model.update(|m| m.merge_conversation(updated));
+                navigate("/", Default::default());
+            }
+        });
+    };
     let load_older = move |_| older(store, id, scroller, loading_older);
     let info_open = RwSignal::new(false);
 
@@ -249,6 +261,10 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                     </button>
                 </Show>
                 <Show when=move || !gone()>
+                    <button type="button" class="icon-button" aria-label="Mark as unread" title="Mark as unread"
+                        on:click=mark_unread.clone()>
+                        <Svg icon=Icon::Mail />
+                    </button>
                     <button type="button" class="icon-button pin" aria-label="Pin to top of the list"
                         title=move || if pinned() { "Unpin" } else { "Pin to top" }
                         aria-pressed=move || pinned().to_string() on:click=toggle_pin>
