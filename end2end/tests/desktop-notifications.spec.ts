@@ -109,8 +109,10 @@ test('in a muted group only a mention of me pops up a desktop notification', asy
   await signIn(page, 'alice@acme.test');
   const path = await createGroup(page, unique('Renewals'), ['Bob Baker']);
   await openThread(bob.page, path);
-  await bob.page.getByRole('button', { name: 'Mute', exact: true }).click();
-  await expect(bob.page.getByRole('button', { name: 'Unmute', exact: true })).toBeVisible();
+  await bob.page.getByRole('button', { name: 'Conversation options' }).click();
+  await bob.page.getByRole('menuitemcheckbox', { name: 'Mute' }).click();
+  await bob.page.getByRole('button', { name: 'Conversation options' }).click();
+  await expect(bob.page.getByRole('menuitemcheckbox', { name: 'Mute' })).toHaveAttribute('aria-checked', 'true');
   await bob.page.goto('/');
   await live(bob.page);
   await switchAway(bob);

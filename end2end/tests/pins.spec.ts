@@ -1,5 +1,22 @@
+import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { auditPart, live, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+
+/** Opens the "⋯" menu at the top of the open conversation and picks an item. */
+async function choose(page: Page, item: 'Pin to top' | 'Mute' | 'Mark as unread') {
+  await page.getByRole('button', { name: 'Conversation options' }).click();
+  const role = item === 'Mark as unread' ? 'menuitem' : 'menuitemcheckbox';
+  await page.getByRole(role, { name: item }).click();
+  await expect(page.getByRole('menu')).toHaveCount(0);
+}
+
+/** Whether a checkable item of the menu is checked, read with the menu open, which is then closed. */
+async function checked(page: Page, item: 'Pin to top' | 'Mute') {
+  await page.getByRole('button', { name: 'Conversation options' }).click();
+  const value = await page.getByRole('menuitemcheckbox', { name: item }).getAttribute('aria-checked');
+  await page.keyboard.press('Escape');
+  return value;
+}
 
 test('a pinned conversation stays at the top of my list, in every tab and after a reload, until I unpin it', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'heidi@acme.test');
@@ -17,13 +34,9 @@ test('a pinned conversation stays at the top of my list, in every tab and after 
   await expect(rows.filter({ hasText: 'Bob Baker' }).getByTestId('pinned')).toHaveCount(0);
 
   await openThread(page, withBob);
-  const pin = page.getByRole('button', { name: 'Pin to top of the list' });
-  await expect(pin).toHaveAttribute('aria-pressed', 'false');
-  await pin.click();
-  await expect(pin).toHaveAttribute('aria-pressed', 'true');
-  await expect(pin).toHaveAttribute('title', 'Unpin');
-  await auditPart(page, '.thread-head');
-  await screenshot(page, testInfo, 'pin-header');
+  expect(await checked(page, 'Pin to top')).toBe('false');
+  await choose(page, 'Pin to top');
+  await expect.poll(() => checked(page, 'Pin to top')).toBe('true');
 
   // The other tab moves Bob to the top at once, marked as pinned.
   await expect(rows.first()).toContainText('Bob Baker');
@@ -49,13 +62,57 @@ test('a pinned conversation stays at the top of my list, in every tab and after 
   await expect(rows.first().getByTestId('pinned')).toBeVisible();
 
   // Unpinning puts it back in order of activity, in both tabs.
-  await pin.click();
-  await expect(pin).toHaveAttribute('aria-pressed', 'false');
+  await choose(page, 'Pin to top');
   await expect(rows.first()).toContainText('Dave Diaz');
   await expect(rows.filter({ hasText: 'Bob Baker' }).getByTestId('pinned')).toHaveCount(0);
   await page.reload();
   await live(page);
-  await expect(pin).toHaveAttribute('aria-pressed', 'false');
+  expect(await checked(page, 'Pin to top')).toBe('false');
+});
+
+test('the conversation menu works from the keyboard and closes on Escape, Tab or a click elsewhere', async ({ page }, testInfo) => {
+  await signIn(page, 'heidi@acme.test');
+  await openDirectChat(page, 'Bob Baker');
+  const button = page.getByRole('button', { name: 'Conversation options' });
+  const menu = page.getByRole('menu', { name: 'Conversation options' });
+  const items = menu.locator('[role^=menuitem]');
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await expect(button).toHaveAttribute('aria-expanded', 'true');
+  await expect(button).toHaveAttribute('aria-controls', 'conversation-menu');
+  await expect(items).toHaveText(['Pin to top', 'Mute', 'Mark as unread']);
+  await expect(items.nth(0)).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(items.nth(1)).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  await expect(items.nth(2)).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(items.nth(0)).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(items.nth(2)).toBeFocused();
+  await auditPart(page, '.thread-head');
+  await screenshot(page, testInfo, 'conversation-menu');
+
+  // Escape closes it and gives the focus back to the button.
+  await page.keyboard.press('Escape');
+  await expect(menu).toHaveCount(0);
+  await expect(button).toBeFocused();
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+
+  // Space opens it too, and Tab leaves it closed.
+  await page.keyboard.press(' ');
+  await expect(items.nth(0)).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(menu).toHaveCount(0);
+
+  // A click anywhere else closes it.
+  await button.click();
+  await expect(menu).toBeVisible();
+  await page.getByTestId('messages').click({ position: { x: 10, y: 10 } });
+  await expect(menu).toHaveCount(0);
 });
 
 test('muting a conversation in one tab marks its row as muted in my other tabs', async ({ page }) => {
@@ -70,10 +127,10 @@ test('muting a conversation in one tab marks its row as muted in my other tabs',
   await expect(mutedMark).toHaveCount(0);
 
   await openThread(page, withErin);
-  await page.getByRole('button', { name: 'Mute', exact: true }).click();
-  await expect(page.getByRole('button', { name: 'Unmute', exact: true })).toBeVisible();
+  await choose(page, 'Mute');
   await expect(mutedMark).toBeVisible();
-  await page.getByRole('button', { name: 'Unmute', exact: true }).click();
+  expect(await checked(page, 'Mute')).toBe('true');
+  await choose(page, 'Mute');
   await expect(mutedMark).toHaveCount(0);
 });
 
@@ -85,10 +142,10 @@ test('marking a conversation as unread goes back to the list and keeps it marked
   const other = await page.context().newPage();
   await other.goto('/');
   await live(other);
-  const row = (p: typeof page) => p.getByTestId('conversation').filter({ hasText: 'Frank Fisher' });
+  const row = (p: Page) => p.getByTestId('conversation').filter({ hasText: 'Frank Fisher' });
   await expect(row(other).getByTestId('marked-unread')).toHaveCount(0);
 
-  await page.getByRole('button', { name: 'Mark as unread' }).click();
+  await choose(page, 'Mark as unread');
   await expect(page).toHaveURL(/\/$/);
   for (const p of [page, other]) {
     await expect(row(p).getByTestId('marked-unread')).toBeVisible();

@@ -29,6 +29,7 @@ pub enum Icon {
     Users,
     Pin,
     Mail,
+    More,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -104,6 +105,11 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
             "M23 21v-2a4 4 0 0 0-3-3.87",
             "M16 3.13a4 4 0 0 1 0 7.75",
+        ],
+        Icon::More => &[
+            "M12 13a1 1 0 1 0 0-2 1 1 0 0 0 0 2z",
+            "M19 13a1 1 0 1 0 0-2 1 1 0 0 0 0 2z",
+            "M5 13a1 1 0 1 0 0-2 1 1 0 0 0 0 2z",
         ],
         Icon::Mail => &[
             "M4 4h16c1.1 0 2 .9 2 2v12c0 1.1-.9 2-2 2H4c-1.1 0-2-.9-2-2V6c0-1.1.9-2 2-2z",

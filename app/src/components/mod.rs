@@ -5,6 +5,7 @@ use leptos::prelude::*;
 pub mod avatar;
 pub mod composer;
 pub mod conversation_list;
+pub mod conversation_menu;
 pub mod group_info;
 pub mod header;
 pub mod icon;

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use super::avatar::Avatar;
 use super::composer::Composer;
+use super::conversation_menu::ConversationMenu;
 use super::group_info::group_info_dialog;
 use super::icon::{Icon, Svg};
 use super::message::{MessageView, PendingView};
@@ -207,39 +208,9 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
             })
         })
     };
-    let muted = move || row.with(|r| r.as_ref().is_some_and(|r| r.muted));
-    let pinned = move || row.with(|r| r.as_ref().is_some_and(|r| r.pinned_at.is_some()));
     let can_post = move || row.with(|r| r.as_ref().is_some_and(|r| r.can_post));
     let gone = move || row.with(Option::is_none);
 
-    let toggle_mute = move |_| {
-        let next = !muted();
-        leptos::task::spawn_local(async move {
-            if let Ok(updated) = crate::api::notifications::set_conversation_muted(id, next).await {
-                store.model.update(|m| m.merge_conversation(updated));
-            }
-        });
-    };
-    let toggle_pin = move |_| {
-        let next = !pinned();
-        leptos::task::spawn_local(async move {
-            if let Ok(updated) = crate::api::chat::set_conversation_pinned(id, next).await {
-                store.model.update(|m| m.merge_conversation(updated));
-            }
-        });
-    };
-    // Marking as unread means "later": back to the list, like Gmail. Opening
-    // the conversation again clears the mark.
-    let navigate = leptos_router::hooks::use_navigate();
-    let mark_unread = move |_| {
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            if let Ok(updated) = crate::api::chat::mark_conversation_unread(id).await {
-                store.model.update(|m| m.merge_conversation(updated));
-                navigate("/", Default::default());
-            }
-        });
-    };
     let load_older = move |_| older(store, id, scroller, loading_older);
     let info_open = RwSignal::new(false);
 
@@ -261,19 +232,8 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                     </button>
                 </Show>
                 <Show when=move || !gone()>
-                    <button type="button" class="icon-button" aria-label="Mark as unread" title="Mark as unread"
-                        on:click=mark_unread.clone()>
-                        <Svg icon=Icon::Mail />
-                    </button>
-                    <button type="button" class="icon-button pin" aria-label="Pin to top of the list"
-                        title=move || if pinned() { "Unpin" } else { "Pin to top" }
-                        aria-pressed=move || pinned().to_string() on:click=toggle_pin>
-                        <Svg icon=Icon::Pin />
-                    </button>
+                    <ConversationMenu id row />
                 </Show>
-                <button type="button" class="ghost" aria-pressed=move || muted().to_string() on:click=toggle_mute>
-                    {move || if muted() { "Unmute" } else { "Mute" }}
-                </button>
             </header>
             {move || (info_open.get() && !gone()).then(|| Suspend::new(group_info_dialog(id, info_open)))}
             <Show when=gone>
