@@ -37,14 +37,14 @@ pub fn ConversationMenu(
             let _ = button.focus();
         }
     };
-    let toggle_pin = move |_| {
+    let toggle_pin = move || {
         close(true);
         let next = !pinned();
         leptos::task::spawn_local(async move {
             apply(store, set_conversation_pinned(id, next)).await;
         });
     };
-    let toggle_mute = move |_| {
+    let toggle_mute = move || {
         close(true);
         let next = !muted();
         leptos::task::spawn_local(async move {
@@ -120,22 +120,8 @@ pub fn ConversationMenu(
             <Show when=move || open.get()>
                 <ul class="menu" role="menu" id="conversation-menu" node_ref=menu
                     aria-labelledby="conversation-menu-button" on:keydown=on_keydown>
-                    <li role="none">
-                        <button type="button" role="menuitemcheckbox" tabindex="-1"
-                            aria-checked=move || pinned().to_string() on:click=toggle_pin>
-                            <Svg icon=Icon::Pin size=18 />
-                            <span>"Pin to top"</span>
-                            <Show when=pinned><Svg icon=Icon::Check size=18 /></Show>
-                        </button>
-                    </li>
-                    <li role="none">
-                        <button type="button" role="menuitemcheckbox" tabindex="-1"
-                            aria-checked=move || muted().to_string() on:click=toggle_mute>
-                            <Svg icon=Icon::BellOff size=18 />
-                            <span>"Mute"</span>
-                            <Show when=muted><Svg icon=Icon::Check size=18 /></Show>
-                        </button>
-                    </li>
+                    <CheckItem icon=Icon::Pin label="Pin to top" checked=pinned on_choose=toggle_pin />
+                    <CheckItem icon=Icon::BellOff label="Mute" checked=muted on_choose=toggle_mute />
                     <li role="none">
                         <button type="button" role="menuitem" tabindex="-1" on:click=mark_unread.clone()>
                             <Svg icon=Icon::Mail size=18 />
@@ -145,6 +131,26 @@ pub fn ConversationMenu(
                 </ul>
             </Show>
         </div>
+    }
+}
+
+/// An item that is on or off, with a tick when it is on.
+#[component]
+fn CheckItem(
+    icon: Icon,
+    label: &'static str,
+    checked: impl Fn() -> bool + Copy + Send + Sync + 'static,
+    on_choose: impl Fn() + 'static,
+) -> impl IntoView {
+    view! {
+        <li role="none">
+            <button type="button" role="menuitemcheckbox" tabindex="-1"
+                aria-checked=move || checked().to_string() on:click=move |_| on_choose()>
+                <Svg icon size=18 />
+                <span>{label}</span>
+                <Show when=checked><Svg icon=Icon::Check size=18 /></Show>
+            </button>
+        </li>
     }
 }
 

@@ -7,6 +7,7 @@ use super::events::ChatEvent;
 use super::input::Title;
 use super::views::summary_from_rows;
 use super::writer::{Command, MembershipChange, Outcome};
+use crate::backend::db::participants::OwnSetting;
 use crate::backend::db::{conversations, messages, participants, users};
 use crate::backend::{Backend, Error, Result, now_ms};
 use crate::protocol::{
@@ -263,10 +264,7 @@ impl Backend {
         id: ConversationId,
         muted: bool,
     ) -> Result<ConversationSummary> {
-        let mut conn = self.db.pool().acquire().await?;
-        let member = participants::set_muted(&mut conn, id, me.id, muted).await?;
-        drop(conn);
-        self.my_row_changed(me, id, member).await
+        self.set_own(me, id, OwnSetting::Muted(muted)).await
     }
 
     /// Pins a conversation to the top of the caller's list (the most
@@ -278,11 +276,8 @@ impl Backend {
         id: ConversationId,
         pinned: bool,
     ) -> Result<ConversationSummary> {
-        let mut conn = self.db.pool().acquire().await?;
-        let pinned_at = pinned.then(now_ms);
-        let member = participants::set_pinned(&mut conn, id, me.id, pinned_at).await?;
-        drop(conn);
-        self.my_row_changed(me, id, member).await
+        self.set_own(me, id, OwnSetting::Pinned(pinned.then(now_ms)))
+            .await
     }
 
     /// Marks a conversation as unread for the caller, to come back to it, or
@@ -293,10 +288,7 @@ impl Backend {
         id: ConversationId,
         marked: bool,
     ) -> Result<ConversationSummary> {
-        let mut conn = self.db.pool().acquire().await?;
-        let member = participants::set_marked_unread(&mut conn, id, me.id, marked).await?;
-        drop(conn);
-        self.my_row_changed(me, id, member).await
+        self.set_own(me, id, OwnSetting::MarkedUnread(marked)).await
     }
 
     /// The caller opens a conversation: its row, with a mark as unread
@@ -313,14 +305,17 @@ impl Backend {
         Ok(row)
     }
 
-    /// After a change to the caller's own settings for a conversation: their
-    /// tabs fetch its row anew, and the caller gets it. Not a member: 404.
-    async fn my_row_changed(
+    /// Changes the caller's own setting for a conversation: their tabs fetch
+    /// its row anew, and the caller gets it. Not a member: 404.
+    async fn set_own(
         &self,
         me: &Me,
         id: ConversationId,
-        member: bool,
+        setting: OwnSetting,
     ) -> Result<ConversationSummary> {
+        let mut conn = self.db.pool().acquire().await?;
+        let member = participants::set_own(&mut conn, id, me.id, setting).await?;
+        drop(conn);
         if !member {
             return Err(Error::NotFound);
         }

@@ -153,64 +153,43 @@ pub async fn remove(
     Ok(done.rows_affected() > 0)
 }
 
-/// Mutes or unmutes a conversation for a member. Whether they are one.
-#[tracing::instrument(skip_all)]
-pub async fn set_muted(
-    conn: &mut AnyConnection,
-    conversation_id: ConversationId,
-    user_id: UserId,
-    muted: bool,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE participants SET muted = $1 WHERE conversation_id = $2 AND user_id = $3",
-    )
-    .bind(i64::from(muted))
-    .bind(conversation_id)
-    .bind(user_id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
+/// A member's own setting for a conversation, which only they see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnSetting {
+    /// Messages still count as unread, but leave no notifications.
+    Muted(bool),
+    /// Pinned to the top of their list at this time (Unix ms), or not.
+    /// Pinning a pinned conversation keeps its place.
+    Pinned(Option<i64>),
+    /// Marked as unread to come back to.
+    MarkedUnread(bool),
 }
 
-/// Marks a conversation as unread for a member, or clears the mark. Whether
-/// they are a member.
+/// Changes a member's own setting for a conversation. Whether they are a
+/// member.
 #[tracing::instrument(skip_all)]
-pub async fn set_marked_unread(
+pub async fn set_own(
     conn: &mut AnyConnection,
     conversation_id: ConversationId,
     user_id: UserId,
-    marked: bool,
+    setting: OwnSetting,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE participants SET marked_unread = $1
-         WHERE conversation_id = $2 AND user_id = $3",
-    )
-    .bind(i64::from(marked))
-    .bind(conversation_id)
-    .bind(user_id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Pins a conversation to the top of a member's list, or unpins it. Pinning
-/// a pinned conversation keeps its place. Whether they are a member.
-#[tracing::instrument(skip_all)]
-pub async fn set_pinned(
-    conn: &mut AnyConnection,
-    conversation_id: ConversationId,
-    user_id: UserId,
-    pinned_at: Option<i64>,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE participants SET pinned_at = CASE WHEN $1 > 0 THEN COALESCE(pinned_at, $1) END
-         WHERE conversation_id = $2 AND user_id = $3",
-    )
-    .bind(pinned_at.unwrap_or(0))
-    .bind(conversation_id)
-    .bind(user_id)
-    .execute(conn)
-    .await?;
+    let (assignment, value) = match setting {
+        OwnSetting::Muted(on) => ("muted = $1", i64::from(on)),
+        OwnSetting::MarkedUnread(on) => ("marked_unread = $1", i64::from(on)),
+        OwnSetting::Pinned(at) => (
+            "pinned_at = CASE WHEN $1 > 0 THEN COALESCE(pinned_at, $1) END",
+            at.unwrap_or(0),
+        ),
+    };
+    let sql =
+        format!("UPDATE participants SET {assignment} WHERE conversation_id = $2 AND user_id = $3");
+    let done = sqlx::query(&sql)
+        .bind(value)
+        .bind(conversation_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
