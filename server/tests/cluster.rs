@@ -530,3 +530,52 @@ async fn sigterm_closes_sockets_with_1001_and_exits_within_10_seconds() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_presence_signal_that_arrives_after_its_node_said_goodbye_brings_nobody_back() {
+    // A node's presence announcements and its goodbye go out on different
+    // connections, so a user who connected just before it shut down can be
+    // announced after the goodbye. Signals from node "ghost", by hand.
+    let Some(w) = world_with(Duration::from_secs(20)).await else {
+        return;
+    };
+    let pool = w.app.backend().db.pool().clone();
+    let signal = |payload: serde_json::Value| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("SELECT pg_notify('crm_chat', $1)")
+                .bind(payload.to_string())
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    let (bob, org) = (w.bob.0.id.0, w.bob.0.org_id.0);
+    let presence =
+        json!({"t": "p", "from": "ghost", "changes": [{"u": bob, "o": org, "on": true, "at": 1}]});
+    let goodbye = json!({"t": "h", "from": "ghost", "alive": false});
+    let hub = &w.app.backend().hub;
+    let within = |deadline: Duration, wanted: bool| async move {
+        let until = Instant::now() + deadline;
+        while hub.is_online(w.bob.0.id) != wanted && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        hub.is_online(w.bob.0.id) == wanted
+    };
+
+    signal(presence.clone()).await;
+    assert!(
+        within(Duration::from_secs(5), true).await,
+        "announced: online"
+    );
+    signal(goodbye).await;
+    assert!(
+        within(Duration::from_secs(5), false).await,
+        "its node left: offline"
+    );
+    signal(presence).await;
+    assert!(
+        !within(Duration::from_millis(500), true).await,
+        "a late announcement from a node that left is ignored"
+    );
+}

@@ -121,6 +121,9 @@ struct PresenceChange {
 /// within PostgreSQL's 8,000-byte NOTIFY payload.
 const PRESENCE_PER_SIGNAL: usize = 100;
 
+/// How long a node that said goodbye is remembered as gone (ms).
+const DEPARTED_FOR_MS: i64 = 60 * 60 * 1000;
+
 /// One node of a cluster: its id, the database, and its hub.
 pub struct Cluster {
     pub node: String,
@@ -129,6 +132,11 @@ pub struct Cluster {
     timing: Timing,
     /// When each other node was last heard from (ms).
     peers: std::sync::Mutex<HashMap<String, i64>>,
+    /// Nodes that said goodbye, and when (ms). A node announces presence
+    /// and says goodbye on different connections, so an announcement can
+    /// arrive after its goodbye; it must not bring the node's users back.
+    /// Node ids are new for every process: forgotten after an hour.
+    departed: std::sync::Mutex<HashMap<String, i64>>,
     /// Since when the LISTEN connection is lost (0: it is not).
     lost_since: AtomicI64,
     stopping: AtomicBool,
@@ -160,6 +168,7 @@ impl Cluster {
             hub,
             timing,
             peers: std::sync::Mutex::new(HashMap::new()),
+            departed: std::sync::Mutex::new(HashMap::new()),
             lost_since: AtomicI64::new(0),
             stopping: AtomicBool::new(false),
             ready,
@@ -399,7 +408,7 @@ impl Cluster {
             }
             Signal::Presence { from, changes } => {
                 self.heard(&from);
-                if from != self.node {
+                if from != self.node && !self.has_departed(&from) {
                     for change in changes {
                         self.remote_presence(&from, change);
                     }
@@ -412,6 +421,7 @@ impl Cluster {
                 if alive {
                     self.heard(&from);
                 } else {
+                    self.said_goodbye(&from);
                     self.node_gone(&from).await;
                 }
             }
@@ -419,9 +429,26 @@ impl Cluster {
     }
 
     fn heard(&self, node: &str) {
-        if node != self.node {
+        if node != self.node && !self.has_departed(node) {
             self.peers().insert(node.to_owned(), now_ms());
         }
+    }
+
+    /// A node said it is leaving: its process is ending, and its id will
+    /// not come back. (One that went silent may come back, and is not
+    /// remembered here.)
+    fn said_goodbye(&self, node: &str) {
+        let now = now_ms();
+        let mut departed = self.departed.lock().unwrap_or_else(|p| p.into_inner());
+        departed.retain(|_, at| now - *at < DEPARTED_FOR_MS);
+        departed.insert(node.to_owned(), now);
+    }
+
+    fn has_departed(&self, node: &str) -> bool {
+        self.departed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(node)
     }
 
     /// Another node's user came or went: tell this node's connections when
