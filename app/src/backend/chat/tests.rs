@@ -262,8 +262,12 @@ test_both_dbs! {
         let with_bob = backend.direct_conversation(alice, bob.id).await.unwrap();
         let with_carol = backend.direct_conversation(alice, carol.id).await.unwrap();
         let team = group(&backend, alice, "Team", &[bob, carol]).await;
+        // Activity is by the millisecond: a pause between sends orders them.
+        let pause = || tokio::time::sleep(std::time::Duration::from_millis(3));
         backend.send_message(bob, with_bob, text("oldest"), None).await.unwrap();
+        pause().await;
         backend.send_message(carol, team, text("hello team"), None).await.unwrap();
+        pause().await;
         backend.send_message(carol, with_carol, text("newest"), None).await.unwrap();
         let titles = |me: &Me| {
             let (backend, me) = (backend.clone(), me.clone());
@@ -272,7 +276,6 @@ test_both_dbs! {
                 list.into_iter().map(|c| c.title).collect::<Vec<_>>()
             }
         };
-        let pause = || tokio::time::sleep(std::time::Duration::from_millis(3));
         assert_eq!(titles(alice).await, ["Carol", "Team", "Bob"]);
 
         let mut feed = backend.hub.subscribe();
