@@ -87,25 +87,9 @@ pub async fn update_conversation(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<UpdateConversation>,
 ) -> Result<Json<ConversationSummary>, AppError> {
-    if let Some(title) = request.title {
-        state.backend.rename_conversation(&me, id, &title).await?;
-    }
-    if let Some(muted) = request.muted {
-        state.backend.set_conversation_muted(&me, id, muted).await?;
-    }
-    if let Some(pinned) = request.pinned {
-        state
-            .backend
-            .set_conversation_pinned(&me, id, pinned)
-            .await?;
-    }
-    if let Some(marked) = request.marked_unread {
-        state
-            .backend
-            .set_conversation_marked_unread(&me, id, marked)
-            .await?;
-    }
-    Ok(Json(state.backend.conversation(&me, id).await?))
+    Ok(Json(
+        state.backend.update_conversation(&me, id, request).await?,
+    ))
 }
 
 /// Adds members to a group (its admins).

@@ -12,7 +12,7 @@ use crate::backend::db::{conversations, messages, participants, users};
 use crate::backend::{Backend, Error, Result, now_ms};
 use crate::protocol::{
     ConversationId, ConversationKind, ConversationSummary, CreateConversation, Me, MessageKind,
-    OrgRole, ParticipantRole, UserId, UserSummary,
+    OrgRole, ParticipantRole, UpdateConversation, UserId, UserSummary,
 };
 
 /// The most members a group can be created with in one call.
@@ -264,7 +264,7 @@ impl Backend {
         id: ConversationId,
         muted: bool,
     ) -> Result<ConversationSummary> {
-        self.set_own(me, id, OwnSetting::Muted(muted)).await
+        self.set_own(me, id, &[OwnSetting::Muted(muted)]).await
     }
 
     /// Pins a conversation to the top of the caller's list (the most
@@ -276,7 +276,7 @@ impl Backend {
         id: ConversationId,
         pinned: bool,
     ) -> Result<ConversationSummary> {
-        self.set_own(me, id, OwnSetting::Pinned(pinned.then(now_ms)))
+        self.set_own(me, id, &[OwnSetting::Pinned(pinned.then(now_ms))])
             .await
     }
 
@@ -288,7 +288,8 @@ impl Backend {
         id: ConversationId,
         marked: bool,
     ) -> Result<ConversationSummary> {
-        self.set_own(me, id, OwnSetting::MarkedUnread(marked)).await
+        self.set_own(me, id, &[OwnSetting::MarkedUnread(marked)])
+            .await
     }
 
     /// The caller opens a conversation: its row, with a mark as unread
@@ -305,20 +306,48 @@ impl Backend {
         Ok(row)
     }
 
-    /// Changes the caller's own setting for a conversation: their tabs fetch
-    /// its row anew, and the caller gets it. Not a member: 404.
+    /// A `PATCH` of a conversation: a new title (group admins), then the
+    /// caller's own settings, all at once. The row as it is afterwards.
+    pub async fn update_conversation(
+        &self,
+        me: &Me,
+        id: ConversationId,
+        request: UpdateConversation,
+    ) -> Result<ConversationSummary> {
+        if let Some(title) = request.title {
+            self.rename_conversation(me, id, &title).await?;
+        }
+        let settings: Vec<OwnSetting> = [
+            request.muted.map(OwnSetting::Muted),
+            request
+                .pinned
+                .map(|pinned| OwnSetting::Pinned(pinned.then(now_ms))),
+            request.marked_unread.map(OwnSetting::MarkedUnread),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if settings.is_empty() {
+            return self.conversation(me, id).await;
+        }
+        self.set_own(me, id, &settings).await
+    }
+
+    /// Changes the caller's own settings for a conversation: their tabs
+    /// fetch its row anew (once), and the caller gets it. Not a member: 404.
     async fn set_own(
         &self,
         me: &Me,
         id: ConversationId,
-        setting: OwnSetting,
+        settings: &[OwnSetting],
     ) -> Result<ConversationSummary> {
         let mut conn = self.db.pool().acquire().await?;
-        let member = participants::set_own(&mut conn, id, me.id, setting).await?;
-        drop(conn);
-        if !member {
-            return Err(Error::NotFound);
+        for setting in settings {
+            if !participants::set_own(&mut conn, id, me.id, *setting).await? {
+                return Err(Error::NotFound);
+            }
         }
+        drop(conn);
         self.announce_new_conversation(id, vec![me.id]).await;
         self.conversation(me, id).await
     }
