@@ -4,6 +4,8 @@
 //! it through these methods; the connection (`client::connection`) feeds it
 //! server events.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use crate::format::Offset;
@@ -23,6 +25,9 @@ pub struct Store {
     /// The viewer's UTC offset: the server's guess (from a cookie) until the
     /// browser says.
     pub offset: RwSignal<Offset>,
+    /// Unsent text by conversation, as kept in the browser's storage, for
+    /// the list to show. Empty on the server and until the page hydrates.
+    pub drafts: RwSignal<BTreeMap<ConversationId, String>>,
     outbound: StoredValue<Option<Outbound>>,
 }
 
@@ -32,6 +37,7 @@ impl Store {
             model: RwSignal::new(model),
             now: RwSignal::new(now),
             offset: RwSignal::new(offset),
+            drafts: RwSignal::new(BTreeMap::new()),
             outbound: StoredValue::new(None),
         }
     }
@@ -42,6 +48,23 @@ impl Store {
 
     pub fn my_id(&self) -> UserId {
         self.model.with_untracked(|m| m.me.id)
+    }
+
+    /// Keeps what the composer holds, or forgets it when it is blank.
+    pub fn set_draft(&self, id: ConversationId, text: &str) {
+        let kept = (!text.trim().is_empty()).then(|| text.to_owned());
+        self.drafts.maybe_update(|drafts| {
+            if drafts.get(&id) == kept.as_ref() {
+                return false;
+            }
+            match kept {
+                Some(text) => drafts.insert(id, text),
+                None => drafts.remove(&id),
+            };
+            true
+        });
+        #[cfg(feature = "hydrate")]
+        crate::client::storage::save_draft(self.my_id(), id, text);
     }
 
     /// The connection hands over its queue while live, and takes it back.

@@ -1,5 +1,6 @@
+import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { createGroup, hydrated, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+import { auditPart, createGroup, hydrated, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
 
 // Two or three people, each in a browser context of their own. Every spec
 // runs in a desktop and a phone viewport against one server, so messages
@@ -345,4 +346,45 @@ test('the Up arrow in an empty box edits my last message, and Escape leaves it a
   await expect(message(page, corrected)).toContainText('edited');
   await expect(message(page, first)).not.toContainText('edited');
   await expect(box).toHaveValue('');
+});
+
+test('a draft I leave in a conversation shows in my list, in every tab and after a reload, until I send it', async ({ page }, testInfo) => {
+  await signIn(page, 'erin@acme.test');
+  await openDirectChat(page, 'Frank Fisher');
+  const rowIn = (tab: Page) => tab.getByTestId('conversation').filter({ hasText: 'Frank Fisher' });
+
+  // Erin's second tab shows the list.
+  const list = await page.context().newPage();
+  await list.goto('/');
+  await live(list);
+
+  const draft = unique('Frank, about the Globex renewal');
+  await page.getByLabel('Message', { exact: true }).fill(`${draft}\n\nand the invoice`);
+  // The other tab shows it at once, on one line; the tab writing it does
+  // not, while the conversation is open there.
+  await expect(rowIn(list).getByTestId('draft')).toBeVisible();
+  await expect(rowIn(list)).toContainText(`Draft: ${draft} and the invoice`);
+  await expect(rowIn(list)).toHaveAttribute('aria-label', /, draft$/);
+  await expect(rowIn(page).getByTestId('draft')).toHaveCount(0);
+  await auditPart(list, 'aside.sidebar');
+  await screenshot(list, testInfo, 'draft');
+
+  // Going back to the list shows it there too, and a reload keeps it.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(rowIn(page)).toContainText(`Draft: ${draft}`);
+  await list.reload();
+  await live(list);
+  await expect(rowIn(list)).toContainText(`Draft: ${draft}`);
+
+  // Opening the conversation brings the draft back into the box; sending
+  // it turns the row back into the last message, in both tabs.
+  await rowIn(page).click();
+  const box = page.getByLabel('Message', { exact: true });
+  await expect(box).toHaveValue(`${draft}\n\nand the invoice`);
+  await box.press('Enter');
+  await expect(message(page, draft)).toBeVisible();
+  await expect(rowIn(list).getByTestId('draft')).toHaveCount(0);
+  await expect(rowIn(list)).toContainText(`You: ${draft}`);
+  await expect(rowIn(list)).not.toHaveAttribute('aria-label', /draft/);
 });

@@ -1,6 +1,8 @@
 //! What survives a reload in the browser's localStorage, per user: the
 //! outbox of unacknowledged sends, and drafts per conversation.
 
+use std::collections::BTreeMap;
+
 use crate::model::Outgoing;
 use crate::protocol::{ConversationId, UserId};
 
@@ -12,8 +14,12 @@ fn outbox_key(user: UserId) -> String {
     format!("crm-chat.outbox.{user}")
 }
 
+fn draft_prefix(user: UserId) -> String {
+    format!("crm-chat.draft.{user}.")
+}
+
 fn draft_key(user: UserId, conversation: ConversationId) -> String {
-    format!("crm-chat.draft.{user}.{conversation}")
+    format!("{}{conversation}", draft_prefix(user))
 }
 
 pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
@@ -38,6 +44,22 @@ pub fn load_draft(user: UserId, conversation: ConversationId) -> String {
     local_storage()
         .and_then(|s| s.get_item(&draft_key(user, conversation)).ok().flatten())
         .unwrap_or_default()
+}
+
+/// The user's drafts, by conversation.
+pub fn load_drafts(user: UserId) -> BTreeMap<ConversationId, String> {
+    let Some(storage) = local_storage() else {
+        return BTreeMap::new();
+    };
+    let prefix = draft_prefix(user);
+    (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter_map(|key| {
+            let id = key.strip_prefix(&prefix)?.parse().ok()?;
+            let text = storage.get_item(&key).ok().flatten()?;
+            Some((ConversationId(id), text))
+        })
+        .collect()
 }
 
 pub fn save_draft(user: UserId, conversation: ConversationId, text: &str) {

@@ -177,7 +177,7 @@ pub fn Composer() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             if context.editing.get_untracked().is_none() {
-                crate::client::storage::save_draft(store.my_id(), id, &completed);
+                store.set_draft(id, &completed);
             }
             if let Some(el) = input.get_untracked() {
                 el.set_value(&completed);
@@ -254,9 +254,8 @@ pub fn Composer() -> impl IntoView {
     };
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        #[cfg(feature = "hydrate")]
         if context.editing.get_untracked().is_none() {
-            crate::client::storage::save_draft(store.my_id(), id, &value);
+            store.set_draft(id, &value);
         }
         typing(!value.trim().is_empty());
         suggestions.set(
@@ -382,9 +381,7 @@ pub fn Composer() -> impl IntoView {
 
 fn clear(store: crate::store::Store, text: RwSignal<String>, id: crate::protocol::ConversationId) {
     text.set(String::new());
-    #[cfg(feature = "hydrate")]
-    crate::client::storage::save_draft(store.my_id(), id, "");
-    let _ = (store, id);
+    store.set_draft(id, "");
 }
 
 fn preview(message: &crate::protocol::Message) -> String {

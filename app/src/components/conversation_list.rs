@@ -1,8 +1,8 @@
 //! The conversation list: avatar with presence, title, last message with its
-//! sender, time and unread badge, most recent first, re-sorting live. A
-//! search box that filters the list and finds messages in every
-//! conversation, and buttons to start a chat, a group or (for organisation
-//! admins) a broadcast.
+//! sender (or my draft), time and unread badge; pinned first, then most
+//! recent first, re-sorting live. A search box that filters the list and
+//! finds messages in every conversation, and buttons to start a chat, a
+//! group or (for organisation admins) a broadcast.
 
 use leptos::prelude::*;
 
@@ -12,7 +12,9 @@ use super::new_conversation::{NewKind, new_conversation_dialog};
 use crate::api::chat::search_messages;
 use crate::format::{list_time, lower_case, typing_line};
 use crate::pages::chat::open_conversation;
-use crate::protocol::{ConversationKind, ConversationSummary, OrgRole, SearchHit};
+use crate::protocol::{
+    ConversationId, ConversationKind, ConversationSummary, OrgRole, SearchHit, UserId,
+};
 use crate::store::use_store;
 
 #[component]
@@ -53,6 +55,7 @@ pub fn ConversationList() -> impl IntoView {
                             .iter()
                             .any(|p| lower_case(&p.display_name).contains(&needle))
                 })
+                .map(|c| c.id)
                 .collect::<Vec<_>>()
         })
     });
@@ -99,12 +102,10 @@ pub fn ConversationList() -> impl IntoView {
                 }
             >
                 <ul>
-                    <For
-                        each=move || rows.get()
-                        key=|row| (row.id, row.last_event_seq, row.unread_count, row.mentions_me, row.muted, row.pinned_at, row.marked_unread, row.last_activity_at, row.title.clone(), presence_key(row))
-                        let:row
-                    >
-                        <ConversationRow row open=open />
+                    // Keyed by id: a row keeps its element (and the focus
+                    // in it) while its content changes and it moves.
+                    <For each=move || rows.get() key=|id| *id let:id>
+                        <ConversationRow id open=open />
                     </For>
                 </ul>
             </Show>
@@ -233,103 +234,188 @@ fn SearchHitRow(hit: SearchHit) -> impl IntoView {
     }
 }
 
-/// What of the participants' presence a row shows.
-fn presence_key(row: &ConversationSummary) -> Vec<bool> {
-    row.participants.iter().map(|p| p.is_online).collect()
+/// What one row of the list shows, worked out from its conversation. A row
+/// redraws when this changes, and only then.
+#[derive(Clone, Debug, PartialEq)]
+struct RowContent {
+    title: String,
+    kind: ConversationKind,
+    /// For a direct conversation: whether the other person is online.
+    online: bool,
+    /// The last message, with its sender where that is not obvious.
+    preview: String,
+    unread: i64,
+    /// An unread message mentions me.
+    mentioned: bool,
+    pinned: bool,
+    muted: bool,
+    /// Marked as unread to come back to, with nothing new in it: a dot.
+    marked: bool,
+    last_activity_at: i64,
+    /// The link's accessible name: the title and the row's state in words.
+    label: String,
+}
+
+impl RowContent {
+    fn of(row: &ConversationSummary, me: UserId) -> Self {
+        let online = row.kind == ConversationKind::Direct
+            && row
+                .participants
+                .iter()
+                .any(|p| p.user_id != me && p.is_online);
+        let preview = match &row.last_message {
+            None => String::new(),
+            Some(last) => {
+                let text = if last.is_deleted {
+                    "This message was deleted"
+                } else {
+                    &last.text
+                };
+                if last.sender_id == me {
+                    format!("You: {text}")
+                } else if row.kind == ConversationKind::Direct {
+                    text.to_owned()
+                } else {
+                    format!("{}: {text}", first_name(&last.sender_name))
+                }
+            }
+        };
+        let unread = row.unread_count;
+        let mentioned = row.mentions_me && unread > 0;
+        let pinned = row.pinned_at.is_some();
+        let marked = row.marked_unread && unread == 0;
+        let mut label = row.title.clone();
+        if pinned {
+            label.push_str(", pinned");
+        }
+        if unread > 0 {
+            label.push_str(&format!(", {unread} unread"));
+        } else if marked {
+            label.push_str(", marked as unread");
+        }
+        if mentioned {
+            label.push_str(", mentions you");
+        }
+        Self {
+            title: row.title.clone(),
+            kind: row.kind,
+            online,
+            preview,
+            unread,
+            mentioned,
+            pinned,
+            muted: row.muted,
+            marked,
+            last_activity_at: row.last_activity_at,
+            label,
+        }
+    }
+
+    /// A row for a conversation the model no longer has (never shown: the
+    /// list drops the row in the same update).
+    fn gone() -> Self {
+        Self {
+            title: String::new(),
+            kind: ConversationKind::Direct,
+            online: false,
+            preview: String::new(),
+            unread: 0,
+            mentioned: false,
+            pinned: false,
+            muted: false,
+            marked: false,
+            last_activity_at: 0,
+            label: String::new(),
+        }
+    }
+
+    fn kind_label(&self) -> Option<&'static str> {
+        match self.kind {
+            ConversationKind::Direct => None,
+            ConversationKind::Group => Some("Group"),
+            ConversationKind::Broadcast => Some("Broadcast"),
+        }
+    }
 }
 
 #[component]
-fn ConversationRow(
-    row: ConversationSummary,
-    open: Memo<Option<crate::protocol::ConversationId>>,
-) -> impl IntoView {
+fn ConversationRow(id: ConversationId, open: Memo<Option<ConversationId>>) -> impl IntoView {
     let store = use_store();
     let me = store.my_id();
-    let id = row.id;
-    let href = format!("/c/{id}");
-    let other = (row.kind == ConversationKind::Direct)
-        .then(|| row.participants.iter().find(|p| p.user_id != me).cloned())
-        .flatten();
-    let online = other.as_ref().is_some_and(|p| p.is_online);
-    let time = row.last_activity_at;
+    // A row whose conversation has just gone keeps what it showed until
+    // the list lets go of it.
+    let row = Memo::new(move |shown: Option<&RowContent>| {
+        store.model.with(|m| match m.conversation(id) {
+            Some(c) => RowContent::of(c, me),
+            None => shown.cloned().unwrap_or_else(RowContent::gone),
+        })
+    });
+    let avatar = Memo::new(move |_| row.with(|r| (r.title.clone(), r.online, r.kind)));
     let typing = Memo::new(move |_| store.model.with(|m| typing_line(&m.typists(id))));
-    let preview = match &row.last_message {
-        None => String::new(),
-        Some(last) => {
-            let text = if last.is_deleted {
-                "This message was deleted".to_owned()
-            } else {
-                last.text.clone()
-            };
-            let direct = row.kind == ConversationKind::Direct;
-            if last.sender_id == me {
-                format!("You: {text}")
-            } else if direct {
-                text
-            } else {
-                format!("{}: {text}", first_name(&last.sender_name))
-            }
+    let unread = move || row.with(|r| r.unread);
+    let is_open = move || open.get() == Some(id);
+    // What I was writing here, once I have gone to another conversation
+    // (WhatsApp's "Draft:", Slack's pencil).
+    let draft = Memo::new(move |_| {
+        if is_open() {
+            return None;
         }
+        store.drafts.with(|d| d.get(&id).map(|text| one_line(text)))
+    });
+    let label = move || {
+        let mut label = row.with(|r| r.label.clone());
+        if draft.with(Option::is_some) {
+            label.push_str(", draft");
+        }
+        label
     };
-    let unread = row.unread_count;
-    let kind_label = match row.kind {
-        ConversationKind::Direct => None,
-        ConversationKind::Group => Some("Group"),
-        ConversationKind::Broadcast => Some("Broadcast"),
-    };
-    let mentioned = row.mentions_me && unread > 0;
-    let pinned = row.pinned_at.is_some();
-    // Marked as unread to come back to, with nothing new in it: a dot.
-    let marked = row.marked_unread && unread == 0;
-    let mut label = row.title.clone();
-    if pinned {
-        label.push_str(", pinned");
-    }
-    if unread > 0 {
-        label.push_str(&format!(", {unread} unread"));
-    } else if marked {
-        label.push_str(", marked as unread");
-    }
-    if mentioned {
-        label.push_str(", mentions you");
-    }
 
     view! {
         <li>
             <a
-                href=href
+                href=format!("/c/{id}")
                 class="conversation"
-                class:active=move || open.get() == Some(id)
-                class:unread={unread > 0 || marked}
-                aria-current=move || (open.get() == Some(id)).then_some("page")
+                class:active=is_open
+                class:unread=move || row.with(|r| r.unread > 0 || r.marked)
+                aria-current=move || is_open().then_some("page")
                 aria-label=label
                 data-testid="conversation"
             >
-                <Avatar name=row.title.clone() online=online kind=row.kind />
+                {move || avatar.with(|(name, online, kind)| view! {
+                    <Avatar name=name.clone() online=*online kind=*kind />
+                })}
                 <span class="conversation-main">
                     <span class="conversation-top">
-                        <span class="conversation-title">{row.title.clone()}</span>
-                        {kind_label.map(|k| view! { <span class="tag">{k}</span> })}
-                        {pinned.then(|| view! { <span class="pin-icon" title="Pinned" data-testid="pinned"><Svg icon=Icon::Pin size=14 /></span> })}
-                        {row.muted.then(|| view! { <span class="muted-icon" title="Muted"><Svg icon=Icon::BellOff size=14 /><span class="visually-hidden">"Muted"</span></span> })}
+                        <span class="conversation-title">{move || row.with(|r| r.title.clone())}</span>
+                        {move || row.with(|r| r.kind_label()).map(|k| view! { <span class="tag">{k}</span> })}
+                        {move || row.with(|r| r.pinned).then(|| view! {
+                            <span class="pin-icon" title="Pinned" data-testid="pinned"><Svg icon=Icon::Pin size=14 /></span>
+                        })}
+                        {move || row.with(|r| r.muted).then(|| view! {
+                            <span class="muted-icon" title="Muted"><Svg icon=Icon::BellOff size=14 /><span class="visually-hidden">"Muted"</span></span>
+                        })}
                         <time class="conversation-time">
-                            {move || list_time(time, store.now.get(), store.offset.get())}
+                            {move || list_time(row.with(|r| r.last_activity_at), store.now.get(), store.offset.get())}
                         </time>
                     </span>
                     <span class="conversation-bottom">
                         <span class="conversation-preview">
-                            {move || match typing.get() {
-                                Some(line) => view! { <em class="typing">{line}</em> }.into_any(),
-                                None => preview.clone().into_any(),
+                            {move || match (typing.get(), draft.get()) {
+                                (Some(line), _) => view! { <em class="typing">{line}</em> }.into_any(),
+                                (None, Some(text)) => view! {
+                                    <span class="draft-label" data-testid="draft">"Draft: "</span>{text}
+                                }
+                                .into_any(),
+                                (None, None) => row.with(|r| r.preview.clone()).into_any(),
                             }}
                         </span>
-                        {mentioned.then(|| view! {
+                        {move || row.with(|r| r.mentioned).then(|| view! {
                             <span class="badge mention-badge" aria-hidden="true" title="Mentions you" data-testid="mention-badge">"@"</span>
                         })}
-                        {(unread > 0).then(|| view! {
-                            <span class="badge" aria-hidden="true">{unread.to_string()}</span>
+                        {move || (unread() > 0).then(|| view! {
+                            <span class="badge" aria-hidden="true">{move || unread().to_string()}</span>
                         })}
-                        {marked.then(|| view! {
+                        {move || row.with(|r| r.marked).then(|| view! {
                             <span class="badge marked-unread" aria-hidden="true" title="Marked as unread" data-testid="marked-unread"></span>
                         })}
                     </span>
@@ -339,6 +425,164 @@ fn ConversationRow(
     }
 }
 
+/// A draft on one line, as much of it as a row could show.
+fn one_line(text: &str) -> String {
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if line.len() > 200 {
+            break;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    line
+}
+
 fn first_name(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{MessageId, MessageKind, MessagePreview, Participant, ParticipantRole};
+
+    const ME: UserId = UserId(1);
+    const BOB: UserId = UserId(2);
+
+    fn person(user_id: UserId, name: &str, is_online: bool) -> Participant {
+        Participant {
+            user_id,
+            display_name: name.into(),
+            role: ParticipantRole::Member,
+            last_read_seq: 0,
+            last_delivered_seq: 0,
+            is_online,
+            last_seen_at: None,
+        }
+    }
+
+    fn said(sender_id: UserId, sender_name: &str, text: &str) -> Option<MessagePreview> {
+        Some(MessagePreview {
+            message_id: MessageId(7),
+            seq: 1,
+            sender_id,
+            sender_name: sender_name.into(),
+            message_type: MessageKind::Text,
+            text: text.into(),
+            is_deleted: false,
+            created_at: 1_000,
+        })
+    }
+
+    fn direct_with_bob() -> ConversationSummary {
+        ConversationSummary {
+            id: ConversationId(10),
+            kind: ConversationKind::Direct,
+            title: "Bob Stone".into(),
+            my_role: ParticipantRole::Member,
+            can_post: true,
+            muted: false,
+            pinned_at: None,
+            marked_unread: false,
+            unread_count: 0,
+            mentions_me: false,
+            my_last_read_seq: 0,
+            last_message: None,
+            last_message_seq: 0,
+            last_event_seq: 0,
+            last_activity_at: 1_000,
+            participants: vec![person(ME, "Alice", true), person(BOB, "Bob Stone", false)],
+            participant_count: 2,
+        }
+    }
+
+    #[test]
+    fn a_direct_row_is_online_when_the_other_person_is_not_when_i_am() {
+        let mut row = direct_with_bob();
+        assert!(!RowContent::of(&row, ME).online);
+        row.participants[1].is_online = true;
+        assert!(RowContent::of(&row, ME).online);
+    }
+
+    #[test]
+    fn the_preview_names_the_sender_in_groups_and_says_you_for_mine() {
+        let mut row = direct_with_bob();
+        row.last_message = said(BOB, "Bob Stone", "hi");
+        assert_eq!(RowContent::of(&row, ME).preview, "hi");
+        row.kind = ConversationKind::Group;
+        assert_eq!(RowContent::of(&row, ME).preview, "Bob: hi");
+        row.last_message = said(ME, "Alice", "hello");
+        assert_eq!(RowContent::of(&row, ME).preview, "You: hello");
+        row.last_message.as_mut().unwrap().is_deleted = true;
+        assert_eq!(
+            RowContent::of(&row, ME).preview,
+            "You: This message was deleted"
+        );
+    }
+
+    #[test]
+    fn the_label_says_pinned_unread_and_mentions_in_that_order() {
+        let mut row = direct_with_bob();
+        row.pinned_at = Some(5);
+        row.unread_count = 3;
+        row.mentions_me = true;
+        let content = RowContent::of(&row, ME);
+        assert_eq!(content.label, "Bob Stone, pinned, 3 unread, mentions you");
+        assert!(content.mentioned && content.pinned && !content.marked);
+    }
+
+    #[test]
+    fn a_mark_as_unread_shows_as_a_dot_only_while_nothing_is_unread() {
+        let mut row = direct_with_bob();
+        row.marked_unread = true;
+        let marked = RowContent::of(&row, ME);
+        assert!(marked.marked);
+        assert_eq!(marked.label, "Bob Stone, marked as unread");
+        row.unread_count = 1;
+        let counted = RowContent::of(&row, ME);
+        assert!(!counted.marked);
+        assert_eq!(counted.label, "Bob Stone, 1 unread");
+    }
+
+    #[test]
+    fn a_draft_is_shown_on_one_line() {
+        assert_eq!(
+            one_line("  call Ann\n\nabout   the renewal "),
+            "call Ann about the renewal"
+        );
+        let long = "word ".repeat(100);
+        assert!(one_line(&long).len() <= 205);
+    }
+
+    #[test]
+    fn a_mention_that_has_been_read_is_not_shown() {
+        let mut row = direct_with_bob();
+        row.mentions_me = true;
+        assert!(!RowContent::of(&row, ME).mentioned);
+    }
+
+    #[test]
+    fn a_change_to_anything_a_row_shows_changes_its_content() {
+        // The row redraws exactly when its content differs, so every
+        // field it shows must be part of it.
+        let base = direct_with_bob();
+        let changes: [fn(&mut ConversationSummary); 8] = [
+            |r| r.title = "Robert".into(),
+            |r| r.muted = true,
+            |r| r.pinned_at = Some(1),
+            |r| r.marked_unread = true,
+            |r| r.unread_count = 2,
+            |r| r.last_activity_at += 1,
+            |r| r.participants[1].is_online = true,
+            |r| r.last_message = said(BOB, "Bob Stone", "new"),
+        ];
+        for change in changes {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert_ne!(RowContent::of(&changed, ME), RowContent::of(&base, ME));
+        }
+    }
 }

@@ -187,6 +187,18 @@ fn start_in_browser(
             }
         });
     }
+    // Drafts, and again when another tab changes one.
+    store.drafts.set(storage::load_drafts(me));
+    let drafts = window_event_listener_untyped("storage", move |_| {
+        let now = storage::load_drafts(me);
+        store.drafts.maybe_update(|drafts| {
+            let changed = *drafts != now;
+            *drafts = now;
+            changed
+        });
+    });
+    std::mem::forget(drafts);
+
     let outbox = Memo::new(move |_| store.model.with(|m| m.outbox.clone()));
     Effect::new(move |_| outbox.with(|outbox| storage::save_outbox(me, outbox)));
 
