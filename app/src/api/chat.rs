@@ -216,6 +216,20 @@ pub async fn mark_conversation_unread(
         .map_err(fail)
 }
 
+/// Reads the whole conversation, and clears a mark as unread, without
+/// opening it (the list's "Mark as read").
+#[server(prefix = "/api/fn", endpoint = "mark-conversation-read", input = Json)]
+pub async fn mark_conversation_read(
+    conversation_id: ConversationId,
+) -> Result<ConversationSummary, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .read_conversation(&me, conversation_id)
+        .await
+        .map_err(fail)
+}
+
 #[server(prefix = "/api/fn", endpoint = "set-role", input = Json)]
 pub async fn set_role(
     conversation_id: ConversationId,

@@ -306,6 +306,18 @@ impl Backend {
         Ok(row)
     }
 
+    /// "Mark as read" from the list, without opening it: everything up to
+    /// the newest message is read (the senders see the receipts) and a mark
+    /// as unread is cleared. The row as it is afterwards.
+    pub async fn read_conversation(
+        &self,
+        me: &Me,
+        id: ConversationId,
+    ) -> Result<ConversationSummary> {
+        self.mark_read(me, id, None).await?;
+        self.open_conversation(me, id).await
+    }
+
     /// A `PATCH` of a conversation: a new title (group admins), then the
     /// caller's own settings, all at once. The row as it is afterwards.
     pub async fn update_conversation(

@@ -339,6 +339,25 @@ test_both_dbs! {
         assert!(matches!(backend.open_conversation(dave, id).await, Err(Error::NotFound)));
     }
 
+    async fn marking_a_conversation_as_read_reads_it_all_and_clears_the_mark(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, dave) = (&p[0], &p[1], &p[3]);
+        let id = backend.direct_conversation(alice, bob.id).await.unwrap();
+        for words in ["the Initech quote", "and the invoice"] {
+            backend.send_message(bob, id, text(words), None).await.unwrap();
+        }
+        backend.set_conversation_marked_unread(alice, id, true).await.unwrap();
+        assert_eq!(backend.conversation(alice, id).await.unwrap().unread_count, 2);
+
+        let read = backend.read_conversation(alice, id).await.unwrap();
+        assert_eq!((read.unread_count, read.marked_unread), (0, false));
+        assert_eq!(read.my_last_read_seq, 2);
+        let seen_by_bob = backend.conversation(bob, id).await.unwrap();
+        let alice_there = seen_by_bob.participants.iter().find(|m| m.user_id == alice.id).unwrap();
+        assert_eq!(alice_there.last_read_seq, 2, "Bob sees that Alice read both");
+        assert!(matches!(backend.read_conversation(dave, id).await, Err(Error::NotFound)));
+    }
+
     async fn contacts_are_the_caller_s_organisation_searchable_by_name(engine) {
         let (_db, backend, p) = acme(engine).await;
         people(&backend, "Globex", &["Carla"]).await;
