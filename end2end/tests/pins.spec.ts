@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { auditPart, live, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+import { auditPart, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
 
 /** Opens the "⋯" menu at the top of the open conversation and picks an item. */
 async function choose(page: Page, item: 'Pin to top' | 'Mute' | 'Mark as unread') {
@@ -81,7 +81,7 @@ test('the conversation menu works from the keyboard and closes on Escape, Tab or
   await button.focus();
   await page.keyboard.press('Enter');
   await expect(button).toHaveAttribute('aria-expanded', 'true');
-  await expect(button).toHaveAttribute('aria-controls', 'conversation-menu');
+  await expect(button).toHaveAttribute('aria-controls', /^thread-menu-\d+$/);
   await expect(items).toHaveText(['Pin to top', 'Mute', 'Mark as unread']);
   await expect(items.nth(0)).toBeFocused();
   await page.keyboard.press('ArrowDown');
@@ -166,4 +166,96 @@ test('marking a conversation as unread goes back to the list and keeps it marked
   await live(page);
   for (const p of [page, other]) await expect(row(p).getByTestId('marked-unread')).toHaveCount(0);
   await expect(row(other)).not.toHaveClass(/unread/);
+});
+
+test('each row of my list has the same menu, from a pointer, a long press or the keyboard, and using it does not open the conversation', async ({ page }, testInfo) => {
+  await signIn(page, 'dave@acme.test');
+  await openDirectChat(page, 'Erin Evans');
+  await send(page, unique('Erin, the Q3 numbers'));
+  await page.goto('/');
+  await live(page);
+  const row = page.getByTestId('conversation').filter({ hasText: 'Erin Evans' });
+  const menu = page.getByRole('menu', { name: 'Options for Erin Evans' });
+  const item = (name: 'Pin to top' | 'Mute') => menu.getByRole('menuitemcheckbox', { name });
+
+  // A pointer: the row's button, which shows on hover. A phone has no
+  // hover: a long press opens the menu (Chromium fires it as a right click).
+  if (testInfo.project.name === 'desktop') {
+    await row.hover();
+    await page.getByRole('button', { name: 'Options for Erin Evans' }).click();
+  } else {
+    await expect(page.getByRole('button', { name: 'Options for Erin Evans' })).toBeHidden();
+    await row.click({ button: 'right' });
+  }
+  await expect(item('Pin to top')).toBeFocused();
+  await auditPart(page, 'aside.sidebar');
+  await screenshot(page, testInfo, 'row-menu');
+  await item('Pin to top').click();
+  await expect(menu).toHaveCount(0);
+  await expect(page.getByTestId('conversation').first()).toContainText('Erin Evans');
+  await expect(row.getByTestId('pinned')).toBeVisible();
+  await expect(page).toHaveURL(/\/$/);
+
+  // The keyboard: Shift+F10 on the row, as for any context menu; Escape
+  // gives the focus back to the row.
+  await row.focus();
+  await page.keyboard.press('Shift+F10');
+  await expect(item('Pin to top')).toBeFocused();
+  await expect(item('Pin to top')).toHaveAttribute('aria-checked', 'true');
+  await page.keyboard.press('Escape');
+  await expect(menu).toHaveCount(0);
+  await expect(row).toBeFocused();
+  await page.keyboard.press('Shift+F10');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await expect(row.locator('.muted-icon')).toBeVisible();
+  await expect(row).toBeFocused();
+
+  // Mark as unread from the list stays on the list; on a row that is
+  // marked, the same place says Mark as read.
+  await row.click({ button: 'right' });
+  await menu.getByRole('menuitem', { name: 'Mark as unread' }).click();
+  await expect(row.getByTestId('marked-unread')).toBeVisible();
+  await expect(page).toHaveURL(/\/$/);
+  await row.click({ button: 'right' });
+  await menu.getByRole('menuitem', { name: 'Mark as read' }).click();
+  await expect(row.getByTestId('marked-unread')).toHaveCount(0);
+  await expect(page).toHaveURL(/\/$/);
+
+  // Back as it was, for the next run: unpinned and unmuted.
+  for (const name of ['Pin to top', 'Mute'] as const) {
+    await row.click({ button: 'right' });
+    await item(name).click();
+  }
+  await expect(row.getByTestId('pinned')).toHaveCount(0);
+  await expect(row.locator('.muted-icon')).toHaveCount(0);
+});
+
+test('Mark as read on a row reads its new messages without opening it, and the sender sees them read', async ({ page, newPerson }) => {
+  await signIn(page, 'dave@acme.test');
+  await page.goto('/');
+  await live(page);
+  const erin = await newPerson();
+  await signIn(erin.page, 'erin@acme.test');
+  await openDirectChat(erin.page, 'Dave Diaz');
+  const first = unique('Dave, the Q3 forecast');
+  const second = unique('and the pipeline review');
+  await send(erin.page, first);
+  await send(erin.page, second);
+  await expect(message(erin.page, second).getByTestId('ticks')).toHaveAttribute('data-state', 'delivered');
+
+  const row = page.getByTestId('conversation').filter({ hasText: 'Erin Evans' });
+  await expect(row).toHaveAttribute('aria-label', /, 2 unread/);
+  await row.click({ button: 'right' });
+  await page.getByRole('menu', { name: 'Options for Erin Evans' }).getByRole('menuitem', { name: 'Mark as read' }).click();
+  await expect(row.locator('.badge')).toHaveCount(0);
+  await expect(row).not.toHaveClass(/unread/);
+  await expect(page).toHaveURL(/\/$/);
+  for (const text of [first, second]) {
+    await expect(message(erin.page, text).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  }
+  // It is kept: a reload shows nothing unread.
+  await page.reload();
+  await live(page);
+  await expect(row).toHaveAttribute('aria-label', 'Erin Evans');
 });

@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use super::avatar::Avatar;
+use super::conversation_menu::{ConversationMenu, MenuPlace};
 use super::icon::{Icon, Svg};
 use super::new_conversation::{NewKind, new_conversation_dialog};
 use crate::api::chat::search_messages;
@@ -370,10 +371,28 @@ fn ConversationRow(id: ConversationId, open: Memo<Option<ConversationId>>) -> im
         label
     };
 
+    let menu_open = RwSignal::new(false);
+
     view! {
-        <li>
+        // A right click, a long press on a phone, or Shift+F10 opens the
+        // row's menu, as in WhatsApp and Slack.
+        <li
+            class="conversation-item"
+            on:contextmenu=move |ev| {
+                ev.prevent_default();
+                menu_open.set(true);
+            }
+            on:keydown=move |ev| {
+                let key = ev.key();
+                if key == "ContextMenu" || (key == "F10" && ev.shift_key()) {
+                    ev.prevent_default();
+                    menu_open.set(true);
+                }
+            }
+        >
             <a
                 href=format!("/c/{id}")
+                aria-keyshortcuts="Shift+F10"
                 class="conversation"
                 class:active=is_open
                 class:unread=move || row.with(|r| r.unread > 0 || r.marked)
@@ -421,6 +440,11 @@ fn ConversationRow(id: ConversationId, open: Memo<Option<ConversationId>>) -> im
                     </span>
                 </span>
             </a>
+            <ConversationMenu id place=MenuPlace::List open=menu_open
+                label=Signal::derive(move || row.with(|r| format!("Options for {}", r.title)))
+                pinned=Signal::derive(move || row.with(|r| r.pinned))
+                muted=Signal::derive(move || row.with(|r| r.muted))
+                unread=Signal::derive(move || row.with(|r| r.unread > 0 || r.marked)) />
         </li>
     }
 }

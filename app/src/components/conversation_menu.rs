@@ -1,6 +1,8 @@
-//! The "⋯" menu at the top of a conversation: the caller's own settings for
-//! it. Pin to top and Mute are checkable items; Mark as unread goes back to
-//! the list, like Gmail, and opening the conversation again clears it.
+//! The "⋯" menu of a conversation: the caller's own settings for it, at the
+//! top of the conversation and on each row of the list. Pin to top and Mute
+//! are checkable items; Mark as unread leaves the conversation if it is open
+//! (like Gmail), and opening it again clears the mark. On a row that is
+//! unread, Mark as read reads it without opening it (as in WhatsApp).
 //!
 //! A menu button (WAI-ARIA): Enter, Space or a click opens it with the focus
 //! on the first item, the arrows, Home and End move between items, and Escape
@@ -13,52 +15,98 @@ use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use crate::api::AppError;
-use crate::api::chat::{mark_conversation_unread, set_conversation_pinned};
+use crate::api::chat::{mark_conversation_read, mark_conversation_unread, set_conversation_pinned};
 use crate::api::notifications::set_conversation_muted;
 use crate::protocol::{ConversationId, ConversationSummary};
 use crate::store::{Store, use_store};
 
+/// Where a menu is: its element ids must differ from the other's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum MenuPlace {
+    Thread,
+    List,
+}
+
 #[component]
 pub fn ConversationMenu(
     id: ConversationId,
-    row: Memo<Option<ConversationSummary>>,
+    place: MenuPlace,
+    /// The button's accessible name.
+    #[prop(into)]
+    label: Signal<String>,
+    #[prop(into)] pinned: Signal<bool>,
+    #[prop(into)] muted: Signal<bool>,
+    /// Unread (or marked so): the last item is "Mark as read" instead.
+    #[prop(into)]
+    unread: Signal<bool>,
+    /// Whether the menu is open; the list's rows also open it on a right
+    /// click or a long press.
+    open: RwSignal<bool>,
 ) -> impl IntoView {
     let store = use_store();
-    let open = RwSignal::new(false);
     let wrapper = NodeRef::<Div>::new();
     let button = NodeRef::<Button>::new();
     let menu = NodeRef::<Ul>::new();
-    let pinned = move || row.with(|r| r.as_ref().is_some_and(|r| r.pinned_at.is_some()));
-    let muted = move || row.with(|r| r.as_ref().is_some_and(|r| r.muted));
+    let prefix = match place {
+        MenuPlace::Thread => "thread",
+        MenuPlace::List => "list",
+    };
+    let menu_id = format!("{prefix}-menu-{id}");
+    let button_id = format!("{prefix}-menu-button-{id}");
 
+    // Closing from the keyboard gives the focus back to what opened the
+    // menu: the button, or in the list the row (whose own button is for
+    // pointers; the keyboard opens the menu with Shift+F10).
     let close = move |refocus: bool| {
         open.set(false);
-        if refocus && let Some(button) = button.get_untracked() {
-            let _ = button.focus();
+        #[cfg(feature = "hydrate")]
+        if refocus {
+            use wasm_bindgen::JsCast;
+            let opener: Option<web_sys::HtmlElement> = match place {
+                MenuPlace::Thread => button.get_untracked().map(Into::into),
+                MenuPlace::List => wrapper
+                    .get_untracked()
+                    .and_then(|w| w.previous_element_sibling())
+                    .and_then(|row| row.dyn_into().ok()),
+            };
+            if let Some(opener) = opener {
+                let _ = opener.focus();
+            }
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (refocus, place, button, wrapper);
     };
     let toggle_pin = move || {
         close(true);
-        let next = !pinned();
+        let next = !pinned.get_untracked();
         leptos::task::spawn_local(async move {
             apply(store, set_conversation_pinned(id, next)).await;
         });
     };
     let toggle_mute = move || {
         close(true);
-        let next = !muted();
+        let next = !muted.get_untracked();
         leptos::task::spawn_local(async move {
             apply(store, set_conversation_muted(id, next)).await;
         });
     };
     let navigate = leptos_router::hooks::use_navigate();
+    let location = leptos_router::hooks::use_location();
     let mark_unread = move |_| {
-        close(false);
+        close(place == MenuPlace::List);
         let navigate = navigate.clone();
+        let here = location.pathname.get_untracked() == format!("/c/{id}");
         leptos::task::spawn_local(async move {
-            if apply(store, mark_conversation_unread(id)).await {
+            if apply(store, mark_conversation_unread(id)).await && here {
                 navigate("/", Default::default());
             }
+        });
+    };
+
+    let mark_read = move |_| {
+        close(true);
+        leptos::task::spawn_local(async move {
+            apply(store, mark_conversation_read(id)).await;
         });
     };
 
@@ -68,21 +116,27 @@ pub fn ConversationMenu(
             focus_item(&menu, |_, _| Some(0));
         }
     });
+    // While open, a press anywhere else closes it. (One listener per open
+    // menu, not one per row of the list.)
     #[cfg(feature = "hydrate")]
-    {
+    Effect::new(move |_| {
         use wasm_bindgen::JsCast;
+        if !open.get() {
+            return;
+        }
         let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
             let inside = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
                 .zip(wrapper.get_untracked())
                 .is_some_and(|(target, wrapper)| wrapper.contains(Some(&target)));
-            if open.get_untracked() && !inside {
+            if !inside {
                 open.set(false);
             }
         });
+        // Before the effect runs again (closed), or when the menu goes.
         on_cleanup(move || outside.remove());
-    }
+    });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let Some(list) = menu.get_untracked() else {
             return;
@@ -107,26 +161,39 @@ pub fn ConversationMenu(
         ev.prevent_default();
         focus_item(&list, step);
     };
+    let pinned = move || pinned.get();
+    let muted = move || muted.get();
 
     view! {
-        <div class="conversation-menu" node_ref=wrapper>
-            <button type="button" class="icon-button" node_ref=button id="conversation-menu-button"
-                aria-label="Conversation options" title="Conversation options"
+        <div class="conversation-menu" class:open=move || open.get() node_ref=wrapper>
+            <button type="button" class="icon-button" node_ref=button id=button_id.clone()
+                tabindex=(place == MenuPlace::List).then_some("-1")
+                aria-label=label title=label
                 aria-haspopup="menu" aria-expanded=move || open.get().to_string()
-                aria-controls=move || open.get().then_some("conversation-menu")
+                aria-controls={let menu_id = menu_id.clone(); move || open.get().then(|| menu_id.clone())}
                 on:click=move |_| open.update(|o| *o = !*o)>
                 <Svg icon=Icon::More />
             </button>
             <Show when=move || open.get()>
-                <ul class="menu" role="menu" id="conversation-menu" node_ref=menu
-                    aria-labelledby="conversation-menu-button" on:keydown=on_keydown>
+                <ul class="menu" role="menu" id=menu_id.clone() node_ref=menu
+                    aria-labelledby=button_id.clone() on:keydown=on_keydown>
                     <CheckItem icon=Icon::Pin label="Pin to top" checked=pinned on_choose=toggle_pin />
                     <CheckItem icon=Icon::BellOff label="Mute" checked=muted on_choose=toggle_mute />
                     <li role="none">
-                        <button type="button" role="menuitem" tabindex="-1" on:click=mark_unread.clone()>
-                            <Svg icon=Icon::Mail size=18 />
-                            <span>"Mark as unread"</span>
-                        </button>
+                        <Show
+                            when=move || unread.get()
+                            fallback={let mark_unread = mark_unread.clone(); move || view! {
+                                <button type="button" role="menuitem" tabindex="-1" on:click=mark_unread.clone()>
+                                    <Svg icon=Icon::Mail size=18 />
+                                    <span>"Mark as unread"</span>
+                                </button>
+                            }}
+                        >
+                            <button type="button" role="menuitem" tabindex="-1" on:click=mark_read>
+                                <Svg icon=Icon::Check size=18 />
+                                <span>"Mark as read"</span>
+                            </button>
+                        </Show>
                     </li>
                 </ul>
             </Show>

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use super::avatar::Avatar;
 use super::composer::Composer;
-use super::conversation_menu::ConversationMenu;
+use super::conversation_menu::{ConversationMenu, MenuPlace};
 use super::group_info::group_info_dialog;
 use super::icon::{Icon, Svg};
 use super::message::{MessageView, PendingView};
@@ -213,6 +213,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
 
     let load_older = move |_| older(store, id, scroller, loading_older);
     let info_open = RwSignal::new(false);
+    let menu_open = RwSignal::new(false);
 
     view! {
         <section class="thread" aria-labelledby="thread-title">
@@ -232,7 +233,11 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                     </button>
                 </Show>
                 <Show when=move || !gone()>
-                    <ConversationMenu id row />
+                    <ConversationMenu id place=MenuPlace::Thread open=menu_open
+                        label="Conversation options".to_owned()
+                        pinned=Signal::derive(move || row.with(|r| r.as_ref().is_some_and(|r| r.pinned_at.is_some())))
+                        muted=Signal::derive(move || row.with(|r| r.as_ref().is_some_and(|r| r.muted)))
+                        unread=false />
                 </Show>
             </header>
             {move || (info_open.get() && !gone()).then(|| Suspend::new(group_info_dialog(id, info_open)))}
