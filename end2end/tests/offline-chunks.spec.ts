@@ -197,3 +197,38 @@ test('the code is served under its build\'s path and kept for a year; other path
     expect(response.headers()['cache-control'] ?? '', elsewhere).not.toContain('max-age');
   }
 });
+
+// The conversation menu's items are a chunk, fetched as soon as the page is
+// live, so that the menu opens at once, and offline.
+test('the conversation menu opens offline once the page is live, and says so if its code could not be fetched', async ({ page, context, consoleErrors }) => {
+  const unblock = await blockChunk(page, 'conversation_menu');
+  await signIn(page, 'dave@acme.test');
+  await live(page);
+  const row = page.getByTestId('conversation').first();
+  const firstItem = page.getByRole('menuitemcheckbox', { name: 'Pin to top' });
+
+  await row.click({ button: 'right' });
+  const failed = page.locator('.conversation-menu.open [role=alert]');
+  await expect(failed).toContainText('could not load');
+  forgiveOfflineErrors(consoleErrors);
+  // A press anywhere else closes it, as it closes the menu.
+  await page.getByRole('heading', { name: 'Chats' }).click();
+  await expect(failed).toHaveCount(0);
+  unblock();
+  await row.click({ button: 'right' });
+  await expect(firstItem).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(firstItem).toHaveCount(0);
+
+  // A new page fetches it once live; offline afterwards, the menu opens.
+  const fetched = page.waitForResponse(/\/split_conversation_menu[^/]*\.wasm$/);
+  await page.reload();
+  await live(page);
+  await fetched;
+  await context.setOffline(true);
+  await row.click({ button: 'right' });
+  await expect(firstItem).toBeFocused();
+  await page.keyboard.press('Escape');
+  forgiveOfflineErrors(consoleErrors);
+  await context.setOffline(false);
+});

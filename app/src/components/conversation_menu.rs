@@ -9,10 +9,14 @@
 //! closes it and gives the focus back to the button; so do Tab and a click
 //! anywhere else. Three buttons in a phone's header would leave the title no
 //! room.
+//!
+//! The button is in the page's main WASM module, once per row; the items are
+//! a chunk of their own, fetched once the page is live (see [`preload`]).
 
 use leptos::html::{Button, Div, Ul};
 use leptos::prelude::*;
 
+use super::ChunkUnavailable;
 use super::icon::{Icon, Svg};
 use crate::api::AppError;
 use crate::api::chat::{mark_conversation_read, mark_conversation_unread, set_conversation_pinned};
@@ -25,6 +29,60 @@ use crate::store::{Store, use_store};
 pub enum MenuPlace {
     Thread,
     List,
+}
+
+/// One menu: what its button and its items share.
+#[derive(Clone, Copy)]
+struct Menu {
+    id: ConversationId,
+    place: MenuPlace,
+    open: RwSignal<bool>,
+    pinned: Signal<bool>,
+    muted: Signal<bool>,
+    unread: Signal<bool>,
+    wrapper: NodeRef<Div>,
+    button: NodeRef<Button>,
+}
+
+impl Menu {
+    fn menu_id(&self) -> String {
+        format!("{}-menu-{}", self.prefix(), self.id)
+    }
+
+    fn button_id(&self) -> String {
+        format!("{}-menu-button-{}", self.prefix(), self.id)
+    }
+
+    fn prefix(&self) -> &'static str {
+        match self.place {
+            MenuPlace::Thread => "thread",
+            MenuPlace::List => "list",
+        }
+    }
+
+    /// Closing from the keyboard gives the focus back to what opened the
+    /// menu: the button, or in the list the row (whose own button is for
+    /// pointers; the keyboard opens the menu with Shift+F10).
+    fn close(&self, refocus: bool) {
+        self.open.set(false);
+        #[cfg(feature = "hydrate")]
+        if refocus {
+            use wasm_bindgen::JsCast;
+            let opener: Option<web_sys::HtmlElement> = match self.place {
+                MenuPlace::Thread => self.button.get_untracked().map(Into::into),
+                MenuPlace::List => self
+                    .wrapper
+                    .get_untracked()
+                    .and_then(|w| w.previous_element_sibling())
+                    .and_then(|row| row.dyn_into().ok()),
+            };
+            if let Some(opener) = opener {
+                let _ = opener.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = refocus;
+    }
 }
 
 #[component]
@@ -43,79 +101,17 @@ pub fn ConversationMenu(
     /// click or a long press.
     open: RwSignal<bool>,
 ) -> impl IntoView {
-    let store = use_store();
-    let wrapper = NodeRef::<Div>::new();
-    let button = NodeRef::<Button>::new();
-    let menu = NodeRef::<Ul>::new();
-    let prefix = match place {
-        MenuPlace::Thread => "thread",
-        MenuPlace::List => "list",
-    };
-    let menu_id = format!("{prefix}-menu-{id}");
-    let button_id = format!("{prefix}-menu-button-{id}");
-
-    // Closing from the keyboard gives the focus back to what opened the
-    // menu: the button, or in the list the row (whose own button is for
-    // pointers; the keyboard opens the menu with Shift+F10).
-    let close = move |refocus: bool| {
-        open.set(false);
-        #[cfg(feature = "hydrate")]
-        if refocus {
-            use wasm_bindgen::JsCast;
-            let opener: Option<web_sys::HtmlElement> = match place {
-                MenuPlace::Thread => button.get_untracked().map(Into::into),
-                MenuPlace::List => wrapper
-                    .get_untracked()
-                    .and_then(|w| w.previous_element_sibling())
-                    .and_then(|row| row.dyn_into().ok()),
-            };
-            if let Some(opener) = opener {
-                let _ = opener.focus();
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (refocus, place, button, wrapper);
-    };
-    let toggle_pin = move || {
-        close(true);
-        let next = !pinned.get_untracked();
-        leptos::task::spawn_local(async move {
-            apply(store, set_conversation_pinned(id, next)).await;
-        });
-    };
-    let toggle_mute = move || {
-        close(true);
-        let next = !muted.get_untracked();
-        leptos::task::spawn_local(async move {
-            apply(store, set_conversation_muted(id, next)).await;
-        });
-    };
-    let navigate = leptos_router::hooks::use_navigate();
-    let location = leptos_router::hooks::use_location();
-    let mark_unread = move |_| {
-        close(place == MenuPlace::List);
-        let navigate = navigate.clone();
-        let here = location.pathname.get_untracked() == format!("/c/{id}");
-        leptos::task::spawn_local(async move {
-            if apply(store, mark_conversation_unread(id)).await && here {
-                navigate("/", Default::default());
-            }
-        });
+    let menu = Menu {
+        id,
+        place,
+        open,
+        pinned,
+        muted,
+        unread,
+        wrapper: NodeRef::new(),
+        button: NodeRef::new(),
     };
 
-    let mark_read = move |_| {
-        close(true);
-        leptos::task::spawn_local(async move {
-            apply(store, mark_conversation_read(id)).await;
-        });
-    };
-
-    // Opened: the focus goes to the first item.
-    Effect::new(move |_| {
-        if let Some(menu) = menu.get() {
-            focus_item(&menu, |_, _| Some(0));
-        }
-    });
     // While open, a press anywhere else closes it. (One listener per open
     // menu, not one per row of the list.)
     #[cfg(feature = "hydrate")]
@@ -128,7 +124,7 @@ pub fn ConversationMenu(
             let inside = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
-                .zip(wrapper.get_untracked())
+                .zip(menu.wrapper.get_untracked())
                 .is_some_and(|(target, wrapper)| wrapper.contains(Some(&target)));
             if !inside {
                 open.set(false);
@@ -137,8 +133,118 @@ pub fn ConversationMenu(
         // Before the effect runs again (closed), or when the menu goes.
         on_cleanup(move || outside.remove());
     });
+
+    view! {
+        <div class="conversation-menu" class:open=move || open.get() node_ref=menu.wrapper>
+            <button type="button" class="icon-button" node_ref=menu.button id=menu.button_id()
+                tabindex=(place == MenuPlace::List).then_some("-1")
+                aria-label=label title=label
+                aria-haspopup="menu" aria-expanded=move || open.get().to_string()
+                aria-controls=move || open.get().then(|| menu.menu_id())
+                on:click=move |_| open.update(|o| *o = !*o)>
+                <Svg icon=Icon::More />
+            </button>
+            {move || open.get().then(|| Suspend::new(items(menu)))}
+        </div>
+    }
+}
+
+/// Fetches the menu's chunk ahead of the first click, once the page is live.
+pub async fn preload() {
+    #[cfg(feature = "hydrate")]
+    let _ = preload_items_chunk().await;
+}
+
+/// The open menu's items, from their chunk; an error in their place when it
+/// cannot be fetched (offline before it ever was).
+async fn items(menu: Menu) -> AnyView {
+    #[cfg(feature = "hydrate")]
+    let loaded = items_chunk(menu).await;
+    #[cfg(not(feature = "hydrate"))]
+    let loaded = items_chunk(menu);
+    loaded.unwrap_or_else(|ChunkUnavailable| {
+        view! {
+            <div class="menu" role="alert">
+                <p class="form-error">{super::chunk_error_message()}</p>
+            </div>
+        }
+        .into_any()
+    })
+}
+
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(
+        conversation_menu,
+        wasm_split_path = ::leptos::wasm_split,
+        preload(preload_items_chunk),
+        fallible
+    )
+)]
+fn items_chunk(menu: Menu) -> Result<AnyView, ChunkUnavailable> {
+    Ok(view! { <MenuItems menu /> }.into_any())
+}
+
+#[component]
+fn MenuItems(menu: Menu) -> impl IntoView {
+    let store = use_store();
+    let Menu {
+        id,
+        place,
+        pinned,
+        muted,
+        unread,
+        ..
+    } = menu;
+    let list = NodeRef::<Ul>::new();
+
+    let toggle_pin = move || {
+        menu.close(true);
+        let next = !pinned.get_untracked();
+        leptos::task::spawn_local(async move {
+            apply(store, set_conversation_pinned(id, next)).await;
+        });
+    };
+    let toggle_mute = move || {
+        menu.close(true);
+        let next = !muted.get_untracked();
+        leptos::task::spawn_local(async move {
+            apply(store, set_conversation_muted(id, next)).await;
+        });
+    };
+    let navigate = leptos_router::hooks::use_navigate();
+    let location = leptos_router::hooks::use_location();
+    let mark_unread = move |_| {
+        menu.close(place == MenuPlace::List);
+        let navigate = navigate.clone();
+        let here = location.pathname.get_untracked() == format!("/c/{id}");
+        leptos::task::spawn_local(async move {
+            if apply(store, mark_conversation_unread(id)).await && here {
+                navigate("/", Default::default());
+            }
+        });
+    };
+    let mark_read = move |_| {
+        menu.close(true);
+        leptos::task::spawn_local(async move {
+            apply(store, mark_conversation_read(id)).await;
+        });
+    };
+
+    // Opened: the focus goes to the first item, once the list is in the
+    // document (when the chunk had to be fetched first, the list is built
+    // before it is put there).
+    Effect::new(move |_| {
+        if list.get().is_some() {
+            request_animation_frame(move || {
+                if let Some(list) = list.get_untracked() {
+                    focus_item(&list, |_, _| Some(0));
+                }
+            });
+        }
+    });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        let Some(list) = menu.get_untracked() else {
+        let Some(items) = list.get_untracked() else {
             return;
         };
         let key = ev.key();
@@ -149,55 +255,43 @@ pub fn ConversationMenu(
             "End" => |_, count| count.checked_sub(1),
             "Escape" => {
                 ev.prevent_default();
-                close(true);
+                menu.close(true);
                 return;
             }
             "Tab" => {
-                close(false);
+                menu.close(false);
                 return;
             }
             _ => return,
         };
         ev.prevent_default();
-        focus_item(&list, step);
+        focus_item(&items, step);
     };
     let pinned = move || pinned.get();
     let muted = move || muted.get();
 
     view! {
-        <div class="conversation-menu" class:open=move || open.get() node_ref=wrapper>
-            <button type="button" class="icon-button" node_ref=button id=button_id.clone()
-                tabindex=(place == MenuPlace::List).then_some("-1")
-                aria-label=label title=label
-                aria-haspopup="menu" aria-expanded=move || open.get().to_string()
-                aria-controls={let menu_id = menu_id.clone(); move || open.get().then(|| menu_id.clone())}
-                on:click=move |_| open.update(|o| *o = !*o)>
-                <Svg icon=Icon::More />
-            </button>
-            <Show when=move || open.get()>
-                <ul class="menu" role="menu" id=menu_id.clone() node_ref=menu
-                    aria-labelledby=button_id.clone() on:keydown=on_keydown>
-                    <CheckItem icon=Icon::Pin label="Pin to top" checked=pinned on_choose=toggle_pin />
-                    <CheckItem icon=Icon::BellOff label="Mute" checked=muted on_choose=toggle_mute />
-                    <li role="none">
-                        <Show
-                            when=move || unread.get()
-                            fallback={let mark_unread = mark_unread.clone(); move || view! {
-                                <button type="button" role="menuitem" tabindex="-1" on:click=mark_unread.clone()>
-                                    <Svg icon=Icon::Mail size=18 />
-                                    <span>"Mark as unread"</span>
-                                </button>
-                            }}
-                        >
-                            <button type="button" role="menuitem" tabindex="-1" on:click=mark_read>
-                                <Svg icon=Icon::Check size=18 />
-                                <span>"Mark as read"</span>
-                            </button>
-                        </Show>
-                    </li>
-                </ul>
-            </Show>
-        </div>
+        <ul class="menu" role="menu" id=menu.menu_id() node_ref=list
+            aria-labelledby=menu.button_id() on:keydown=on_keydown>
+            <CheckItem icon=Icon::Pin label="Pin to top" checked=pinned on_choose=toggle_pin />
+            <CheckItem icon=Icon::BellOff label="Mute" checked=muted on_choose=toggle_mute />
+            <li role="none">
+                <Show
+                    when=move || unread.get()
+                    fallback={let mark_unread = mark_unread.clone(); move || view! {
+                        <button type="button" role="menuitem" tabindex="-1" on:click=mark_unread.clone()>
+                            <Svg icon=Icon::Mail size=18 />
+                            <span>"Mark as unread"</span>
+                        </button>
+                    }}
+                >
+                    <button type="button" role="menuitem" tabindex="-1" on:click=mark_read>
+                        <Svg icon=Icon::Check size=18 />
+                        <span>"Mark as read"</span>
+                    </button>
+                </Show>
+            </li>
+        </ul>
     }
 }
 

@@ -234,9 +234,11 @@ fn start_in_browser(
     std::mem::forget((clock, typing));
     client::connection::start(store);
 
-    // The thread's code, fetched now that the page is live, so that opening
-    // a conversation does not wait for it (and works offline later).
+    // The thread's code and the conversation menu's, fetched now that the
+    // page is live, so that opening either does not wait for it (and works
+    // offline later).
     leptos::task::spawn_local(
         <crate::pages::thread::ThreadRoute as leptos_router::LazyRoute>::preload(),
     );
+    leptos::task::spawn_local(crate::components::conversation_menu::preload());
 }
