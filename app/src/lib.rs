@@ -11,6 +11,8 @@ pub mod api;
 #[cfg(feature = "hydrate")]
 pub mod client;
 pub mod components;
+#[cfg(test)]
+mod fixtures;
 pub mod format;
 pub mod model;
 pub mod pages;

@@ -896,12 +896,9 @@ pub fn readers(row: &ConversationSummary, me: UserId, seq: i64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{
-        ConversationKind, MessageKind, OrgId, OrgRole, Participant, ParticipantRole,
-    };
+    use crate::fixtures::{BOB, ME, row};
+    use crate::protocol::{ConversationKind, MessageKind, OrgId, OrgRole};
 
-    const ME: UserId = UserId(1);
-    const BOB: UserId = UserId(2);
     const C: ConversationId = ConversationId(10);
 
     fn me() -> Me {
@@ -912,40 +909,6 @@ mod tests {
             role: OrgRole::Member,
             org_id: OrgId(1),
             org_name: "Acme".into(),
-        }
-    }
-
-    fn participant(user_id: UserId, name: &str) -> Participant {
-        Participant {
-            user_id,
-            display_name: name.into(),
-            role: ParticipantRole::Member,
-            last_read_seq: 0,
-            last_delivered_seq: 0,
-            is_online: false,
-            last_seen_at: None,
-        }
-    }
-
-    fn row(id: ConversationId, last_event_seq: i64, last_activity_at: i64) -> ConversationSummary {
-        ConversationSummary {
-            id,
-            kind: ConversationKind::Direct,
-            title: "Bob".into(),
-            my_role: ParticipantRole::Member,
-            can_post: true,
-            muted: false,
-            pinned_at: None,
-            marked_unread: false,
-            unread_count: 0,
-            mentions_me: false,
-            my_last_read_seq: 0,
-            last_message: None,
-            last_message_seq: 0,
-            last_event_seq,
-            last_activity_at,
-            participants: vec![participant(ME, "Alice"), participant(BOB, "Bob")],
-            participant_count: 2,
         }
     }
 

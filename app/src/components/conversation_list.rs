@@ -471,22 +471,8 @@ fn first_name(name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{MessageId, MessageKind, MessagePreview, Participant, ParticipantRole};
-
-    const ME: UserId = UserId(1);
-    const BOB: UserId = UserId(2);
-
-    fn person(user_id: UserId, name: &str, is_online: bool) -> Participant {
-        Participant {
-            user_id,
-            display_name: name.into(),
-            role: ParticipantRole::Member,
-            last_read_seq: 0,
-            last_delivered_seq: 0,
-            is_online,
-            last_seen_at: None,
-        }
-    }
+    use crate::fixtures::{BOB, ME, row};
+    use crate::protocol::{MessageId, MessageKind, MessagePreview};
 
     fn said(sender_id: UserId, sender_name: &str, text: &str) -> Option<MessagePreview> {
         Some(MessagePreview {
@@ -503,29 +489,15 @@ mod tests {
 
     fn direct_with_bob() -> ConversationSummary {
         ConversationSummary {
-            id: ConversationId(10),
-            kind: ConversationKind::Direct,
             title: "Bob Stone".into(),
-            my_role: ParticipantRole::Member,
-            can_post: true,
-            muted: false,
-            pinned_at: None,
-            marked_unread: false,
-            unread_count: 0,
-            mentions_me: false,
-            my_last_read_seq: 0,
-            last_message: None,
-            last_message_seq: 0,
-            last_event_seq: 0,
-            last_activity_at: 1_000,
-            participants: vec![person(ME, "Alice", true), person(BOB, "Bob Stone", false)],
-            participant_count: 2,
+            ..row(ConversationId(10), 0, 1_000)
         }
     }
 
     #[test]
     fn a_direct_row_is_online_when_the_other_person_is_not_when_i_am() {
         let mut row = direct_with_bob();
+        row.participants[0].is_online = true;
         assert!(!RowContent::of(&row, ME).online);
         row.participants[1].is_online = true;
         assert!(RowContent::of(&row, ME).online);
