@@ -330,6 +330,11 @@ impl RowContent {
         }
     }
 
+    /// Drawn as unread: something is, or it is marked so.
+    fn shows_unread(&self) -> bool {
+        self.unread > 0 || self.marked
+    }
+
     fn kind_label(&self) -> Option<&'static str> {
         match self.kind {
             ConversationKind::Direct => None,
@@ -395,7 +400,7 @@ fn ConversationRow(id: ConversationId, open: Memo<Option<ConversationId>>) -> im
                 aria-keyshortcuts="Shift+F10"
                 class="conversation"
                 class:active=is_open
-                class:unread=move || row.with(|r| r.unread > 0 || r.marked)
+                class:unread=move || row.with(RowContent::shows_unread)
                 aria-current=move || is_open().then_some("page")
                 aria-label=label
                 data-testid="conversation"
@@ -444,7 +449,7 @@ fn ConversationRow(id: ConversationId, open: Memo<Option<ConversationId>>) -> im
                 label=Signal::derive(move || row.with(|r| format!("Options for {}", r.title)))
                 pinned=Signal::derive(move || row.with(|r| r.pinned))
                 muted=Signal::derive(move || row.with(|r| r.muted))
-                unread=Signal::derive(move || row.with(|r| r.unread > 0 || r.marked)) />
+                unread=Signal::derive(move || row.with(RowContent::shows_unread)) />
         </li>
     }
 }

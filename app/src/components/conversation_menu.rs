@@ -213,11 +213,11 @@ fn MenuItems(menu: Menu) -> impl IntoView {
         });
     };
     let navigate = leptos_router::hooks::use_navigate();
-    let location = leptos_router::hooks::use_location();
+    let open_now = crate::pages::chat::open_conversation();
     let mark_unread = move |_| {
         menu.close(place == MenuPlace::List);
         let navigate = navigate.clone();
-        let here = location.pathname.get_untracked() == format!("/c/{id}");
+        let here = open_now.get_untracked() == Some(id);
         leptos::task::spawn_local(async move {
             if apply(store, mark_conversation_unread(id)).await && here {
                 navigate("/", Default::default());
