@@ -7,6 +7,9 @@ use std::ops::Range;
 
 use crate::protocol::UserId;
 
+mod markup;
+pub use markup::{Node, Style, markup, plain_text};
+
 /// Minutes east of UTC, e.g. 60 for Paris in winter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Offset(pub i32);
@@ -192,15 +195,6 @@ pub fn lower_case(text: &str) -> String {
     return text.to_lowercase();
 }
 
-/// A piece of message text: plain, a web link, or a mention of someone.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Segment {
-    Text(String),
-    Link(String),
-    /// `@Name` as written, and whom it names.
-    Mention(String, UserId),
-}
-
 /// Where `text` mentions one of `people` (`(id, display name)`): an `@` at
 /// the start of a word, then the person's name (ASCII letters in any case),
 /// then the end of a word. The longest name wins, so "@Ann Lee" names Ann
@@ -212,10 +206,15 @@ pub enum Segment {
 pub fn mentions(text: &str, people: &[(UserId, &str)]) -> Vec<(Range<usize>, UserId)> {
     let mut found = Vec::new();
     let mut from = 0;
+    let code = if text.contains('`') {
+        markup::code_ranges(text)
+    } else {
+        Vec::new()
+    };
     while let Some(offset) = text[from..].find('@') {
         let at = from + offset;
         from = at + 1;
-        if !starts_word(&text[..at]) {
+        if !starts_word(&text[..at]) || code.iter().any(|range| range.contains(&at)) {
             continue;
         }
         let name_at = at + 1;
@@ -225,10 +224,7 @@ pub fn mentions(text: &str, people: &[(UserId, &str)]) -> Vec<(Range<usize>, Use
             .filter(|(_, name)| {
                 text.get(name_at..name_at + name.len())
                     .is_some_and(|written| written.eq_ignore_ascii_case(name))
-                    && text[name_at + name.len()..]
-                        .chars()
-                        .next()
-                        .is_none_or(ends_word)
+                    && ends_name(&text[name_at + name.len()..])
             })
             .max_by_key(|(_, name)| name.len());
         if let Some((id, name)) = longest {
@@ -270,44 +266,46 @@ fn starts_word(before: &str) -> bool {
     before
         .chars()
         .next_back()
-        .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c))
+        .is_none_or(|c| c.is_whitespace() || "([{\"'*_~".contains(c))
 }
 
-/// Whether a name may end before this character: "@Ann," and "@Ann's"
-/// name Ann, "@Ann_x" and "@Ann-Marie" do not.
-fn ends_word(c: char) -> bool {
-    c.is_whitespace() || (c.is_ascii_punctuation() && !matches!(c, '_' | '-' | '@'))
-}
-
-/// Message text as it is shown: mentions of `people`, http(s) links, and
-/// plain text between them.
-pub fn rich_text(text: &str, people: &[(UserId, &str)]) -> Vec<Segment> {
-    let mut segments = Vec::new();
-    let mut from = 0;
-    for (range, id) in mentions(text, people) {
-        segments.extend(linkify(&text[from..range.start]));
-        segments.push(Segment::Mention(text[range.clone()].to_owned(), id));
-        from = range.end;
+/// Whether a name may end before this text: "@Ann," and "@Ann's" name Ann,
+/// "@Ann_x" and "@Ann-Marie" do not; nor does "_@Ann_" after a style's
+/// closing marker ("_@Ann_" in italics names Ann).
+fn ends_name(after: &str) -> bool {
+    let Some(next) = after.chars().next() else {
+        return true;
+    };
+    if matches!(next, '*' | '_' | '~') {
+        let rest = after.trim_start_matches(next);
+        return rest
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric() && !matches!(c, '-' | '@'));
     }
-    segments.extend(linkify(&text[from..]));
-    segments
+    next.is_whitespace() || (next.is_ascii_punctuation() && !matches!(next, '-' | '@'))
 }
 
-/// Splits text into plain text and http(s) links. Only `http://` and
-/// `https://` become links; trailing punctuation stays text.
-pub fn linkify(text: &str) -> Vec<Segment> {
-    let mut segments = Vec::new();
-    let mut rest = text;
-    while let Some(start) = find_link_start(rest) {
-        let (before, from) = rest.split_at(start);
-        let end = from
+/// Where text holds http(s) links, as byte ranges in order. Only `http://`
+/// and `https://` make links; trailing punctuation stays text.
+pub fn link_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut links = Vec::new();
+    let mut from = 0;
+    while let Some(start) = find_link_start(&text[from..]).map(|at| from + at) {
+        let rest = &text[start..];
+        let end = rest
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
-            .unwrap_or(from.len());
-        let mut link = &from[..end];
+            .unwrap_or(rest.len());
+        let mut link = &rest[..end];
         while let Some(last) = link.chars().last() {
             let unbalanced_paren =
                 last == ')' && link.matches('(').count() < link.matches(')').count();
-            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'') || unbalanced_paren {
+            // `*`, `_` and `~` close a style around the link: "*https://…*".
+            if matches!(
+                last,
+                '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' | '_' | '~'
+            ) || unbalanced_paren
+            {
                 link = &link[..link.len() - last.len_utf8()];
             } else {
                 break;
@@ -315,27 +313,12 @@ pub fn linkify(text: &str) -> Vec<Segment> {
         }
         let scheme_only =
             link.eq_ignore_ascii_case("http://") || link.eq_ignore_ascii_case("https://");
-        if !before.is_empty() {
-            push_text(&mut segments, before);
+        if !scheme_only {
+            links.push(start..start + link.len());
         }
-        if scheme_only {
-            push_text(&mut segments, link);
-        } else {
-            segments.push(Segment::Link(link.to_owned()));
-        }
-        rest = &from[link.len()..];
+        from = start + link.len().max(1);
     }
-    if !rest.is_empty() {
-        push_text(&mut segments, rest);
-    }
-    segments
-}
-
-fn push_text(segments: &mut Vec<Segment>, text: &str) {
-    match segments.last_mut() {
-        Some(Segment::Text(known)) => known.push_str(text),
-        _ => segments.push(Segment::Text(text.to_owned())),
-    }
+    links
 }
 
 fn find_link_start(text: &str) -> Option<usize> {
@@ -437,31 +420,22 @@ mod tests {
         assert_eq!(file_size(20 * 1024 * 1024), "20.0 MB");
     }
 
+    fn linked(text: &str) -> Vec<&str> {
+        link_ranges(text).into_iter().map(|r| &text[r]).collect()
+    }
+
     #[test]
     fn only_http_links_become_links_and_punctuation_stays_text() {
         assert_eq!(
-            linkify("see https://crm.example.com/leads/7, then call."),
-            vec![
-                Segment::Text("see ".into()),
-                Segment::Link("https://crm.example.com/leads/7".into()),
-                Segment::Text(", then call.".into()),
-            ]
+            linked("see https://crm.example.com/leads/7, then call."),
+            vec!["https://crm.example.com/leads/7"]
         );
+        assert!(linked("javascript:alert(1) ftp://x").is_empty());
+        assert_eq!(linked("(http://a.b/c_(d))"), vec!["http://a.b/c_(d)"]);
+        assert!(linked("http:// alone").is_empty());
         assert_eq!(
-            linkify("javascript:alert(1) ftp://x"),
-            vec![Segment::Text("javascript:alert(1) ftp://x".into())]
-        );
-        assert_eq!(
-            linkify("(http://a.b/c_(d))"),
-            vec![
-                Segment::Text("(".into()),
-                Segment::Link("http://a.b/c_(d)".into()),
-                Segment::Text(")".into()),
-            ]
-        );
-        assert_eq!(
-            linkify("http:// alone"),
-            vec![Segment::Text("http:// alone".into())]
+            linked("*https://a.b/x* and HTTP://A.B"),
+            vec!["https://a.b/x", "HTTP://A.B"]
         );
     }
 
@@ -485,6 +459,11 @@ mod tests {
         );
         assert_eq!(named("@bob stone: hi"), vec![("@bob stone", BOB)]);
         assert_eq!(named("@Ann's lead"), vec![("@Ann", ANN)]);
+        // Inside markup's markers, as `markup` shows them.
+        assert_eq!(
+            named("*@Bob Stone* and _@ann_"),
+            vec![("@Bob Stone", BOB), ("@ann", ANN)]
+        );
     }
 
     #[test]
@@ -514,24 +493,6 @@ mod tests {
         assert!(name_fits("Ann Lee", "lee"));
         assert!(!name_fits("Ann Lee", "lee a"));
         assert!(!name_fits("Ann Lee", "bob"));
-    }
-
-    #[test]
-    fn rich_text_marks_mentions_between_links_and_text() {
-        assert_eq!(
-            rich_text("@Ann see https://crm.test/lead/7 @Bob Stone", PEOPLE),
-            vec![
-                Segment::Mention("@Ann".into(), ANN),
-                Segment::Text(" see ".into()),
-                Segment::Link("https://crm.test/lead/7".into()),
-                Segment::Text(" ".into()),
-                Segment::Mention("@Bob Stone".into(), BOB),
-            ]
-        );
-        assert_eq!(
-            rich_text("no one here", PEOPLE),
-            vec![Segment::Text("no one here".into())]
-        );
     }
 
     #[test]

@@ -794,7 +794,10 @@ pub fn preview_text(
     if deleted {
         return String::new();
     }
-    let text: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text: String = crate::format::plain_text(body)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let text = match (kind, text.is_empty()) {
         (MessageKind::Image, true) => "📷 Photo".to_owned(),
         (MessageKind::File, true) => format!("📎 {}", file_name.unwrap_or("File")),
@@ -1315,10 +1318,14 @@ mod tests {
     }
 
     #[test]
-    fn previews_collapse_whitespace_and_are_cut_at_140_characters() {
+    fn previews_collapse_whitespace_drop_style_markers_and_are_cut_at_140_characters() {
         assert_eq!(
             preview_text(MessageKind::Text, "a\n\n  b", false, None),
             "a b"
+        );
+        assert_eq!(
+            preview_text(MessageKind::Text, "*call* them _today_", false, None),
+            "call them today"
         );
         let long = "x".repeat(500);
         let preview = preview_text(MessageKind::Text, &long, false, None);

@@ -388,3 +388,63 @@ test('a draft I leave in a conversation shows in my list, in every tab and after
   await expect(rowIn(list)).toContainText(`You: ${draft}`);
   await expect(rowIn(list)).not.toHaveAttribute('aria-label', /draft/);
 });
+
+test('markup: bold, italic, strikethrough and code show styled on both sides, and Ctrl+B styles the selection', async ({ page, newPerson }, testInfo) => {
+  await signIn(page, 'heidi@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const path = await openDirectChat(page, 'Bob Baker');
+  await openThread(bob.page, path);
+
+  // Ctrl+B (⌘B on a Mac) puts asterisks around the selected word, and takes them away again.
+  const word = unique('urgent');
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill(`call ${word} about snake_case_name`);
+  await box.evaluate((el: HTMLTextAreaElement, w) => {
+    const at = el.value.indexOf(w);
+    el.setSelectionRange(at, at + w.length);
+  }, word);
+  await box.press('ControlOrMeta+b');
+  await expect(box).toHaveValue(`call *${word}* about snake_case_name`);
+  await box.press('ControlOrMeta+b');
+  await expect(box).toHaveValue(`call ${word} about snake_case_name`);
+  await box.press('ControlOrMeta+b');
+  // To the end of the text (End only reaches the end of a wrapped line on a phone).
+  await box.evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(el.value.length, el.value.length));
+  await box.pressSequentially(', _today_ ~not tomorrow~, run `crm sync`');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('```');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('SELECT *');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('  FROM leads');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('```');
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+
+  const styled = async (p: Page) => {
+    const sent = message(p, word);
+    await expect(sent.locator('strong')).toHaveText(word);
+    await expect(sent.locator('em')).toHaveText('today');
+    await expect(sent.locator('s')).toHaveText('not tomorrow');
+    await expect(sent.locator('.text > code')).toHaveText('crm sync');
+    await expect(sent.locator('pre code')).toHaveText('SELECT *\n  FROM leads');
+    // Underscores inside a word are not markup.
+    await expect(sent.locator('.text')).toContainText('about snake_case_name,');
+  };
+  await styled(page);
+  await styled(bob.page);
+  // Rendered by the server, then hydrated: the same.
+  await openThread(bob.page, path);
+  await styled(bob.page);
+  await screenshot(bob.page, testInfo, 'markup');
+  await auditPart(bob.page, '[data-testid="message"]:has(pre)');
+
+  // The list's preview shows the words without their markers.
+  await bob.page.goto('/');
+  await live(bob.page);
+  await expect(bob.page.getByTestId('conversation').filter({ hasText: word })).toContainText(
+    `call ${word} about snake_case_name, today not tomorrow, run \`crm sync\``,
+  );
+});

@@ -83,7 +83,7 @@ export async function send(page: Page, text: string) {
 
 /** The message whose own text (not a quote of it) contains this. */
 export function message(page: Page, text: string) {
-  return page.getByTestId('message').filter({ has: page.locator('p.text', { hasText: text }) });
+  return page.getByTestId('message').filter({ has: page.locator('.text', { hasText: text }) });
 }
 
 /** Saves a screenshot for people to look at (git-ignored). */

@@ -5,6 +5,8 @@
 //! "typing" is told to the others at most every two seconds. In a group,
 //! `@` offers the members to mention: arrows choose, Enter or Tab takes one.
 
+use std::ops::Range;
+
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
@@ -69,6 +71,44 @@ fn complete_mention(text: &str, at: usize, caret: usize, name: &str) -> (String,
     let head = format!("{}@{name} ", &text[..at]);
     let after = head.len();
     (format!("{head}{}", &text[caret..]), after)
+}
+
+/// The marker a formatting shortcut types, as in Slack: Ctrl+B (⌘B) bold,
+/// Ctrl+I italic, Ctrl+Shift+X strikethrough.
+fn shortcut_marker(key: &str, shift: bool) -> Option<char> {
+    match (key, shift) {
+        ("b" | "B", false) => Some('*'),
+        ("i" | "I", false) => Some('_'),
+        ("x" | "X", true) => Some('~'),
+        _ => None,
+    }
+}
+
+/// The text with the selection (bytes) between `marker`s, or taken out of
+/// them if it already is, and the selection afterwards: the same words.
+/// Spaces at the selection's ends stay outside, where a marker works; with
+/// nothing selected the caret ends between two markers.
+fn toggle_style(text: &str, selection: Range<usize>, marker: char) -> (String, Range<usize>) {
+    let selected = &text[selection.clone()];
+    let start = selection.start + (selected.len() - selected.trim_start().len());
+    let end = (selection.end - (selected.len() - selected.trim_end().len())).max(start);
+    let width = marker.len_utf8();
+    if text[..start].ends_with(marker) && text[end..].starts_with(marker) && start < end {
+        let unwrapped = format!(
+            "{}{}{}",
+            &text[..start - width],
+            &text[start..end],
+            &text[end + width..]
+        );
+        return (unwrapped, start - width..end - width);
+    }
+    let wrapped = format!(
+        "{}{marker}{}{marker}{}",
+        &text[..start],
+        &text[start..end],
+        &text[end..]
+    );
+    (wrapped, start + width..end + width)
 }
 
 /// The byte offset of a caret that the browser gives in UTF-16 units.
@@ -190,6 +230,33 @@ pub fn Composer() -> impl IntoView {
         text.set(completed);
     };
 
+    let changed = move |value: &str| {
+        if context.editing.get_untracked().is_none() {
+            store.set_draft(id, value);
+        }
+        typing(!value.trim().is_empty());
+    };
+    // Ctrl+B and friends put markers around the selection, or take them away.
+    let style_selection = move |marker: char| {
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = input.get_untracked() {
+            let value = el.value();
+            let units = |at: Option<u32>| at.map(|at| byte_offset(&value, at as usize));
+            let (Some(start), Some(end)) = (
+                units(el.selection_start().ok().flatten()),
+                units(el.selection_end().ok().flatten()),
+            ) else {
+                return;
+            };
+            let (styled, selection) = toggle_style(&value, start.min(end)..end.max(start), marker);
+            el.set_value(&styled);
+            let utf16 = |at: usize| styled[..at].encode_utf16().count() as u32;
+            let _ = el.set_selection_range(utf16(selection.start), utf16(selection.end));
+            changed(&styled);
+            text.set(styled);
+        }
+        let _ = marker;
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let open = suggestions.with_untracked(|s| s.as_ref().map(|s| (s.active, s.people.len())));
         if let Some((active, count)) = open {
@@ -223,7 +290,14 @@ pub fn Composer() -> impl IntoView {
                 suggestions.set(None);
             }
         }
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+        let marker = (ev.ctrl_key() || ev.meta_key()) && !ev.alt_key();
+        if let Some(marker) = marker
+            .then(|| shortcut_marker(&ev.key(), ev.shift_key()))
+            .flatten()
+        {
+            ev.prevent_default();
+            style_selection(marker);
+        } else if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
         } else if ev.key() == "ArrowUp"
@@ -254,10 +328,7 @@ pub fn Composer() -> impl IntoView {
     };
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        if context.editing.get_untracked().is_none() {
-            store.set_draft(id, &value);
-        }
-        typing(!value.trim().is_empty());
+        changed(&value);
         suggestions.set(
             caret_of(input, &value).and_then(|caret| suggestions_for(store, id, &value, caret)),
         );
@@ -513,6 +584,33 @@ mod tests {
             ("ask @Ann Lee  about it".to_owned(), 13)
         );
         assert_eq!(complete_mention("@", 0, 1, "Bob"), ("@Bob ".to_owned(), 5));
+    }
+
+    #[test]
+    fn a_style_shortcut_wraps_the_selection_and_keeps_it_selected() {
+        assert_eq!(
+            toggle_style("call today please", 5..10, '*'),
+            ("call *today* please".to_owned(), 6..11)
+        );
+        // A double-clicked word's trailing space stays outside the markers.
+        assert_eq!(
+            toggle_style("call today please", 5..11, '_'),
+            ("call _today_ please".to_owned(), 6..11)
+        );
+        // Nothing selected: two markers, the caret between them.
+        assert_eq!(toggle_style("ab", 1..1, '~'), ("a~~b".to_owned(), 2..2));
+    }
+
+    #[test]
+    fn the_same_shortcut_on_styled_words_takes_the_style_away() {
+        assert_eq!(
+            toggle_style("call *today* please", 6..11, '*'),
+            ("call today please".to_owned(), 5..10)
+        );
+        assert_eq!(shortcut_marker("b", false), Some('*'));
+        assert_eq!(shortcut_marker("I", false), Some('_'));
+        assert_eq!(shortcut_marker("x", true), Some('~'));
+        assert_eq!(shortcut_marker("x", false), None);
     }
 
     #[test]

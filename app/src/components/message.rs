@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
 use crate::api::chat::{delete_message, edit_message, toggle_reaction};
-use crate::format::{Segment, clock, file_size, rich_text};
+use crate::format::{Node, Style, clock, file_size, markup};
 use crate::model::{Outgoing, Tick, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
 use crate::store::{Store, use_store};
@@ -147,7 +147,7 @@ pub fn MessageView(
                 } else {
                     view! {
                         {attachment.map(|a| view! { <AttachmentView attachment=a /> })}
-                        {(!content.is_empty()).then(|| view! { <p class="text"><MessageText text=content.clone() /></p> })}
+                        {(!content.is_empty()).then(|| view! { <div class="text"><MessageText text=content.clone() /></div> })}
                     }.into_any()
                 }}
                 <span class="meta">
@@ -254,7 +254,7 @@ pub fn PendingView(outgoing: Outgoing) -> impl IntoView {
         <li class="message mine first last pending" class:failed=is_failed data-testid="pending-message">
             <div class="bubble">
                 {outgoing.attachment.map(|a| view! { <AttachmentView attachment=a /> })}
-                {(!outgoing.content.is_empty()).then(|| view! { <p class="text"><MessageText text=outgoing.content.clone() /></p> })}
+                {(!outgoing.content.is_empty()).then(|| view! { <div class="text"><MessageText text=outgoing.content.clone() /></div> })}
                 <span class="meta">
                     {match failed {
                         None => view! { <span class="sending" data-testid="ticks" data-state="sending">"Sending…"</span> }.into_any(),
@@ -274,8 +274,8 @@ pub fn PendingView(outgoing: Outgoing) -> impl IntoView {
     }
 }
 
-/// Message text: plain text with http(s) links and mentions of the
-/// conversation's members, line breaks kept (by CSS).
+/// Message text: its markup (see [`markup`]), http(s) links and mentions of
+/// the conversation's members, line breaks kept (by CSS).
 #[component]
 fn MessageText(text: String) -> impl IntoView {
     let store = use_store();
@@ -300,21 +300,31 @@ fn MessageText(text: String) -> impl IntoView {
         .iter()
         .map(|(id, name)| (*id, name.as_str()))
         .collect();
-    rich_text(&text, &people)
+    rendered(markup(&text, &people), me)
+}
+
+fn rendered(nodes: Vec<Node>, me: crate::protocol::UserId) -> AnyView {
+    nodes
         .into_iter()
-        .map(|segment| match segment {
-            Segment::Text(text) => text.into_any(),
-            Segment::Link(url) => {
+        .map(|node| match node {
+            Node::Text(text) => text.into_any(),
+            Node::Link(url) => {
                 let href = url.clone();
                 view! { <a href=href target="_blank" rel="noopener noreferrer">{url}</a> }
                     .into_any()
             }
-            Segment::Mention(text, user) => {
+            Node::Mention(text, user) => {
                 view! { <span class="mention" class:me=user == me data-testid="mention">{text}</span> }
                     .into_any()
             }
+            Node::Code(code) => view! { <code>{code}</code> }.into_any(),
+            Node::CodeBlock(code) => view! { <pre><code>{code}</code></pre> }.into_any(),
+            Node::Styled(Style::Bold, inner) => view! { <strong>{rendered(inner, me)}</strong> }.into_any(),
+            Node::Styled(Style::Italic, inner) => view! { <em>{rendered(inner, me)}</em> }.into_any(),
+            Node::Styled(Style::Strike, inner) => view! { <s>{rendered(inner, me)}</s> }.into_any(),
         })
         .collect_view()
+        .into_any()
 }
 
 /// An image inline, its space reserved before it loads; a file with its
