@@ -184,7 +184,14 @@ test('each row of my list has the same menu, from a pointer, a long press or the
     await row.hover();
     await page.getByRole('button', { name: 'Options for Erin Evans' }).click();
   } else {
-    await expect(page.getByRole('button', { name: 'Options for Erin Evans' })).toBeHidden();
+    // The button takes no taps meant for the row (it is a clipped pixel),
+    // but a screen reader reaches it by swiping and presses it.
+    const button = page.getByRole('button', { name: 'Options for Erin Evans' });
+    expect((await button.boundingBox())?.width).toBeLessThanOrEqual(1);
+    await button.evaluate((b: HTMLElement) => b.click());
+    await expect(item('Pin to top')).toBeFocused();
+    await page.keyboard.press('Escape');
+    await expect(menu).toHaveCount(0);
     await row.click({ button: 'right' });
   }
   await expect(item('Pin to top')).toBeFocused();
