@@ -41,8 +41,10 @@ self.addEventListener('notificationclick', (event) => {
         await self.clients.openWindow(url.href);
         return;
       }
-      await open.focus();
+      // Told where to go first: a browser may refuse the focus (it allows
+      // it only while the click is fresh), and the tab should be there anyway.
       open.postMessage({ open: url.pathname + url.search + url.hash });
+      await open.focus().catch(() => {});
     })(),
   );
 });

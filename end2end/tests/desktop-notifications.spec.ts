@@ -1,4 +1,4 @@
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext, Page, Worker } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { createGroup, hydrated, live, openDirectChat, openThread, send, signIn, unique } from './helpers';
 
@@ -72,6 +72,26 @@ async function switchAway(bob: { context: BrowserContext; page: Page }) {
   return worker;
 }
 
+/**
+ * Dispatches `notificationclick` for the notification with this tag in the
+ * worker, as the browser does when it is clicked, and waits for what the
+ * handler hands to `waitUntil`. A script's event has no working `waitUntil`
+ * of its own (the browser keeps that for the events it dispatches), so this
+ * one collects the promises instead.
+ */
+async function clickNotification(worker: Worker, tag: string) {
+  await worker.evaluate(async (tag) => {
+    const sw = self as any;
+    const [notification] = await sw.registration.getNotifications({ tag });
+    if (!notification) throw new Error(`no notification tagged ${tag}`);
+    const event = new sw.NotificationEvent('notificationclick', { notification });
+    const pending: Promise<unknown>[] = [];
+    Object.defineProperty(event, 'waitUntil', { value: (promise: Promise<unknown>) => pending.push(promise) });
+    sw.dispatchEvent(event);
+    await Promise.all(pending);
+  }, tag);
+}
+
 test('a message to a tab in the background pops up a desktop notification that opens the conversation; one in view does not; one missed offline pops up on return', async ({ page, newPerson }) => {
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
@@ -99,17 +119,16 @@ test('a message to a tab in the background pops up a desktop notification that o
     .poll(() => shown(bob.page))
     .toEqual([{ title: 'Alice Admin', body: text, tag: `conversation-${path.split('/')[2]}`, url: path }]);
 
-  // A click on it: the worker focuses Bob's window and tells it where to go
-  // (what its notificationclick handler does; a test cannot click the
-  // system's notification itself). The page routes there without a reload.
+  // A click on it. A test cannot click the system's notification, so the
+  // worker gets the event the browser would dispatch, for that notification,
+  // and its own notificationclick handler runs. It closes the notification
+  // and routes Bob's window there, without a reload.
   await bob.page.evaluate(() => ((window as any).beforeClick = true));
-  await worker.evaluate(async (url) => {
-    const windows = await (self as any).clients.matchAll({ type: 'window' });
-    windows[0].postMessage({ open: url });
-  }, path);
+  await clickNotification(worker, `conversation-${path.split('/')[2]}`);
   await expect(bob.page).toHaveURL(new RegExp(`${path}$`));
   await expect(bob.page.getByTestId('message').filter({ hasText: text })).toBeVisible();
   expect(await bob.page.evaluate(() => (window as any).beforeClick)).toBe(true);
+  expect(await shown(bob.page)).toEqual([]);
 
   // Bob's laptop loses the network; Dave writes meanwhile. When Bob is back,
   // the list catches up and Dave's message pops up after all.
