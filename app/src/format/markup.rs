@@ -70,8 +70,16 @@ pub fn plain_text(text: &str) -> String {
         for node in nodes {
             match node {
                 Node::Text(text) | Node::Link(text) | Node::Mention(text, _) => out.push_str(&text),
-                Node::Code(code) => *out += &format!("`{code}`"),
-                Node::CodeBlock(code) => *out += &format!("```{code}```"),
+                Node::Code(code) => {
+                    out.push('`');
+                    out.push_str(&code);
+                    out.push('`');
+                }
+                Node::CodeBlock(code) => {
+                    out.push_str("```");
+                    out.push_str(&code);
+                    out.push_str("```");
+                }
                 Node::Styled(_, inner) => flatten(inner, out),
             }
         }
@@ -159,23 +167,34 @@ struct Prose<'a> {
 
 impl<'a> Prose<'a> {
     fn new(text: &'a str, range: Range<usize>, mentions: &[(Range<usize>, UserId)]) -> Self {
-        let links = link_ranges(&text[range.clone()])
+        let mut links = link_ranges(&text[range.clone()])
             .into_iter()
-            .map(|link| (range.start + link.start..range.start + link.end, None));
-        let named = mentions
+            .map(|link| range.start + link.start..range.start + link.end)
+            .peekable();
+        let mut named = mentions
             .iter()
             .filter(|(at, _)| range.start <= at.start && at.end <= range.end)
-            .map(|(at, id)| (at.clone(), Some(*id)));
-        let mut atoms: Vec<_> = links.chain(named).collect();
-        atoms.sort_by_key(|(at, _)| at.start);
-        let mut end = 0;
-        atoms.retain(|(at, _)| {
-            let apart = at.start >= end;
-            if apart {
-                end = at.end;
+            .peekable();
+        // Both come in order: merged by hand, which keeps a sort (and its
+        // code) out of the WASM. One that overlaps the one before is dropped.
+        let mut atoms: Vec<(Range<usize>, Option<UserId>)> = Vec::new();
+        loop {
+            let next = match (links.peek(), named.peek()) {
+                (Some(link), Some((at, _))) if link.start <= at.start => {
+                    links.next().map(|l| (l, None))
+                }
+                (_, Some(_)) => named.next().map(|(at, id)| (at.clone(), Some(*id))),
+                (Some(_), None) => links.next().map(|l| (l, None)),
+                (None, None) => break,
+            };
+            if let Some(atom) = next
+                && atoms
+                    .last()
+                    .is_none_or(|(last, _)| last.end <= atom.0.start)
+            {
+                atoms.push(atom);
             }
-            apart
-        });
+        }
         Prose { text, atoms }
     }
 
