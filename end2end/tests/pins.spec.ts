@@ -229,6 +229,18 @@ test('each row of my list has the same menu, from a pointer, a long press or the
   await expect(row.getByTestId('marked-unread')).toHaveCount(0);
   await expect(page).toHaveURL(/\/$/);
 
+  // What the browser's own menu offered on the row, a link: a new tab.
+  await row.click({ button: 'right' });
+  const [tab] = await Promise.all([
+    page.context().waitForEvent('page'),
+    menu.getByRole('menuitem', { name: 'Open in new tab' }).click(),
+  ]);
+  await expect(tab).toHaveURL(new RegExp(`${await row.getAttribute('href')}$`));
+  await expect(tab.locator('.thread-head')).toContainText('Erin Evans');
+  await tab.close();
+  await expect(menu).toHaveCount(0);
+  await expect(page).toHaveURL(/\/$/);
+
   // Back as it was, for the next run: unpinned and unmuted.
   for (const name of ['Pin to top', 'Mute'] as const) {
     await row.click({ button: 'right' });

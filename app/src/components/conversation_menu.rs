@@ -291,6 +291,17 @@ fn MenuItems(menu: Menu) -> impl IntoView {
                     </button>
                 </Show>
             </li>
+            // A row is a link, but its right click opens this menu, not the
+            // browser's: the menu offers what the browser's did.
+            {(place == MenuPlace::List).then(|| view! {
+                <li role="none">
+                    <a role="menuitem" tabindex="-1" href=format!("/c/{id}") target="_blank"
+                        rel="noopener" on:click=move |_| menu.close(true)>
+                        <Svg icon=Icon::External size=18 />
+                        <span>"Open in new tab"</span>
+                    </a>
+                </li>
+            })}
         </ul>
     }
 }

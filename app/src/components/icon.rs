@@ -30,6 +30,7 @@ pub enum Icon {
     Pin,
     Mail,
     More,
+    External,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -105,6 +106,11 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
             "M23 21v-2a4 4 0 0 0-3-3.87",
             "M16 3.13a4 4 0 0 1 0 7.75",
+        ],
+        Icon::External => &[
+            "M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6",
+            "M15 3h6v6",
+            "M10 14 21 3",
         ],
         Icon::More => &[
             "M12 13a1 1 0 1 0 0-2 1 1 0 0 0 0 2z",
