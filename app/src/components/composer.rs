@@ -88,6 +88,7 @@ fn shortcut_marker(key: &str, shift: bool) -> Option<char> {
 /// them if it already is, and the selection afterwards: the same words.
 /// Spaces at the selection's ends stay outside, where a marker works; with
 /// nothing selected the caret ends between two markers.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn toggle_style(text: &str, selection: Range<usize>, marker: char) -> (String, Range<usize>) {
     let selected = &text[selection.clone()];
     let start = selection.start + (selected.len() - selected.trim_start().len());
