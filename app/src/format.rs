@@ -198,7 +198,8 @@ pub fn lower_case(text: &str) -> String {
 /// Where `text` mentions one of `people` (`(id, display name)`): an `@` at
 /// the start of a word, then the person's name (ASCII letters in any case),
 /// then the end of a word. The longest name wins, so "@Ann Lee" names Ann
-/// Lee, not Ann. An address such as `bob@acme.test` mentions nobody.
+/// Lee, not Ann. An address such as `bob@acme.test` mentions nobody, nor
+/// does a name inside code (see [`markup`]).
 /// Byte ranges of each `@…`, in order, with whom it names.
 ///
 /// The server reads mentions with it when a message is sent, and the
