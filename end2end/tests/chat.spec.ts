@@ -389,7 +389,7 @@ test('a draft I leave in a conversation shows in my list, in every tab and after
   await expect(rowIn(list)).not.toHaveAttribute('aria-label', /draft/);
 });
 
-test('markup: bold, italic, strikethrough and code show styled on both sides, and Ctrl+B styles the selection', async ({ page, newPerson }, testInfo) => {
+test('markup: bold, italic, strikethrough and code show styled on both sides, Ctrl+B styles the selection, and Copy copies it as written', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'heidi@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
@@ -434,6 +434,23 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, an
     await expect(sent.locator('.text')).toContainText('about snake_case_name,');
   };
   await styled(page);
+
+  // Copy gives the text as written, markers and all, to paste it elsewhere.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  const sent = message(page, word);
+  await sent.click();
+  await screenshot(page, testInfo, 'message-actions');
+  // All of the toolbar is on the screen, a phone's too.
+  const bar = (await sent.getByRole('toolbar', { name: 'Message actions' }).boundingBox())!;
+  expect(bar.x).toBeGreaterThanOrEqual(0);
+  expect(bar.x + bar.width).toBeLessThanOrEqual(page.viewportSize()!.width);
+  await sent.getByRole('button', { name: 'Copy text' }).click();
+  await expect(sent.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(
+    `call *${word}* about snake_case_name, _today_ ~not tomorrow~, run \`crm sync\`\n\`\`\`\nSELECT *\n  FROM leads\n\`\`\``,
+  );
+  await expect(sent.getByRole('button', { name: 'Copy text' })).toBeVisible();
+
   await styled(bob.page);
   // Rendered by the server, then hydrated: the same.
   await openThread(bob.page, path);

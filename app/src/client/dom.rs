@@ -1,4 +1,4 @@
-//! Small DOM helpers for scrolling and focus.
+//! Small DOM helpers for scrolling, focus and the clipboard.
 
 use wasm_bindgen::JsCast;
 
@@ -69,4 +69,18 @@ pub fn last_visible_seq(scroller: &web_sys::HtmlElement) -> Option<i64> {
         }
     }
     None
+}
+
+/// Puts text on the clipboard. Browsers offer it to secure pages only
+/// (https, or this machine).
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("There is no window to copy from.")?;
+    if !window.is_secure_context() {
+        return Err("Copying needs crm-chat to be served over https.".to_owned());
+    }
+    let written = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(written)
+        .await
+        .map(drop)
+        .map_err(|_| "The browser did not allow copying.".to_owned())
 }

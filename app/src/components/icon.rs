@@ -31,6 +31,7 @@ pub enum Icon {
     Mail,
     More,
     External,
+    Copy,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -106,6 +107,10 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
             "M23 21v-2a4 4 0 0 0-3-3.87",
             "M16 3.13a4 4 0 0 1 0 7.75",
+        ],
+        Icon::Copy => &[
+            "M20 9h-9a2 2 0 0 0-2 2v9a2 2 0 0 0 2 2h9a2 2 0 0 0 2-2v-9a2 2 0 0 0-2-2z",
+            "M5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1",
         ],
         Icon::External => &[
             "M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6",

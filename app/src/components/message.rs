@@ -31,6 +31,7 @@ pub fn MessageView(
     let confirming_delete = RwSignal::new(false);
     let readers_open = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(false);
     let id = message.id;
     let seq = message.seq;
     let deleted = message.deleted_at.is_some();
@@ -100,6 +101,33 @@ pub fn MessageView(
     let attachment = message.attachment.clone();
     let edited = message.edited_at.is_some() && !deleted;
     let content = message.content.clone();
+    let has_text = !content.is_empty();
+    // Copies the text as written, markers and all, so that pasting it into
+    // a message keeps its styles (as WhatsApp does).
+    let copy_text = content.clone();
+    let copy = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            let text = copy_text.clone();
+            leptos::task::spawn_local(async move {
+                match crate::client::dom::copy_text(&text).await {
+                    Ok(()) => {
+                        copied.set(true);
+                        set_timeout(
+                            move || {
+                                copied.set(false);
+                                menu.set(false);
+                            },
+                            std::time::Duration::from_millis(1500),
+                        );
+                    }
+                    Err(message) => error.set(Some(message)),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &copy_text;
+    };
     let mentions_me = !mine && !deleted && store.model.with_untracked(|m| m.mentions_me(&content));
 
     view! {
@@ -210,6 +238,16 @@ pub fn MessageView(
                             <button type="button" class="icon-button react" aria-label=format!("React with {emoji}") on:click=move |_| react(emoji.to_owned())>{emoji}</button>
                         }
                     }).collect_view())}
+                    {has_text.then(|| view! {
+                        <button type="button" class="icon-button" aria-label=move || if copied.get() { "Copied" } else { "Copy text" }
+                            title="Copy text" on:click=move |_| copy()>
+                            {move || if copied.get() {
+                                view! { <Svg icon=Icon::Check size=18 /> }.into_any()
+                            } else {
+                                view! { <Svg icon=Icon::Copy size=18 /> }.into_any()
+                            }}
+                        </button>
+                    })}
                     <button type="button" class="icon-button" aria-label="Reply" title="Reply" on:click=move |_| {
                         menu.set(false);
                         context.editing.set(None);
