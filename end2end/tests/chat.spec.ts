@@ -399,6 +399,7 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, Ct
   // Ctrl+B (⌘B on a Mac) puts asterisks around the selected word, and takes them away again.
   const word = unique('urgent');
   const box = page.getByLabel('Message', { exact: true });
+  const oneLine = (await box.boundingBox())!.height;
   await box.fill(`call ${word} about snake_case_name`);
   await box.evaluate((el: HTMLTextAreaElement, w) => {
     const at = el.value.indexOf(w);
@@ -422,6 +423,8 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, Ct
   await box.pressSequentially('```');
   await box.press('Enter');
   await expect(box).toHaveValue('');
+  // The box grew with the lines and is back to one once they are sent.
+  await expect.poll(async () => (await box.boundingBox())!.height).toBe(oneLine);
 
   const styled = async (p: Page) => {
     const sent = message(p, word);

@@ -334,8 +334,14 @@ pub fn Composer() -> impl IntoView {
             caret_of(input, &value).and_then(|caret| suggestions_for(store, id, &value, caret)),
         );
         text.set(value);
-        grow(input);
     };
+    // The box fits its text however the text changed: typed, sent (back to
+    // one line), loaded for an edit, completed or styled. On the next frame,
+    // once the box holds the new text.
+    Effect::new(move |_| {
+        text.track();
+        request_animation_frame(move || grow(input));
+    });
 
     let upload_files = move |files: Vec<FileHandle>| {
         for file in files {
