@@ -231,14 +231,20 @@ fn MenuItems(menu: Menu) -> impl IntoView {
         });
     };
 
-    // Opened: the focus goes to the first item, once the list is in the
-    // document (when the chunk had to be fetched first, the list is built
-    // before it is put there).
+    // Opened: the focus goes to the first item at once, so that keys typed
+    // right after Shift+F10 reach the menu, not the row behind it. When the
+    // chunk had to be fetched first, the list is built before it is put in
+    // the document: then on the next frame.
     Effect::new(move |_| {
-        if list.get().is_some() {
+        let Some(items) = list.get() else {
+            return;
+        };
+        if items.is_connected() {
+            focus_item(&items, |_, _| Some(0));
+        } else {
             request_animation_frame(move || {
-                if let Some(list) = list.get_untracked() {
-                    focus_item(&list, |_, _| Some(0));
+                if let Some(items) = list.get_untracked() {
+                    focus_item(&items, |_, _| Some(0));
                 }
             });
         }
