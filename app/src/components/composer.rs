@@ -112,6 +112,13 @@ fn toggle_style(text: &str, selection: Range<usize>, marker: char) -> (String, R
     (wrapped, start + width..end + width)
 }
 
+/// The other way round: a byte offset in the UTF-16 units a browser's
+/// selection takes.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn utf16_offset(text: &str, byte: usize) -> u32 {
+    text[..byte].encode_utf16().count() as u32
+}
+
 /// The byte offset of a caret that the browser gives in UTF-16 units.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn byte_offset(text: &str, utf16: usize) -> usize {
@@ -222,7 +229,7 @@ pub fn Composer() -> impl IntoView {
             }
             if let Some(el) = input.get_untracked() {
                 el.set_value(&completed);
-                let units = completed[..caret].encode_utf16().count() as u32;
+                let units = utf16_offset(&completed, caret);
                 let _ = el.set_selection_range(units, units);
                 let _ = el.focus();
             }
@@ -251,8 +258,10 @@ pub fn Composer() -> impl IntoView {
             };
             let (styled, selection) = toggle_style(&value, start.min(end)..end.max(start), marker);
             el.set_value(&styled);
-            let utf16 = |at: usize| styled[..at].encode_utf16().count() as u32;
-            let _ = el.set_selection_range(utf16(selection.start), utf16(selection.end));
+            let _ = el.set_selection_range(
+                utf16_offset(&styled, selection.start),
+                utf16_offset(&styled, selection.end),
+            );
             changed(&styled);
             text.set(styled);
         }
@@ -629,5 +638,8 @@ mod tests {
         assert_eq!(byte_offset(text, 8), "héllo 👋".len());
         assert_eq!(byte_offset(text, 11), text.len());
         assert_eq!(byte_offset(text, 99), text.len());
+        for units in [0, 2, 8, 11] {
+            assert_eq!(utf16_offset(text, byte_offset(text, units)), units as u32);
+        }
     }
 }
