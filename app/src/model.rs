@@ -48,13 +48,17 @@ impl Thread {
     }
 
     /// What the Up arrow in an empty composer edits, as in Slack: `me`'s
-    /// newest text message that is not deleted, while they may still edit it.
+    /// newest text message that is not deleted or forwarded, while they may
+    /// still edit it.
     pub fn last_editable(&self, me: UserId, now: i64) -> Option<&Message> {
         self.messages
             .values()
             .rev()
             .find(|m| {
-                m.sender_id == me && m.deleted_at.is_none() && m.message_type == MessageKind::Text
+                m.sender_id == me
+                    && m.deleted_at.is_none()
+                    && m.forwarded_from.is_none()
+                    && m.message_type == MessageKind::Text
             })
             .filter(|m| m.editable_by(me, now))
     }
@@ -928,6 +932,7 @@ mod tests {
             content: content.into(),
             reply_to: None,
             attachment: None,
+            forwarded_from: None,
             reactions: Vec::new(),
             created_at: 1000 + seq,
             edited_at: None,
@@ -1217,8 +1222,20 @@ mod tests {
             Some("first".into()),
             "a file has no text to edit"
         );
-        thread.upsert(message(6, 6, ME, "too old"));
-        let late = 1_006 + crate::protocol::EDIT_WINDOW_MS + 1;
+        thread.upsert(Message {
+            forwarded_from: Some(crate::protocol::Author {
+                user_id: BOB,
+                name: "Bob".into(),
+            }),
+            ..message(6, 6, ME, "Bob's words, forwarded")
+        });
+        assert_eq!(
+            edit(&thread, now),
+            Some("first".into()),
+            "a forwarded message is the original's words, not mine to edit"
+        );
+        thread.upsert(message(7, 7, ME, "too old"));
+        let late = 1_007 + crate::protocol::EDIT_WINDOW_MS + 1;
         assert_eq!(
             edit(&thread, late),
             None,

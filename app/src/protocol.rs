@@ -281,6 +281,15 @@ pub struct ReplyPreview {
     pub is_deleted: bool,
 }
 
+/// Who wrote a message that was forwarded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Author {
+    pub user_id: UserId,
+    pub name: String,
+}
+
 /// The reactions with one emoji on one message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -315,6 +324,9 @@ pub struct Message {
     pub content: String,
     pub reply_to: Option<ReplyPreview>,
     pub attachment: Option<Attachment>,
+    /// On a forwarded copy: who wrote the original. Absent on everything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<Author>,
     pub reactions: Vec<ReactionSummary>,
     pub created_at: i64,
     pub edited_at: Option<i64>,
@@ -323,10 +335,11 @@ pub struct Message {
 
 impl Message {
     /// Whether `me` may still edit it at `now`: their own text message, not
-    /// deleted, within the edit window.
+    /// forwarded or deleted, within the edit window.
     pub fn editable_by(&self, me: UserId, now: i64) -> bool {
         self.sender_id == me
             && self.deleted_at.is_none()
+            && self.forwarded_from.is_none()
             && self.message_type == MessageKind::Text
             && now - self.created_at <= EDIT_WINDOW_MS
     }
@@ -418,6 +431,17 @@ pub struct SendMessage {
     pub message_type: Option<MessageKind>,
     pub reply_to: Option<MessageId>,
     pub attachment_id: Option<AttachmentId>,
+}
+
+/// `POST /api/chat/messages/{id}/forward`: a copy of the message, its text
+/// and file, sent to another conversation of the caller's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardMessage {
+    pub conversation_id: ConversationId,
+    /// A UUID, as for a send: a retry with it returns the first copy.
+    pub client_msg_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -112,6 +112,18 @@ test_both_dbs! {
         let hits = json_ok(app.get("/api/chat/search?q=acme%20lea").bearer_auth(bt).send().await.unwrap()).await;
         assert_eq!(hits["results"].as_array().unwrap().len(), 1);
 
+        // Bob forwards it to Carol, who was not there: she sees who wrote it.
+        let to_carol = json_ok(app.post("/api/chat/conversations").bearer_auth(bt).json(&json!({"targetUserId": w.carol.0.id})).send().await.unwrap()).await;
+        let forward = json!({"conversationId": to_carol["id"], "clientMsgId": uuid()});
+        let response = app.post(&format!("/api/chat/messages/{message_id}/forward")).bearer_auth(bt).json(&forward).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let copy = response.json::<Value>().await.unwrap();
+        assert_eq!(copy["forwardedFrom"], json!({"userId": alice.id, "name": "Alice"}));
+        assert_eq!((copy["senderId"].as_i64(), copy["content"].as_str()), (Some(bob.id.0), Some("Hi Bob, the Acme lead is yours now")));
+        let carol_sees = json_ok(app.get(&format!("/api/chat/conversations/{}/messages", to_carol["id"])).bearer_auth(&w.carol.1).send().await.unwrap()).await;
+        assert_eq!(carol_sees["messages"][0]["forwardedFrom"]["name"], "Alice");
+        assert!(message.get("forwardedFrom").is_none(), "only a forwarded copy carries the field");
+
         let changes = json_ok(app.get(&format!("/api/chat/conversations/{id}/changes?since=1")).bearer_auth(bt).send().await.unwrap()).await;
         assert_eq!(changes["lastEventSeq"], 3);
         let ahead = app.get(&format!("/api/chat/conversations/{id}/changes?since=99")).bearer_auth(bt).send().await.unwrap();
@@ -151,6 +163,7 @@ test_both_dbs! {
                 ("edit", app.patch(&format!("/api/chat/messages/{message_id}")).json(&json!({"content": "x"}))),
                 ("delete", app.delete(&format!("/api/chat/messages/{message_id}"))),
                 ("react", app.post(&format!("/api/chat/messages/{message_id}/reactions")).json(&json!({"emoji": "👍"}))),
+                ("forward", app.post(&format!("/api/chat/messages/{message_id}/forward")).json(&json!({"conversationId": id, "clientMsgId": uuid()}))),
                 ("upload", app.post("/api/chat/uploads").multipart(upload_form(id, "x.txt", b"x".to_vec()))),
                 ("download", app.get(&format!("/api/chat/uploads/{attachment_id}"))),
             ];
@@ -189,6 +202,7 @@ test_both_dbs! {
             ("PATCH", "/api/chat/messages/1"),
             ("DELETE", "/api/chat/messages/1"),
             ("POST", "/api/chat/messages/1/reactions"),
+            ("POST", "/api/chat/messages/1/forward"),
             ("GET", "/api/chat/contacts"),
             ("GET", "/api/chat/search?q=x"),
             ("POST", "/api/chat/uploads"),

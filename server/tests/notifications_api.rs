@@ -323,6 +323,7 @@ const API: &[&str] = &[
     "PATCH /api/chat/messages/{id}",
     "DELETE /api/chat/messages/{id}",
     "POST /api/chat/messages/{id}/reactions",
+    "POST /api/chat/messages/{id}/forward",
     "GET /api/chat/contacts",
     "GET /api/chat/search",
     "POST /api/chat/uploads",

@@ -9,9 +9,9 @@ use super::{app_state, fail};
 #[cfg(feature = "ssr")]
 use crate::api::session::current_user;
 use crate::protocol::{
-    Changes, ConversationId, ConversationKind, ConversationSummary, Message, MessageId,
-    MessagePage, ParticipantRole, ReadState, SearchHit, SendMessage as NewMessage, UserId,
-    UserSummary,
+    Changes, ConversationId, ConversationKind, ConversationSummary, ForwardMessage as Forward,
+    Message, MessageId, MessagePage, ParticipantRole, ReadState, SearchHit,
+    SendMessage as NewMessage, UserId, UserSummary,
 };
 
 #[server(prefix = "/api/fn", endpoint = "conversations", input = Json)]
@@ -64,6 +64,16 @@ pub async fn send_message(
     app_state()?
         .backend
         .send_message(&me, conversation_id, message, None)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/api/fn", endpoint = "forward", input = Json)]
+pub async fn forward_message(message_id: MessageId, forward: Forward) -> Result<Message, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .forward_message(&me, message_id, forward)
         .await
         .map_err(fail)
 }

@@ -17,9 +17,9 @@ use app::api::state::AppState;
 use app::api::{AppError, ErrorCode};
 use app::protocol::{
     AddParticipants, Attachment, AttachmentId, ChangeRole, Changes, ConversationId,
-    ConversationSummary, CreateConversation, EditMessage, MarkRead, Message, MessageId,
-    MessagePage, ReadState, SearchHit, SendMessage, ToggleReaction, UpdateConversation, UserId,
-    UserSummary,
+    ConversationSummary, CreateConversation, EditMessage, ForwardMessage, MarkRead, Message,
+    MessageId, MessagePage, ReadState, SearchHit, SendMessage, ToggleReaction, UpdateConversation,
+    UserId, UserSummary,
 };
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -265,6 +265,28 @@ pub async fn mark_read(
     };
     let up_to_seq = request.up_to_seq;
     Ok(Json(state.backend.mark_read(&me, id, up_to_seq).await?))
+}
+
+/// Forwards a message.
+///
+/// Sends a copy of a message the caller can see (its text and file) to
+/// another of their conversations, marked with who wrote the original.
+/// Durable when answered; send a `clientMsgId` (UUID) to make retries safe.
+#[utoipa::path(
+    post, path = "/api/chat/messages/{id}/forward", tag = "chat",
+    params(("id" = i64, Path, description = "A message in a conversation of the caller")),
+    request_body = ForwardMessage,
+    responses((status = 201, body = Message), (status = 400, body = AppError), (status = 401, body = AppError), (status = 403, description = "Not allowed to post in the target (a broadcast)", body = AppError), (status = 404, description = "The message or the target is not found, or not the caller's to see", body = AppError), (status = 409, description = "The message was deleted, or clientMsgId was used for another message", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn forward_message(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<MessageId>,
+    ApiJson(request): ApiJson<ForwardMessage>,
+) -> Result<(StatusCode, Json<Message>), AppError> {
+    let message = state.backend.forward_message(&me, id, request).await?;
+    Ok((StatusCode::CREATED, Json(message)))
 }
 
 /// Edits a message.

@@ -235,6 +235,7 @@ impl Backend {
             body: &text,
             reply_to_id: None,
             attachment_id: None,
+            forwarded_from: None,
             created_at: now,
         };
         messages::insert_many(conn, &[new]).await?;

@@ -4,10 +4,11 @@ use super::events::ConnectionId;
 use super::input::{ClientMsgId, Emoji, MessageBody, page_limit};
 use super::views::messages_from_rows;
 use super::writer::{Command, Outcome, SendCommand};
-use crate::backend::db::{conversations, messages, participants};
-use crate::backend::{Backend, Error, Result};
+use crate::backend::db::{attachments, conversations, messages, participants};
+use crate::backend::{Backend, Error, Result, now_ms};
 use crate::protocol::{
-    Changes, ConversationId, Me, Message, MessageId, MessagePage, ReadState, SendMessage,
+    AttachmentId, Author, Changes, ConversationId, ForwardMessage, Me, Message, MessageId,
+    MessageKind, MessagePage, ReadState, SendMessage, UserId,
 };
 
 /// The most changes one `changesSince` answer carries; a client that is
@@ -40,6 +41,79 @@ impl Backend {
     ) -> Result<impl std::future::Future<Output = Result<Outcome>> + use<>> {
         let command = send_command(me, conversation_id, request, origin)?;
         self.writer.enqueue(command).await
+    }
+
+    /// Forwards a message the caller can see to another of their
+    /// conversations (or the same one): a new message there with its text
+    /// and file, marked with who wrote the original, through the same writer
+    /// as every send. A retry with the same `clientMsgId` returns the first
+    /// copy and copies nothing.
+    pub async fn forward_message(
+        &self,
+        me: &Me,
+        message_id: MessageId,
+        request: ForwardMessage,
+    ) -> Result<Message> {
+        let client_msg_id = match request.client_msg_id.as_deref() {
+            Some(raw) => ClientMsgId::parse(raw)?,
+            None => ClientMsgId::generate(),
+        };
+        let to = request.conversation_id;
+        let mut conn = self.db.pool().acquire().await?;
+        let source = messages::by_id(&mut conn, message_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        self.require_member(&mut conn, me, source.conversation_id)
+            .await?;
+        if source.deleted_at.is_some() {
+            return Err(Error::MessageDeleted);
+        }
+        if source.kind() == MessageKind::System {
+            return Err(Error::InvalidInput(
+                "Only messages that people wrote can be forwarded.".to_owned(),
+            ));
+        }
+        // Checked here as well as by the writer, so that no file is copied
+        // into a conversation the caller is not in.
+        self.require_member(&mut conn, me, to).await?;
+        let retried = messages::find_by_client_ids(&mut conn, &[client_msg_id.as_str()])
+            .await?
+            .iter()
+            .any(|(_, sender, _, _)| *sender == me.id);
+        let attachment_id = match source.attachment_id {
+            // A retry answers with the first copy, which has its file.
+            Some(id) if !retried => {
+                let original = attachments::get_many(&mut conn, &[AttachmentId(id)])
+                    .await?
+                    .pop()
+                    .ok_or(Error::NotFound)?;
+                Some(attachments::copy_to(&mut conn, &original, to, me.id, now_ms()).await?)
+            }
+            _ => None,
+        };
+        let forwarded_from = match (source.forwarded_from, source.forwarded_from_name) {
+            (Some(id), Some(name)) => Author {
+                user_id: UserId(id),
+                name,
+            },
+            _ => Author {
+                user_id: source.sender_id,
+                name: source.sender_name,
+            },
+        };
+        drop(conn);
+        let command = Command::Send(SendCommand {
+            sender: me.clone(),
+            conversation_id: to,
+            client_msg_id,
+            // Stored text passed these checks when it was sent.
+            body: MessageBody::parse_allowing_empty(&source.body)?,
+            reply_to: None,
+            attachment_id,
+            forwarded_from: Some(forwarded_from),
+            origin: None,
+        });
+        expect_message(self.writer.submit(command).await?)
     }
 
     /// A page of history, oldest first, ending before `before_seq` (or at the newest).
@@ -220,6 +294,7 @@ fn send_command(
         body,
         reply_to: request.reply_to,
         attachment_id: request.attachment_id,
+        forwarded_from: None,
         origin,
     }))
 }

@@ -10,8 +10,8 @@ use crate::backend::db::testing::{TestDb, people};
 use crate::backend::db::{Engine, participants};
 use crate::backend::{Backend, Error};
 use crate::protocol::{
-    ConversationId, ConversationKind, CreateConversation, Me, MessageKind, ParticipantRole,
-    SendMessage,
+    ConversationId, ConversationKind, CreateConversation, ForwardMessage, Me, MessageKind,
+    ParticipantRole, SendMessage,
 };
 use crate::test_both_dbs;
 
@@ -884,5 +884,72 @@ test_both_dbs! {
         assert!(matches!(backend.download_attachment(&p[1], traversal.id).await, Err(Error::NotFound)));
         let incoming = std::fs::read_dir(backend.config.data_dir.join("uploads/incoming")).unwrap().count();
         assert_eq!(incoming, 0, "refused uploads leave nothing behind");
+    }
+
+    async fn a_forwarded_message_carries_its_text_file_and_first_author_into_another_conversation(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, carol, dave) = (&p[0], &p[1], &p[2], &p[3]);
+        let deals = group(&backend, alice, "Deals", &[bob, carol]).await;
+        let with_dave = backend.direct_conversation(bob, dave.id).await.unwrap();
+        let pdf = backend.upload_attachment(carol, deals, "q3.pdf", bytes_stream(b"%PDF-1.7\n%..."), 1 << 20).await.unwrap();
+        let send = SendMessage { attachment_id: Some(pdf.id), ..text("*Q3* numbers") };
+        let original = backend.send_message(carol, deals, send, None).await.unwrap();
+
+        let forward = |to| ForwardMessage { conversation_id: to, client_msg_id: Some(uuid::Uuid::now_v7().to_string()) };
+        let request = forward(with_dave);
+        let copy = backend.forward_message(bob, original.id, request.clone()).await.unwrap();
+        assert_eq!((copy.conversation_id, copy.sender_id), (with_dave, bob.id));
+        assert_eq!(copy.content, "*Q3* numbers", "the text as written, markers and all");
+        assert_eq!(copy.message_type, MessageKind::File);
+        let author = copy.forwarded_from.clone().expect("marked as forwarded");
+        assert_eq!((author.user_id, author.name.as_str()), (carol.id, "Carol"));
+        // Dave, who is not in Deals, receives the file of the copy.
+        let file = copy.attachment.clone().unwrap();
+        assert_ne!(file.id, pdf.id, "the copy has its own attachment in Dave's conversation");
+        assert!(backend.download_attachment(dave, file.id).await.is_ok());
+        assert!(matches!(backend.download_attachment(dave, pdf.id).await, Err(Error::NotFound)));
+        let dave_sees = backend.messages(dave, with_dave, None, None).await.unwrap();
+        assert_eq!(dave_sees.messages.last().unwrap().forwarded_from, copy.forwarded_from);
+        assert_eq!(backend.conversation(dave, with_dave).await.unwrap().unread_count, 1);
+
+        // A retry answers with the first copy and copies nothing.
+        let again = backend.forward_message(bob, original.id, request).await.unwrap();
+        assert_eq!(again.id, copy.id);
+        assert_eq!(count(&backend, "SELECT COUNT(*) FROM messages WHERE forwarded_from IS NOT NULL").await, 1);
+        assert_eq!(count(&backend, "SELECT COUNT(*) FROM attachments").await, 2);
+
+        // Forwarded on, it still names the first author; and nobody edits it.
+        let onward = backend.forward_message(dave, copy.id, forward(with_dave)).await.unwrap();
+        assert_eq!(onward.forwarded_from.unwrap().user_id, carol.id);
+        assert!(matches!(backend.edit_message(bob, copy.id, "my words now").await, Err(Error::Forbidden(_))));
+    }
+
+    async fn only_a_visible_message_is_forwarded_and_only_where_the_forwarder_may_post(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, carol, dave) = (&p[0], &p[1], &p[2], &p[3]);
+        let deals = group(&backend, alice, "Deals", &[bob]).await;
+        let with_carol = backend.direct_conversation(bob, carol.id).await.unwrap();
+        let secret = backend.send_message(alice, deals, text("margin is 40%"), None).await.unwrap();
+        let forward = |to| ForwardMessage { conversation_id: to, client_msg_id: Some(uuid::Uuid::now_v7().to_string()) };
+
+        // Carol and Dave are not in Deals; another organisation sees nothing.
+        let with_dave = backend.direct_conversation(carol, dave.id).await.unwrap();
+        assert!(matches!(backend.forward_message(carol, secret.id, forward(with_dave)).await, Err(Error::NotFound)));
+        let globex = people(&backend, "Globex", &["Grace", "Heidi"]).await;
+        let theirs = backend.direct_conversation(&globex[0], globex[1].id).await.unwrap();
+        assert!(matches!(backend.forward_message(&globex[0], secret.id, forward(theirs)).await, Err(Error::NotFound)));
+        // Bob cannot forward into a conversation he is not in, nor Globex's.
+        assert!(matches!(backend.forward_message(bob, secret.id, forward(with_dave)).await, Err(Error::NotFound)));
+        assert!(matches!(backend.forward_message(bob, secret.id, forward(theirs)).await, Err(Error::NotFound)));
+        // Nor into the broadcast, where only admins post.
+        let broadcast = CreateConversation { kind: Some(ConversationKind::Broadcast), title: Some("News".into()), ..Default::default() };
+        let news = backend.create_conversation(alice, broadcast).await.unwrap().id;
+        assert!(matches!(backend.forward_message(bob, secret.id, forward(news)).await, Err(Error::Forbidden(_))));
+        // A deleted message, or one the system wrote, is not forwarded.
+        let created = backend.messages(bob, deals, None, None).await.unwrap().messages[0].id;
+        assert!(matches!(backend.forward_message(bob, created, forward(with_carol)).await, Err(Error::InvalidInput(_))));
+        backend.delete_message(alice, secret.id).await.unwrap();
+        assert!(matches!(backend.forward_message(bob, secret.id, forward(with_carol)).await, Err(Error::MessageDeleted)));
+        assert_eq!(count(&backend, "SELECT COUNT(*) FROM messages WHERE forwarded_from IS NOT NULL").await, 0);
     }
 }

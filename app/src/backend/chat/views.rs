@@ -4,9 +4,9 @@ use crate::backend::db::conversations::{SummaryRow, members_of_row};
 use crate::backend::db::messages::MessageRow;
 use crate::model::preview_text;
 use crate::protocol::{
-    Attachment, AttachmentId, ConversationKind, ConversationSummary, Me, Message, MessageId,
-    MessageKind, MessagePreview, Participant, ParticipantRole, ReactionSummary, ReplyPreview,
-    UserId,
+    Attachment, AttachmentId, Author, ConversationKind, ConversationSummary, Me, Message,
+    MessageId, MessageKind, MessagePreview, Participant, ParticipantRole, ReactionSummary,
+    ReplyPreview, UserId,
 };
 
 /// Where members download an attachment.
@@ -93,6 +93,10 @@ pub fn message_from_row(row: MessageRow, viewer: UserId) -> Message {
         }),
         _ => None,
     };
+    let forwarded_from = row.forwarded_from.map(|id| Author {
+        user_id: UserId(id),
+        name: row.forwarded_from_name.clone().unwrap_or_default(),
+    });
     Message {
         id: row.id,
         conversation_id: row.conversation_id,
@@ -104,6 +108,7 @@ pub fn message_from_row(row: MessageRow, viewer: UserId) -> Message {
         message_type: kind,
         content: if deleted { String::new() } else { row.body },
         reply_to,
+        forwarded_from,
         attachment,
         reactions: if deleted { Vec::new() } else { reactions },
         created_at: row.created_at,

@@ -38,7 +38,7 @@ use crate::backend::db::sqlite_writer::WriterConnection;
 use crate::backend::db::{Db, Engine, conversations, messages, notifications, participants, users};
 use crate::backend::{Error, Result, now_ms};
 use crate::protocol::{
-    AttachmentId, ConversationId, ConversationKind, EDIT_WINDOW_MS, Me, Message, MessageId,
+    AttachmentId, Author, ConversationId, ConversationKind, EDIT_WINDOW_MS, Me, Message, MessageId,
     MessageKind, ParticipantRole, ReadState, UserId,
 };
 
@@ -87,6 +87,8 @@ pub struct SendCommand {
     pub body: MessageBody,
     pub reply_to: Option<MessageId>,
     pub attachment_id: Option<AttachmentId>,
+    /// A forwarded copy: who wrote the original.
+    pub forwarded_from: Option<Author>,
     pub origin: Option<ConnectionId>,
 }
 
@@ -821,6 +823,9 @@ async fn edit(
     if row.sender_id != actor.id || row.kind() == MessageKind::System {
         return Err(Error::Forbidden("Only the sender can edit a message."));
     }
+    if row.forwarded_from.is_some() {
+        return Err(Error::Forbidden("A forwarded message cannot be edited."));
+    }
     if row.deleted_at.is_some() {
         return Err(Error::MessageDeleted);
     }
@@ -1043,6 +1048,7 @@ async fn system_message(
         body: &text,
         reply_to_id: None,
         attachment_id: None,
+        forwarded_from: None,
         created_at: now,
     };
     let inserted = messages::insert_many(conn, &[new]).await?;

@@ -60,6 +60,31 @@ pub async fn insert(
     .await
 }
 
+/// A copy of `original` in another conversation, for a forwarded message:
+/// the same bytes (the blob store keeps them once, by hash), uploaded by
+/// `forwarder` so that they can send it there.
+#[tracing::instrument(skip_all)]
+pub async fn copy_to(
+    conn: &mut AnyConnection,
+    original: &AttachmentRow,
+    conversation_id: ConversationId,
+    forwarder: UserId,
+    now: i64,
+) -> sqlx::Result<AttachmentId> {
+    let copy = NewAttachment {
+        org_id: original.org_id,
+        conversation_id,
+        uploader_id: forwarder,
+        sha256: &original.sha256,
+        content_type: &original.content_type,
+        file_name: &original.file_name,
+        size_bytes: original.size_bytes,
+        width: original.width,
+        height: original.height,
+    };
+    insert(conn, copy, now).await
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn get_many(
     conn: &mut AnyConnection,

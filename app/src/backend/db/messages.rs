@@ -34,6 +34,8 @@ pub struct MessageRow {
     pub attachment_size: Option<i64>,
     pub attachment_width: Option<i64>,
     pub attachment_height: Option<i64>,
+    pub forwarded_from: Option<i64>,
+    pub forwarded_from_name: Option<String>,
     /// `emoji user,emoji user,…` in the order the reactions were made.
     pub reaction_list: Option<String>,
 }
@@ -53,13 +55,15 @@ const MESSAGE_SELECT: &str = "
            a.id AS attachment_id, a.file_name AS attachment_file_name,
            a.content_type AS attachment_content_type, a.size_bytes AS attachment_size,
            a.width AS attachment_width, a.height AS attachment_height,
+           m.forwarded_from, fu.display_name AS forwarded_from_name,
            (SELECT string_agg(rx.emoji || ' ' || rx.user_id, ',' ORDER BY rx.created_at, rx.user_id, rx.emoji)
             FROM reactions rx WHERE rx.message_id = m.id) AS reaction_list
     FROM messages m
     JOIN users su ON su.id = m.sender_id
     LEFT JOIN messages r ON r.id = m.reply_to_id
     LEFT JOIN users ru ON ru.id = r.sender_id
-    LEFT JOIN attachments a ON a.id = m.attachment_id";
+    LEFT JOIN attachments a ON a.id = m.attachment_id
+    LEFT JOIN users fu ON fu.id = m.forwarded_from";
 
 const MESSAGE_FIELDS: &[&str] = &[
     "id",
@@ -87,6 +91,8 @@ const MESSAGE_FIELDS: &[&str] = &[
     "attachment_size",
     "attachment_width",
     "attachment_height",
+    "forwarded_from",
+    "forwarded_from_name",
     "reaction_list",
 ];
 
@@ -266,6 +272,7 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     pub reply_to_id: Option<MessageId>,
     pub attachment_id: Option<AttachmentId>,
+    pub forwarded_from: Option<UserId>,
     pub created_at: i64,
 }
 
@@ -289,13 +296,16 @@ pub async fn insert_many(
         Column::Text("body"),
         Column::Int("reply_to_id"),
         Column::Int("attachment_id"),
+        Column::Int("forwarded_from"),
         Column::Int("created_at"),
     ];
     let sql = format!(
         "INSERT INTO messages (conversation_id, org_id, seq, event_seq, created_event_seq, sender_id,
-                               client_msg_id, kind, body, reply_to_id, attachment_id, created_at)
+                               client_msg_id, kind, body, reply_to_id, attachment_id, forwarded_from,
+                               created_at)
          SELECT v.conversation_id, v.org_id, v.seq, v.event_seq, v.event_seq, v.sender_id,
-                v.client_msg_id, v.kind, v.body, v.reply_to_id, v.attachment_id, v.created_at
+                v.client_msg_id, v.kind, v.body, v.reply_to_id, v.attachment_id, v.forwarded_from,
+                v.created_at
          FROM {}
          RETURNING conversation_id, seq, id",
         sql::records(engine_of(conn), 1, "v", &columns)

@@ -206,8 +206,9 @@ impl WriteTx<'_> {
     ) -> rusqlite::Result<Vec<(ConversationId, i64, MessageId)>> {
         let mut statement = self.tx.prepare_cached(
             "INSERT INTO messages (conversation_id, org_id, seq, event_seq, created_event_seq, sender_id,
-                                   client_msg_id, kind, body, reply_to_id, attachment_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                   client_msg_id, kind, body, reply_to_id, attachment_id, forwarded_from,
+                                   created_at)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         let mut inserted = Vec::with_capacity(rows.len());
         for m in rows {
@@ -222,6 +223,7 @@ impl WriteTx<'_> {
                 m.body,
                 m.reply_to_id,
                 m.attachment_id,
+                m.forwarded_from,
                 m.created_at,
             ])?;
             inserted.push((m.conversation_id, m.seq, MessageId(id)));

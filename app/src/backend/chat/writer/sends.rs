@@ -321,6 +321,7 @@ pub(super) async fn apply_sends(
                     body: a.send.body.as_str(),
                     reply_to_id: a.send.reply_to,
                     attachment_id: a.send.attachment_id,
+                    forwarded_from: a.send.forwarded_from.as_ref().map(|f| f.user_id),
                     created_at: now,
                 })
             })
@@ -550,6 +551,8 @@ fn new_message(
         attachment_size: None,
         attachment_width: None,
         attachment_height: None,
+        forwarded_from: a.send.forwarded_from.as_ref().map(|f| f.user_id.0),
+        forwarded_from_name: a.send.forwarded_from.as_ref().map(|f| f.name.clone()),
         reaction_list: None,
     };
     let row = with_reply(row, a.send.reply_to.and_then(|r| replies.get(&r)));
