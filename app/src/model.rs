@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::lower_case;
 use crate::protocol::{
     ConversationId, ConversationKind, ConversationSummary, Me, Message, MessageId, MessageKind,
     MessagePreview, Notification, NotificationId, NotificationKind, ReactionSummary, ServerEvent,
@@ -787,6 +788,20 @@ fn apply_row_update(
 }
 
 const PREVIEW_CHARS: usize = 140;
+
+impl ConversationSummary {
+    /// Whether its title or a member's name contains `needle`, which is in
+    /// lower case (see `format::lower_case`); every row matches an empty one.
+    /// The list's filter and the forward dialog's.
+    pub fn matches(&self, needle: &str) -> bool {
+        needle.is_empty()
+            || lower_case(&self.title).contains(needle)
+            || self
+                .participants
+                .iter()
+                .any(|p| lower_case(&p.display_name).contains(needle))
+    }
+}
 
 /// A one-line preview of a message body.
 pub fn preview_text(

@@ -164,7 +164,7 @@ pub fn send_frame(outgoing: &Outgoing) -> ClientEvent {
 /// order of the unique index they go into, and each send touches the
 /// index's newest page instead of a random one (on SQLite, a commit writes
 /// about one page less per message; see `docs/benchmarks.md`).
-fn new_client_msg_id() -> String {
+pub fn new_client_msg_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 

@@ -249,6 +249,62 @@ test('an image shows inline and a PDF downloads', async ({ page, newPerson }) =>
   expect(body.subarray(0, 5).toString()).toBe('%PDF-');
 });
 
+test("forwarding: Alice forwards Dave's words and his image to Erin, who sees whom they are from", async ({ page, newPerson }, testInfo) => {
+  await signIn(page, 'alice@acme.test');
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+  const erin = await newPerson();
+  await signIn(erin.page, 'erin@acme.test');
+  const withErin = await openDirectChat(page, 'Erin Evans');
+  await openThread(erin.page, withErin);
+  const withDave = await openDirectChat(dave.page, 'Alice Admin');
+  await openThread(page, withDave);
+
+  const words = unique('signs');
+  await send(dave.page, `Initech *${words}* on Friday`);
+  await dave.page.getByTestId('attach').setInputFiles([{ name: `${words}.png`, mimeType: 'image/png', buffer: png(40, 30) }]);
+  const original = message(page, words);
+  const image = page.getByTestId('message').filter({ has: page.locator(`img[alt="${words}.png"]`) });
+  await expect(image).toBeVisible();
+
+  await original.click();
+  await original.getByRole('button', { name: 'Forward' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Forward message' });
+  await expect(dialog.locator('.forward-preview')).toContainText(`Initech ${words} on Friday`);
+  await auditPart(page, '[data-testid="forward-dialog"]');
+  await dialog.getByLabel('Send to').fill('erin');
+  await expect(dialog.getByRole('button', { name: /Dave Diaz/ })).toHaveCount(0);
+  await dialog.getByRole('button', { name: /Erin Evans/ }).click();
+
+  // The forwarder lands in the conversation the copy went to, as in WhatsApp.
+  await expect(page).toHaveURL(new RegExp(`${withErin}$`));
+  await expect(dialog).toHaveCount(0);
+  const copy = message(page, words);
+  await expect(copy.getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+  await expect(copy.locator('strong')).toHaveText(words);
+  const received = message(erin.page, words);
+  await expect(received.getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+  await expect(received.locator('strong')).toHaveText(words);
+  // Dave's words are not Alice's to edit.
+  await copy.click();
+  await expect(copy.getByRole('button', { name: 'Forward' })).toBeVisible();
+  await expect(copy.getByRole('button', { name: 'Edit' })).toHaveCount(0);
+
+  // His image too: Erin, who is not in Alice and Dave's chat, sees it.
+  await openThread(page, withDave);
+  await image.locator('time').click();
+  await image.getByRole('button', { name: 'Forward' }).click();
+  await dialog.getByRole('button', { name: /Erin Evans/ }).click();
+  await expect(page).toHaveURL(new RegExp(`${withErin}$`));
+  const forwardedImage = erin.page.locator(`img[alt="${words}.png"]`);
+  await expect(forwardedImage).toBeVisible();
+  await expect.poll(() => forwardedImage.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(40);
+  await screenshot(erin.page, testInfo, 'forwarded');
+  // After a server render, the same.
+  await openThread(erin.page, withErin);
+  await expect(message(erin.page, words).getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+});
+
 test('organisations are isolated: Carol sees no Acme people and no Acme conversation', async ({ page, newPerson }) => {
   await signIn(page, 'alice@acme.test');
   const path = await openDirectChat(page, 'Bob Baker');

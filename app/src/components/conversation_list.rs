@@ -49,13 +49,7 @@ pub fn ConversationList() -> impl IntoView {
         store.model.with(|m| {
             m.sorted_conversations()
                 .into_iter()
-                .filter(|c| {
-                    needle.is_empty()
-                        || lower_case(&c.title).contains(&needle)
-                        || c.participants
-                            .iter()
-                            .any(|p| lower_case(&p.display_name).contains(&needle))
-                })
+                .filter(|c| c.matches(&needle))
                 .map(|c| c.id)
                 .collect::<Vec<_>>()
         })

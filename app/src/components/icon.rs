@@ -32,6 +32,7 @@ pub enum Icon {
     More,
     External,
     Copy,
+    Forward,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -69,6 +70,7 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M9 6V4a1 1 0 0 1 1-1h4a1 1 0 0 1 1 1v2",
         ],
         Icon::Reply => &["M9 14L4 9l5-5", "M4 9h10.5a5.5 5.5 0 0 1 5.5 5.5V20"],
+        Icon::Forward => &["M15 14l5-5-5-5", "M20 9H9.5A5.5 5.5 0 0 0 4 14.5V20"],
         Icon::Edit => &["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"],
         Icon::Close => &["M18 6L6 18", "M6 6l12 12"],
         Icon::Back => &["M19 12H5", "M12 19l-7-7 7-7"],

@@ -83,6 +83,7 @@ pub fn MessageView(
         });
     };
     let reply_target = message.clone();
+    let forward_target = message.clone();
     let edit_target = message.clone();
     let delete = move |_| {
         menu.set(false);
@@ -99,6 +100,14 @@ pub fn MessageView(
     let sender_name = message.sender_name.clone();
     let reply = message.reply_to.clone();
     let attachment = message.attachment.clone();
+    // Who wrote it, unless that is who forwarded it (as WhatsApp shows it).
+    let forwarded = message.forwarded_from.as_ref().map(|author| {
+        if author.user_id == message.sender_id {
+            "Forwarded".to_owned()
+        } else {
+            format!("Forwarded from {}", author.name)
+        }
+    });
     let edited = message.edited_at.is_some() && !deleted;
     let content = message.content.clone();
     let has_text = !content.is_empty();
@@ -149,6 +158,9 @@ pub fn MessageView(
         >
             <div class="bubble">
                 {named.then(|| view! { <span class="sender">{sender_name.clone()}</span> })}
+                {forwarded.map(|label| view! {
+                    <span class="forwarded" data-testid="forwarded"><Svg icon=Icon::Forward size=14 />{label}</span>
+                })}
                 {reply.map(|quote| {
                     let target = quote.message_id;
                     // The original as it is now, when it is loaded: an edit or a
@@ -254,6 +266,10 @@ pub fn MessageView(
                         context.replying.set(Some(reply_target.clone()));
                         focus_composer();
                     }><Svg icon=Icon::Reply size=18 /></button>
+                    <button type="button" class="icon-button" aria-label="Forward" title="Forward" aria-haspopup="dialog" on:click=move |_| {
+                        menu.set(false);
+                        context.forwarding.set(Some(forward_target.clone()));
+                    }><Svg icon=Icon::Forward size=18 /></button>
                     {editable.then(|| view! {
                         <button type="button" class="icon-button" aria-label="Edit" title="Edit" on:click=move |_| {
                             menu.set(false);

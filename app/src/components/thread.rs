@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use super::avatar::Avatar;
 use super::composer::Composer;
 use super::conversation_menu::{ConversationMenu, MenuPlace};
+use super::forward::forward_dialog;
 use super::group_info::group_info_dialog;
 use super::icon::{Icon, Svg};
 use super::message::{MessageView, PendingView};
@@ -32,6 +33,8 @@ pub struct ThreadContext {
     pub jump_to: RwSignal<Option<MessageId>>,
     /// Set by one's own send: scroll to the bottom after it shows.
     pub stick_to_bottom: RwSignal<bool>,
+    /// The message being forwarded: its dialog is open.
+    pub forwarding: RwSignal<Option<Message>>,
 }
 
 /// One row of the message list.
@@ -132,6 +135,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
         editing: RwSignal::new(None),
         jump_to: RwSignal::new(highlight.get_untracked()),
         stick_to_bottom: RwSignal::new(true),
+        forwarding: RwSignal::new(None),
     };
     provide_context(context);
     Effect::new(move |_| {
@@ -241,6 +245,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                 </Show>
             </header>
             {move || (info_open.get() && !gone()).then(|| Suspend::new(group_info_dialog(id, info_open)))}
+            {move || context.forwarding.get().map(|message| Suspend::new(forward_dialog(message, context.forwarding)))}
             <Show when=gone>
                 <p class="thread-gone" role="alert">"You are no longer in this conversation."</p>
             </Show>
