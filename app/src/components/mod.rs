@@ -11,6 +11,7 @@ pub mod group_info;
 pub mod header;
 pub mod icon;
 pub mod message;
+pub mod message_search;
 pub mod new_conversation;
 pub mod notifications;
 pub mod thread;
