@@ -457,10 +457,18 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, Ct
   const box = page.getByLabel('Message', { exact: true });
   const oneLine = (await box.boundingBox())!.height;
   await box.fill(`call ${word} about snake_case_name`);
-  await box.evaluate((el: HTMLTextAreaElement, w) => {
-    const at = el.value.indexOf(w);
-    el.setSelectionRange(at, at + w.length);
-  }, word);
+  const selectWord = () =>
+    box.evaluate((el: HTMLTextAreaElement, w) => {
+      const at = el.value.indexOf(w);
+      el.setSelectionRange(at, at + w.length);
+    }, word);
+  await selectWord();
+  await box.press('ControlOrMeta+b');
+  await expect(box).toHaveValue(`call *${word}* about snake_case_name`);
+  // Undo takes a style back, as it takes back typing.
+  await box.press('ControlOrMeta+z');
+  await expect(box).toHaveValue(`call ${word} about snake_case_name`);
+  await selectWord();
   await box.press('ControlOrMeta+b');
   await expect(box).toHaveValue(`call *${word}* about snake_case_name`);
   await box.press('ControlOrMeta+b');

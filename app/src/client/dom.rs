@@ -84,3 +84,27 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
         .map(drop)
         .map_err(|_| "The browser did not allow copying.".to_owned())
 }
+
+/// Puts `value` in a text box as if it were typed, so that the browser's
+/// Undo (Ctrl+Z) takes the change back: the text is selected and replaced
+/// with the `insertText` command, which fires the box's `input` event as
+/// typing does. A browser without the command gets the value set directly
+/// (Undo then does not see it) and no `input` event; this says which
+/// happened, so that the caller can do what its input handler would.
+pub fn type_text(input: &web_sys::HtmlTextAreaElement, value: &str) -> bool {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok());
+    let _ = input.focus();
+    input.select();
+    let typed = document.is_some_and(|d| {
+        d.exec_command_with_show_ui_and_value("insertText", false, value)
+            .unwrap_or(false)
+    });
+    // `insertText` with an empty string deletes nothing in some browsers.
+    if !typed || input.value() != value {
+        input.set_value(value);
+        return false;
+    }
+    true
+}

@@ -228,10 +228,11 @@ pub fn Composer() -> impl IntoView {
                 store.set_draft(id, &completed);
             }
             if let Some(el) = input.get_untracked() {
-                el.set_value(&completed);
+                crate::client::dom::type_text(&el, &completed);
                 let units = utf16_offset(&completed, caret);
                 let _ = el.set_selection_range(units, units);
-                let _ = el.focus();
+                // Typing it asked for suggestions at the end of the text.
+                suggestions.set(None);
             }
         }
         let _ = caret;
@@ -257,13 +258,16 @@ pub fn Composer() -> impl IntoView {
                 return;
             };
             let (styled, selection) = toggle_style(&value, start.min(end)..end.max(start), marker);
-            el.set_value(&styled);
+            let typed = crate::client::dom::type_text(&el, &styled);
             let _ = el.set_selection_range(
                 utf16_offset(&styled, selection.start),
                 utf16_offset(&styled, selection.end),
             );
-            changed(&styled);
-            text.set(styled);
+            suggestions.set(None);
+            if !typed {
+                changed(&styled);
+                text.set(styled);
+            }
         }
         let _ = marker;
     };
