@@ -93,15 +93,17 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
   // In a group, a message says who wrote it.
   await expect(message(dave.page, answer).locator('.sender')).toHaveText('Bob Baker');
 
-  // Alice edits her question.
+  // Alice edits her question, in bold.
   const edited = unique('who-takes-initech-today');
   await message(page, question).click();
   await message(page, question).getByRole('button', { name: 'Edit' }).click();
-  await page.getByLabel('Message', { exact: true }).fill(edited);
+  await page.getByLabel('Message', { exact: true }).fill(`*${edited}*`);
   await page.getByLabel('Message', { exact: true }).press('Enter');
   for (const p of everyone) {
     await expect(message(p, edited)).toBeVisible();
     await expect(message(p, edited)).toContainText('edited');
+    // The reply's quote follows, in words without their markers.
+    await expect(message(p, answer).locator('.quote-text')).toHaveText(edited);
   }
 
   // Dave reacts to Bob's answer.

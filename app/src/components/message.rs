@@ -10,7 +10,7 @@ use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
 use crate::api::chat::{delete_message, edit_message, toggle_reaction};
 use crate::format::{Node, Style, clock, file_size, markup};
-use crate::model::{Outgoing, Tick, readers, tick_for};
+use crate::model::{Outgoing, Tick, preview_text, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
 use crate::store::{Store, use_store};
 
@@ -164,11 +164,13 @@ pub fn MessageView(
                 {reply.map(|quote| {
                     let target = quote.message_id;
                     // The original as it is now, when it is loaded: an edit or a
-                    // deletion after the reply shows in the quote too.
+                    // deletion after the reply shows in the quote too. Previewed
+                    // as the server previews it, without style markers.
                     let quoted = move || {
                         let current = store.model.with(|m| {
                             m.threads.get(&context.id).and_then(|t| t.messages.get(&quote.seq)).map(|o| {
-                                (o.deleted_at.is_some(), o.content.chars().take(140).collect::<String>())
+                                let deleted = o.deleted_at.is_some();
+                                (deleted, preview_text(MessageKind::Text, &o.content, deleted, None))
                             })
                         });
                         let (deleted, text) = current.unwrap_or((quote.is_deleted, quote.text.clone()));
