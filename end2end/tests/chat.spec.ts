@@ -134,6 +134,33 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
   await screenshot(dave.page, testInfo, 'group');
 });
 
+test('switching conversations while messages arrive keeps the page working', async ({ page, newPerson }, testInfo) => {
+  test.skip(testInfo.project.name === 'mobile', 'a phone shows the list or a thread, not both');
+  await signIn(page, 'alice@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  await openDirectChat(page, 'Erin Evans');
+  const withBob = await openDirectChat(bob.page, 'Alice Admin');
+  await openThread(page, withBob);
+  const row = (name: string) => page.getByTestId('conversation').filter({ hasText: name });
+
+  // Bob keeps writing while Alice goes from his conversation to Erin's and
+  // back: each switch lands while his messages are on their way.
+  let last = '';
+  for (let i = 0; i < 4; i++) {
+    last = unique('ping');
+    await send(bob.page, last);
+    await row(i % 2 ? 'Bob Baker' : 'Erin Evans').click();
+    await send(bob.page, unique('ping'));
+  }
+  await expect(page).toHaveURL(new RegExp(`${withBob}$`));
+  await expect(message(page, last)).toBeVisible();
+  // The page still answers: it sends, and Bob receives.
+  const reply = unique('pong');
+  await send(page, reply);
+  await expect(message(bob.page, reply)).toBeVisible();
+});
+
 test('offline outbox: messages typed offline arrive once each, in order, when back online', async ({ page, context, newPerson }) => {
   await signIn(page, 'erin@acme.test');
   const frank = await newPerson();

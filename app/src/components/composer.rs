@@ -359,7 +359,7 @@ pub fn Composer() -> impl IntoView {
     let upload_files = move |files: Vec<FileHandle>| {
         for file in files {
             upload_one(id, file, progress, error, move |attachment| {
-                context.stick_to_bottom.set(true);
+                context.stick_to_bottom.try_set(true);
                 store.send_message(id, String::new(), None, Some(attachment), crate::now_ms());
             });
         }
@@ -549,13 +549,19 @@ fn upload_one(
     {
         progress.set(Some(0));
         error.set(None);
+        // The file goes out even if its conversation was closed meanwhile;
+        // the bar and the error show only while the composer is there.
         leptos::task::spawn_local(async move {
-            let result =
-                crate::client::upload::upload(id, file, move |p| progress.set(Some(p))).await;
-            progress.set(None);
+            let result = crate::client::upload::upload(id, file, move |p| {
+                progress.try_set(Some(p));
+            })
+            .await;
+            progress.try_set(None);
             match result {
                 Ok(attachment) => sent(attachment),
-                Err(message) => error.set(Some(message)),
+                Err(message) => {
+                    error.try_set(Some(message));
+                }
             }
         });
     }
@@ -584,7 +590,8 @@ fn caret_of(input: NodeRef<Textarea>, value: &str) -> Option<usize> {
 /// without `field-sizing: content`).
 fn grow(input: NodeRef<Textarea>) {
     #[cfg(feature = "hydrate")]
-    if let Some(el) = input.get_untracked() {
+    // On the next frame, by when the composer may be gone.
+    if let Some(el) = input.try_get_untracked().flatten() {
         let style =
             leptos::wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&el).style();
         let _ = style.set_property("height", "auto");

@@ -78,7 +78,9 @@ pub fn MessageView(
         leptos::task::spawn_local(async move {
             match toggle_reaction(id, emoji).await {
                 Ok(updated) => apply(store, updated),
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => {
+                    error.try_set(Some(e.message));
+                }
             }
         });
     };
@@ -91,7 +93,9 @@ pub fn MessageView(
         leptos::task::spawn_local(async move {
             match delete_message(id).await {
                 Ok(tombstone) => apply(store, tombstone),
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => {
+                    error.try_set(Some(e.message));
+                }
             }
         });
     };
@@ -122,15 +126,19 @@ pub fn MessageView(
                 match crate::client::dom::copy_text(&text).await {
                     Ok(()) => {
                         copied.set(true);
+                        // The message may be gone by then (another
+                        // conversation opened): nothing to reset.
                         set_timeout(
                             move || {
-                                copied.set(false);
-                                menu.set(false);
+                                copied.try_set(false);
+                                menu.try_set(false);
                             },
                             std::time::Duration::from_millis(1500),
                         );
                     }
-                    Err(message) => error.set(Some(message)),
+                    Err(message) => {
+                        error.try_set(Some(message));
+                    }
                 }
             });
         }

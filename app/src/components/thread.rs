@@ -301,9 +301,11 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
 }
 
 /// Loads the page before the oldest loaded message, keeping what is on
-/// screen where it is.
+/// screen where it is. The thread may close while the page is on its way
+/// (or before a task below runs): what runs later reads and sets its values
+/// only while they are still there.
 fn older(store: Store, id: ConversationId, scroller: NodeRef<Div>, loading: RwSignal<bool>) {
-    if loading.get_untracked() {
+    if loading.try_get_untracked().unwrap_or(true) {
         return;
     }
     let oldest = store
@@ -318,7 +320,8 @@ fn older(store: Store, id: ConversationId, scroller: NodeRef<Div>, loading: RwSi
     loading.set(true);
     leptos::task::spawn_local(async move {
         let from_bottom = scroller
-            .get_untracked()
+            .try_get_untracked()
+            .flatten()
             .map(|el| el.scroll_height() - el.scroll_top());
         if let Ok(page) = get_messages(id, Some(oldest), Some(50)).await {
             store
@@ -327,13 +330,15 @@ fn older(store: Store, id: ConversationId, scroller: NodeRef<Div>, loading: RwSi
             #[cfg(feature = "hydrate")]
             {
                 crate::client::sleep(0).await;
-                if let (Some(el), Some(from_bottom)) = (scroller.get_untracked(), from_bottom) {
+                if let (Some(el), Some(from_bottom)) =
+                    (scroller.try_get_untracked().flatten(), from_bottom)
+                {
                     el.set_scroll_top(el.scroll_height() - from_bottom);
                 }
             }
         }
         let _ = from_bottom;
-        loading.set(false);
+        loading.try_set(false);
     });
 }
 
@@ -375,7 +380,7 @@ mod browser {
             {
                 return;
             }
-            if let Some(el) = scroller.get_untracked()
+            if let Some(el) = scroller.try_get_untracked().flatten()
                 && let Some(seq) = dom::last_visible_seq(&el)
             {
                 store.mark_read(id, seq);
@@ -424,8 +429,8 @@ mod browser {
                     context.stick_to_bottom.set(false);
                     leptos::task::spawn_local(async move {
                         sleep(0).await;
-                        if let Some(el) = scroller.get_untracked()
-                            && context.jump_to.get_untracked().is_none()
+                        if let Some(el) = scroller.try_get_untracked().flatten()
+                            && context.jump_to.try_get_untracked().flatten().is_none()
                         {
                             dom::scroll_to_bottom(&el);
                         }
@@ -474,11 +479,11 @@ mod browser {
                         break;
                     }
                     older(store, id, scroller, loading_older);
-                    while loading_older.get_untracked() {
+                    while loading_older.try_get_untracked().unwrap_or(false) {
                         sleep(50).await;
                     }
                 }
-                context.jump_to.set(None);
+                context.jump_to.try_set(None);
             });
         });
     }

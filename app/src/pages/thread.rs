@@ -139,25 +139,33 @@ fn ThreadPage() -> impl IntoView {
         },
     );
 
-    view! {
-        <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match opened.await {
-                    Ok(Some(OpenedThread { conversation, page })) => {
-                        let id = conversation.id;
-                        let cursor = conversation.last_event_seq;
-                        store.model.update(|m| {
-                            m.merge_conversation(conversation);
-                            m.load_page(id, page.messages, page.has_more, Some(cursor));
-                        });
-                        #[cfg(feature = "hydrate")]
-                        catch_up(store, id, cursor);
-                        view! { <Thread id highlight /> }.into_any()
+    // Keyed by the conversation: moving to another one disposes the last
+    // thread's view together with its reactive values. (When only the
+    // `Suspend` ran again, the values went first and the view stayed live
+    // until the next thread had loaded; a message arriving in between made
+    // the view read a disposed memo, and the page panicked.)
+    move || {
+        id.track();
+        view! {
+            <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match opened.await {
+                        Ok(Some(OpenedThread { conversation, page })) => {
+                            let id = conversation.id;
+                            let cursor = conversation.last_event_seq;
+                            store.model.update(|m| {
+                                m.merge_conversation(conversation);
+                                m.load_page(id, page.messages, page.has_more, Some(cursor));
+                            });
+                            #[cfg(feature = "hydrate")]
+                            catch_up(store, id, cursor);
+                            view! { <Thread id highlight /> }.into_any()
+                        }
+                        _ => view! { <ThreadNotFound /> }.into_any(),
                     }
-                    _ => view! { <ThreadNotFound /> }.into_any(),
-                }
-            })}
-        </Suspense>
+                })}
+            </Suspense>
+        }
     }
 }
 
