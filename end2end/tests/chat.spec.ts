@@ -332,6 +332,23 @@ test("forwarding: Alice forwards Dave's words and his image to Erin, who sees wh
   // After a server render, the same.
   await openThread(erin.page, withErin);
   await expect(message(erin.page, words).getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+
+  // Closed before the copy is stored (held here for 300 ms), the dialog
+  // forwards it all the same and leaves Alice where she is.
+  await page.route('**/api/fn/forward', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await route.continue();
+  });
+  const later = unique('later');
+  await send(dave.page, later);
+  await openThread(page, withDave);
+  await message(page, later).click();
+  await message(page, later).getByRole('button', { name: 'Forward' }).click();
+  await dialog.getByRole('button', { name: /Erin Evans/ }).click();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(message(erin.page, later).getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+  await expect(page).toHaveURL(new RegExp(`${withDave}$`));
 });
 
 test('organisations are isolated: Carol sees no Acme people and no Acme conversation', async ({ page, newPerson }) => {

@@ -68,9 +68,9 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
     });
 
     let sending = RwSignal::new(false);
-    // The dialog (and its thread) can go away while the copy is on its way:
-    // the answer then touches the dialog's signals only if they are still
-    // there, and opens the target only if the dialog is still open.
+    // The dialog can be closed (or its thread) while the copy is on its
+    // way: the answer then opens the target only if the dialog is still
+    // open, and touches its signals only while they are there.
     let send = move |to: ConversationId| {
         if sending.get_untracked() {
             return;
@@ -86,14 +86,15 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             match forward_message(message_id, forward).await {
-                // Unless the dialog went away meanwhile (its thread closed).
-                Ok(_) if open.try_set(None).is_none() => {
-                    navigate(&format!("/c/{to}"), Default::default());
+                Ok(_) => {
+                    if open.try_get_untracked().flatten().is_some() {
+                        open.set(None);
+                        navigate(&format!("/c/{to}"), Default::default());
+                    }
                 }
-                Ok(_) => {}
                 Err(e) => {
-                    let _ = error.try_set(Some(e.message));
-                    let _ = sending.try_set(false);
+                    error.try_set(Some(e.message));
+                    sending.try_set(false);
                 }
             }
         });
@@ -126,7 +127,10 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
                 <input id="forward-search" type="search" placeholder="Conversation or person" autofocus
                     prop:value=move || query.get()
                     on:input=move |ev| query.set(event_target_value(&ev)) />
-                <ul class="contact-list" aria-label="Conversations">
+                // Not disabled while sending (`send` ignores a second pick):
+                // a disabled button would drop the focus out of the dialog,
+                // where Escape no longer reaches it.
+                <ul class="contact-list" aria-label="Conversations" aria-busy=move || sending.get().to_string()>
                     {move || {
                         let list = targets.get();
                         if list.is_empty() {
@@ -134,7 +138,7 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
                         }
                         list.into_iter().map(|(id, title, kind)| view! {
                             <li class="contact">
-                                <button type="button" class="contact-button" disabled=move || sending.get()
+                                <button type="button" class="contact-button"
                                     on:click={
                                         let send = send.clone();
                                         move |_| send(id)
