@@ -55,12 +55,7 @@ impl Thread {
         self.messages
             .values()
             .rev()
-            .find(|m| {
-                m.sender_id == me
-                    && m.deleted_at.is_none()
-                    && m.forwarded_from.is_none()
-                    && m.message_type == MessageKind::Text
-            })
+            .find(|m| m.is_own_text(me))
             .filter(|m| m.editable_by(me, now))
     }
 

@@ -334,14 +334,19 @@ pub struct Message {
 }
 
 impl Message {
-    /// Whether `me` may still edit it at `now`: their own text message, not
-    /// forwarded or deleted, within the edit window.
+    /// Whether `me` may still edit it at `now`: their own text, within the
+    /// edit window.
     pub fn editable_by(&self, me: UserId, now: i64) -> bool {
+        self.is_own_text(me) && now - self.created_at <= EDIT_WINDOW_MS
+    }
+
+    /// Whether it is `me`'s own text message, not forwarded or deleted: the
+    /// kind of message they can edit while the window is open.
+    pub fn is_own_text(&self, me: UserId) -> bool {
         self.sender_id == me
             && self.deleted_at.is_none()
             && self.forwarded_from.is_none()
             && self.message_type == MessageKind::Text
-            && now - self.created_at <= EDIT_WINDOW_MS
     }
 }
 

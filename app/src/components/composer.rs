@@ -223,19 +223,21 @@ pub fn Composer() -> impl IntoView {
         }
         let (completed, caret) = complete_mention(&current, open.at, open.caret, name);
         #[cfg(feature = "hydrate")]
-        {
-            if context.editing.get_untracked().is_none() {
-                store.set_draft(id, &completed);
-            }
-            if let Some(el) = input.get_untracked() {
-                crate::client::dom::type_text(&el, &completed);
-                let units = utf16_offset(&completed, caret);
-                let _ = el.set_selection_range(units, units);
-                // Typing it asked for suggestions at the end of the text.
-                suggestions.set(None);
+        if let Some(el) = input.get_untracked() {
+            let typed = crate::client::dom::type_text(&el, &completed);
+            let units = utf16_offset(&completed, caret);
+            let _ = el.set_selection_range(units, units);
+            // Typing it asked for suggestions at the end of the text.
+            suggestions.set(None);
+            if typed {
+                // Its input event kept the draft and the text.
+                return;
             }
         }
         let _ = caret;
+        if context.editing.get_untracked().is_none() {
+            store.set_draft(id, &completed);
+        }
         text.set(completed);
     };
 

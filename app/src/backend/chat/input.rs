@@ -95,6 +95,11 @@ impl ClientMsgId {
             .map_err(|_| Error::InvalidInput("clientMsgId must be a UUID.".to_owned()))
     }
 
+    /// The sender's id if they gave one, else a fresh one (see [`Self::generate`]).
+    pub fn parse_or_generate(raw: Option<&str>) -> Result<ClientMsgId> {
+        raw.map_or_else(|| Ok(ClientMsgId::generate()), ClientMsgId::parse)
+    }
+
     /// For senders that did not supply one (plain REST clients): a fresh id,
     /// which makes that send not idempotent. Version 7, like the web
     /// client's (see `store::new_client_msg_id`).

@@ -54,10 +54,7 @@ impl Backend {
         message_id: MessageId,
         request: ForwardMessage,
     ) -> Result<Message> {
-        let client_msg_id = match request.client_msg_id.as_deref() {
-            Some(raw) => ClientMsgId::parse(raw)?,
-            None => ClientMsgId::generate(),
-        };
+        let client_msg_id = ClientMsgId::parse_or_generate(request.client_msg_id.as_deref())?;
         let to = request.conversation_id;
         let mut conn = self.db.pool().acquire().await?;
         let source = messages::by_id(&mut conn, message_id)
@@ -283,10 +280,7 @@ fn send_command(
     } else {
         MessageBody::parse(&request.content)?
     };
-    let client_msg_id = match request.client_msg_id.as_deref() {
-        Some(raw) => ClientMsgId::parse(raw)?,
-        None => ClientMsgId::generate(),
-    };
+    let client_msg_id = ClientMsgId::parse_or_generate(request.client_msg_id.as_deref())?;
     Ok(Command::Send(SendCommand {
         sender: me.clone(),
         conversation_id,
