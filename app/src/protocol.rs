@@ -463,6 +463,33 @@ pub struct ToggleReaction {
     pub emoji: String,
 }
 
+/// `GET /api/emoji`: the emoji a reaction can be, for the picker, in
+/// Unicode's groups and order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct EmojiGroup {
+    /// "Smileys & emotion", "People & body", …
+    pub name: String,
+    pub emoji: Vec<EmojiChoice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct EmojiChoice {
+    pub emoji: String,
+    /// Unicode's short name, "thumbs up".
+    pub name: String,
+    /// GitHub's shortcodes, without colons: "+1", "thumbsup".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shortcodes: Vec<String>,
+    /// The same emoji with each of the five skin tones, light to dark, for
+    /// the emoji that take one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tones: Vec<String>,
+}
+
 /// `PATCH /api/chat/conversations/{id}/read`. Without `upToSeq`, everything
 /// up to the newest message.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

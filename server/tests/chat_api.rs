@@ -108,6 +108,11 @@ test_both_dbs! {
         assert!(edited["editedAt"].is_i64());
         let reacted = json_ok(app.post(&format!("/api/chat/messages/{message_id}/reactions")).bearer_auth(bt).json(&json!({"emoji": "👍"})).send().await.unwrap()).await;
         assert_eq!(reacted["reactions"][0], json!({"emoji": "👍", "count": 1, "me": true, "userIds": [bob.id]}));
+        // A heart typed without its variation selector is the picker's heart.
+        let hearted = json_ok(app.post(&format!("/api/chat/messages/{message_id}/reactions")).bearer_auth(at).json(&json!({"emoji": "\u{2764}"})).send().await.unwrap()).await;
+        assert_eq!(hearted["reactions"][1]["emoji"], "\u{2764}\u{fe0f}");
+        let (status, error) = status_and_json(app.post(&format!("/api/chat/messages/{message_id}/reactions")).bearer_auth(at).json(&json!({"emoji": "中"})).send().await.unwrap()).await;
+        assert_eq!((status, error["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")), "{error}");
         app.backend().writer.index_search().await.unwrap();
         let hits = json_ok(app.get("/api/chat/search?q=acme%20lea").bearer_auth(bt).send().await.unwrap()).await;
         assert_eq!(hits["results"].as_array().unwrap().len(), 1);
@@ -125,7 +130,8 @@ test_both_dbs! {
         assert!(message.get("forwardedFrom").is_none(), "only a forwarded copy carries the field");
 
         let changes = json_ok(app.get(&format!("/api/chat/conversations/{id}/changes?since=1")).bearer_auth(bt).send().await.unwrap()).await;
-        assert_eq!(changes["lastEventSeq"], 3);
+        // The message, its edit and two reactions; the refused one is no event.
+        assert_eq!(changes["lastEventSeq"], 4);
         let ahead = app.get(&format!("/api/chat/conversations/{id}/changes?since=99")).bearer_auth(bt).send().await.unwrap();
         assert_eq!(status_and_json(ahead).await.0, StatusCode::CONFLICT);
 
@@ -322,3 +328,21 @@ test_both_dbs! {
 }
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn the_emoji_catalogue_is_served_to_anyone_and_cached_for_a_day() {
+    let app = TestApp::spawn(app::backend::Engine::Sqlite).await;
+    let response = app.get("/api/chat/emoji").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("cache-control"), "public, max-age=86400");
+    assert_eq!(header("content-type"), "application/json");
+    let groups: Vec<app::protocol::EmojiGroup> = response.json().await.unwrap();
+    assert_eq!(groups.len(), 9);
+    let thumbs = groups[1]
+        .emoji
+        .iter()
+        .find(|e| e.name == "thumbs up")
+        .unwrap();
+    assert_eq!((thumbs.emoji.as_str(), thumbs.tones.len()), ("👍", 5));
+}

@@ -324,6 +324,7 @@ const API: &[&str] = &[
     "DELETE /api/chat/messages/{id}",
     "POST /api/chat/messages/{id}/reactions",
     "POST /api/chat/messages/{id}/forward",
+    "GET /api/chat/emoji",
     "GET /api/chat/contacts",
     "GET /api/chat/search",
     "POST /api/chat/uploads",

@@ -17,9 +17,9 @@ use app::api::state::AppState;
 use app::api::{AppError, ErrorCode};
 use app::protocol::{
     AddParticipants, Attachment, AttachmentId, ChangeRole, Changes, ConversationId,
-    ConversationSummary, CreateConversation, EditMessage, ForwardMessage, MarkRead, Message,
-    MessageId, MessagePage, ReadState, SearchHit, SendMessage, ToggleReaction, UpdateConversation,
-    UserId, UserSummary,
+    ConversationSummary, CreateConversation, EditMessage, EmojiGroup, ForwardMessage, MarkRead,
+    Message, MessageId, MessagePage, ReadState, SearchHit, SendMessage, ToggleReaction,
+    UpdateConversation, UserId, UserSummary,
 };
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -467,6 +467,26 @@ pub async fn upload(
         ErrorCode::InvalidInput,
         "The form has no file field.",
     ))
+}
+
+/// The emoji a reaction can be, for a picker: Unicode's groups in order,
+/// each emoji with its name, GitHub shortcodes and skin tones.
+///
+/// The same for everyone and every request, so it needs no session and may
+/// be cached for a day.
+#[utoipa::path(
+    get, path = "/api/chat/emoji", tag = "chat",
+    responses((status = 200, body = [EmojiGroup])),
+)]
+pub async fn emoji() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        app::backend::chat::emoji::catalog_json(),
+    )
+        .into_response()
 }
 
 /// Room for multipart boundaries and headers around the file itself.

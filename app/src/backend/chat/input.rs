@@ -112,25 +112,16 @@ impl ClientMsgId {
     }
 }
 
-/// A reaction: one emoji (possibly a sequence with modifiers), not text.
+/// A reaction: one emoji that Unicode lists, with or without a skin tone,
+/// kept in its fully qualified form so that "❤" and "❤️" are one reaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Emoji(String);
 
 impl Emoji {
     pub fn parse(raw: &str) -> Result<Emoji> {
-        let emoji = raw.trim();
-        let valid = !emoji.is_empty()
-            && emoji.chars().count() <= 12
-            && !emoji
-                .chars()
-                .any(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || is_forbidden(c))
-            && !emoji.is_ascii();
-        if !valid {
-            return Err(Error::InvalidInput(
-                "A reaction must be a single emoji.".to_owned(),
-            ));
-        }
-        Ok(Emoji(emoji.to_owned()))
+        emojis::get(raw.trim())
+            .map(|emoji| Emoji(emoji.as_str().to_owned()))
+            .ok_or_else(|| Error::InvalidInput("A reaction must be a single emoji.".to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -212,12 +203,30 @@ mod tests {
 
     #[test]
     fn emoji_are_accepted_and_words_are_not() {
-        for ok in ["👍", "❤️", "👍🏽", "🙏", "🇫🇷"] {
-            assert!(Emoji::parse(ok).is_ok(), "{ok}");
+        for ok in ["👍", "❤️", "👍🏽", "🙏", "🇫🇷", "🧑🏿‍🤝‍🧑🏻", "🫠"]
+        {
+            assert_eq!(Emoji::parse(ok).unwrap().as_str(), ok);
         }
-        for bad in ["", "like", "a", " ", "👍 x", "\u{0}"] {
+        for bad in [
+            "",
+            "like",
+            "a",
+            " ",
+            "👍 x",
+            "👍👍",
+            "中",
+            "é",
+            "\u{0}",
+            "\u{1F3FD}x",
+        ] {
             assert!(Emoji::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_emoji_without_its_variation_selector_is_the_same_reaction() {
+        assert_eq!(Emoji::parse("❤").unwrap(), Emoji::parse("❤️").unwrap());
+        assert_eq!(Emoji::parse(" ❤ ").unwrap().as_str(), "❤\u{fe0f}");
     }
 
     #[test]

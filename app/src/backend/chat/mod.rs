@@ -6,6 +6,7 @@
 
 pub mod attachments;
 pub mod conversations;
+pub mod emoji;
 pub mod events;
 pub mod files;
 pub mod input;

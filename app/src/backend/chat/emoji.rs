@@ -1,0 +1,126 @@
+//! The emoji a reaction can be, as the picker offers them: Unicode's list,
+//! from the `emojis` crate, in its groups and order.
+
+use std::sync::LazyLock;
+
+use emojis::{Group, SkinTone, UnicodeVersion};
+
+use crate::protocol::{EmojiChoice, EmojiGroup};
+
+/// The newest emoji the picker offers. Unicode 15.0 (2022) is what phones
+/// and desktops from 2023 on can draw; newer ones would show as empty boxes
+/// on many of them. A reaction with a newer one is still accepted (see
+/// `input::Emoji`), as someone may paste it.
+const NEWEST: UnicodeVersion = UnicodeVersion::new(15, 0);
+
+const TONES: [SkinTone; 5] = [
+    SkinTone::Light,
+    SkinTone::MediumLight,
+    SkinTone::Medium,
+    SkinTone::MediumDark,
+    SkinTone::Dark,
+];
+
+/// The catalogue as JSON, built once: every picker fetches the same bytes.
+pub fn catalog_json() -> &'static str {
+    static JSON: LazyLock<String> =
+        LazyLock::new(|| serde_json::to_string(&catalog()).expect("the catalogue serialises"));
+    &JSON
+}
+
+pub fn catalog() -> Vec<EmojiGroup> {
+    Group::iter()
+        .map(|group| EmojiGroup {
+            name: group_name(group).to_owned(),
+            emoji: group
+                .emojis()
+                .filter(|emoji| emoji.unicode_version() <= NEWEST)
+                .map(choice)
+                .collect(),
+        })
+        .collect()
+}
+
+fn choice(emoji: &emojis::Emoji) -> EmojiChoice {
+    let tones: Vec<String> = TONES
+        .iter()
+        .filter_map(|&tone| emoji.with_skin_tone(tone))
+        .filter(|toned| toned.unicode_version() <= NEWEST)
+        .map(|toned| toned.as_str().to_owned())
+        .collect();
+    EmojiChoice {
+        emoji: emoji.as_str().to_owned(),
+        name: emoji.name().to_owned(),
+        shortcodes: emoji.shortcodes().map(str::to_owned).collect(),
+        // All five or none: a picker cannot offer a tone it lacks.
+        tones: if tones.len() == TONES.len() {
+            tones
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn group_name(group: Group) -> &'static str {
+    match group {
+        Group::SmileysAndEmotion => "Smileys & emotion",
+        Group::PeopleAndBody => "People & body",
+        Group::AnimalsAndNature => "Animals & nature",
+        Group::FoodAndDrink => "Food & drink",
+        Group::TravelAndPlaces => "Travel & places",
+        Group::Activities => "Activities",
+        Group::Objects => "Objects",
+        Group::Symbols => "Symbols",
+        Group::Flags => "Flags",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::chat::input::Emoji;
+
+    fn find(emoji: &str) -> Option<EmojiChoice> {
+        catalog()
+            .into_iter()
+            .flat_map(|group| group.emoji)
+            .find(|choice| choice.emoji == emoji)
+    }
+
+    #[test]
+    fn the_catalogue_has_unicodes_groups_in_order_and_every_choice_is_a_valid_reaction() {
+        let catalog = catalog();
+        let names: Vec<&str> = catalog.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names.first(), Some(&"Smileys & emotion"));
+        assert_eq!(names.last(), Some(&"Flags"));
+        assert_eq!(catalog[0].emoji[0].emoji, "😀");
+        let all: Vec<&EmojiChoice> = catalog.iter().flat_map(|g| &g.emoji).collect();
+        assert!(all.len() > 1800, "{}", all.len());
+        for choice in all {
+            for emoji in std::iter::once(&choice.emoji).chain(&choice.tones) {
+                assert_eq!(Emoji::parse(emoji).unwrap().as_str(), emoji);
+            }
+        }
+    }
+
+    #[test]
+    fn a_choice_has_its_name_shortcodes_and_skin_tones() {
+        let thumbs = find("👍").unwrap();
+        assert_eq!(thumbs.name, "thumbs up");
+        assert_eq!(thumbs.shortcodes, ["+1", "thumbsup"]);
+        assert_eq!(thumbs.tones, ["👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"]);
+        assert!(find("🚀").unwrap().tones.is_empty());
+    }
+
+    #[test]
+    fn emoji_newer_than_unicode_15_are_not_offered() {
+        assert!(find("🫠").is_some(), "14.0");
+        assert!(find("🙂‍↔️").is_none(), "15.1");
+    }
+
+    #[test]
+    fn the_json_leaves_out_empty_lists() {
+        let json = catalog_json();
+        assert!(json.starts_with(r#"[{"name":"Smileys & emotion","emoji":[{"emoji":"😀","name":"grinning face","shortcodes":["grinning"]}"#), "{}", &json[..200]);
+    }
+}
