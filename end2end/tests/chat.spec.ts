@@ -134,6 +134,73 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
   await screenshot(dave.page, testInfo, 'group');
 });
 
+test('any emoji: the picker searches by name, keeps my skin tone and recent picks, and works from the keyboard', async ({ page, newPerson }, testInfo) => {
+  await signIn(page, 'alice@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const path = await openDirectChat(page, 'Bob Baker');
+  await openThread(bob.page, path);
+  const text = unique('launch-day');
+  await send(bob.page, text);
+  const mine = message(page, text);
+  const theirs = message(bob.page, text);
+  const reaction = (m: typeof mine, emoji: string) => m.getByTestId('reaction').filter({ hasText: emoji });
+
+  // From the message's actions; on a phone too, where the toolbar fits.
+  await mine.click();
+  const more = mine.locator('.actions').getByRole('button', { name: 'Add reaction' });
+  await expect(more).toBeInViewport();
+  await more.click();
+  const picker = page.getByRole('dialog', { name: 'Add reaction' });
+  const search = picker.getByRole('searchbox', { name: 'Search emoji' });
+  await expect(search).toBeFocused();
+  // Before anything is picked, the quick reactions head the list.
+  await expect(picker.getByRole('group', { name: 'Recently used' }).getByRole('button').first()).toHaveAccessibleName('thumbs up');
+  await expect(picker.getByRole('group', { name: 'Flags' }).getByRole('button', { name: 'flag: France' })).toHaveCount(1);
+  await auditPart(page, '[data-testid="emoji-picker"]');
+  await screenshot(page, testInfo, 'emoji-picker');
+
+  // Enter takes the first match; the dialog closes back to the message.
+  await search.fill('rocket');
+  await expect(picker.getByRole('button', { name: 'rocket', exact: true })).toBeVisible();
+  await search.press('Enter');
+  await expect(picker).toHaveCount(0);
+  await expect(mine).toBeFocused();
+  await expect(reaction(mine, '🚀')).toContainText('🚀1');
+  await expect(reaction(theirs, '🚀')).toContainText('🚀1');
+
+  // From the reactions row, with a skin tone, found by a shortcode.
+  await mine.locator('.reactions').getByRole('button', { name: 'Add reaction' }).click();
+  await expect(picker.getByRole('group', { name: 'Recently used' }).getByRole('button').first()).toHaveText('🚀');
+  await picker.getByRole('radio', { name: 'Medium skin tone' }).click();
+  await search.fill(':+1');
+  await picker.getByRole('button', { name: 'thumbs up' }).click();
+  await expect(reaction(theirs, '👍🏽')).toContainText('👍🏽1');
+
+  // The arrow keys move between the emoji.
+  await mine.locator('.reactions').getByRole('button', { name: 'Add reaction' }).click();
+  await search.fill('joy');
+  await picker.getByRole('button', { name: 'face with tears of joy' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(picker.getByRole('button', { name: 'cat with tears of joy' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(reaction(theirs, '😹')).toContainText('😹1');
+
+  // After a reload: the tone and the recent picks are remembered, and
+  // picking one of mine again takes it back. Escape closes.
+  await openThread(page, path);
+  await mine.locator('.reactions').getByRole('button', { name: 'Add reaction' }).click();
+  await expect(picker.getByRole('radio', { name: 'Medium skin tone' })).toHaveAttribute('aria-checked', 'true');
+  await expect(picker.getByRole('group', { name: 'People & body' }).getByRole('button', { name: 'thumbs up' })).toHaveText('👍🏽');
+  const recent = picker.getByRole('group', { name: 'Recently used' }).getByRole('button');
+  await expect(recent).toHaveText(['😹', '👍🏽', '🚀']);
+  await recent.nth(2).click();
+  await expect(reaction(theirs, '🚀')).toHaveCount(0);
+  await mine.locator('.reactions').getByRole('button', { name: 'Add reaction' }).click();
+  await page.keyboard.press('Escape');
+  await expect(picker).toHaveCount(0);
+});
+
 test('switching conversations while messages arrive keeps the page working', async ({ page, newPerson }, testInfo) => {
   test.skip(testInfo.project.name === 'mobile', 'a phone shows the list or a thread, not both');
   await signIn(page, 'alice@acme.test');
@@ -299,6 +366,7 @@ test("forwarding: Alice forwards Dave's words and his image to Erin, who sees wh
   await original.click();
   await original.getByRole('button', { name: 'Forward' }).click();
   const dialog = page.getByRole('dialog', { name: 'Forward message' });
+  await expect(dialog.getByLabel('Send to')).toBeFocused();
   await expect(dialog.locator('.forward-preview')).toContainText(`Initech ${words} on Friday`);
   await auditPart(page, '[data-testid="forward-dialog"]');
   await dialog.getByLabel('Send to').fill('erin');

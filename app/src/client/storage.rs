@@ -1,8 +1,10 @@
 //! What survives a reload in the browser's localStorage, per user: the
-//! outbox of unacknowledged sends, and drafts per conversation.
+//! outbox of unacknowledged sends, drafts per conversation, and the emoji
+//! picker's recent emoji and skin tone.
 
 use std::collections::BTreeMap;
 
+use crate::components::emoji_picker::EmojiPrefs;
 use crate::model::Outgoing;
 use crate::protocol::{ConversationId, UserId};
 
@@ -70,5 +72,23 @@ pub fn save_draft(user: UserId, conversation: ConversationId, text: &str) {
         let _ = storage.remove_item(&draft_key(user, conversation));
     } else {
         let _ = storage.set_item(&draft_key(user, conversation), text);
+    }
+}
+
+fn emoji_key(user: UserId) -> String {
+    format!("crm-chat.emoji.{user}")
+}
+
+/// The emoji picker's recent emoji and skin tone.
+pub fn load_emoji_prefs(user: UserId) -> EmojiPrefs {
+    local_storage()
+        .and_then(|s| s.get_item(&emoji_key(user)).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_emoji_prefs(user: UserId, prefs: &EmojiPrefs) {
+    if let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(prefs)) {
+        let _ = storage.set_item(&emoji_key(user), &json);
     }
 }

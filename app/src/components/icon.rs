@@ -33,6 +33,7 @@ pub enum Icon {
     External,
     Copy,
     Forward,
+    AddReaction,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -71,6 +72,14 @@ fn paths(icon: Icon) -> &'static [&'static str] {
         ],
         Icon::Reply => &["M9 14L4 9l5-5", "M4 9h10.5a5.5 5.5 0 0 1 5.5 5.5V20"],
         Icon::Forward => &["M15 14l5-5-5-5", "M20 9H9.5A5.5 5.5 0 0 0 4 14.5V20"],
+        Icon::AddReaction => &[
+            "M22 11v1a10 10 0 1 1-9-10",
+            "M8 14s1.5 2 4 2 4-2 4-2",
+            "M9 9h.01",
+            "M15 9h.01",
+            "M16 5h6",
+            "M19 2v6",
+        ],
         Icon::Edit => &["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"],
         Icon::Close => &["M18 6L6 18", "M6 6l12 12"],
         Icon::Back => &["M19 12H5", "M12 19l-7-7 7-7"],

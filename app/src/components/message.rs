@@ -1,8 +1,8 @@
 //! One message: who sent it, the quoted reply, the text (plain, with safe
 //! links, mentions of members and its line breaks), an image or file, reactions, and on one's own
 //! messages the ticks: sent ✓, delivered ✓✓, read (coloured ✓✓); in groups,
-//! who read it. Actions (react, reply, edit, delete) show on hover, on focus,
-//! or on a long press.
+//! who read it. Actions (react, with any emoji through the picker; copy,
+//! reply, forward, edit, delete) show on hover, on focus, or on a long press.
 
 use leptos::prelude::*;
 
@@ -250,6 +250,10 @@ pub fn MessageView(
                             </button>
                         }
                     }).collect_view()}
+                    <button type="button" class="reaction add-reaction" aria-label="Add reaction" title="Add reaction"
+                        aria-haspopup="dialog" on:click=move |_| context.reacting.set(Some(id))>
+                        <Svg icon=Icon::AddReaction size=16 />
+                    </button>
                 </div>
             })}
             {(!deleted).then(|| view! {
@@ -260,6 +264,13 @@ pub fn MessageView(
                             <button type="button" class="icon-button react" aria-label=format!("React with {emoji}") on:click=move |_| react(emoji.to_owned())>{emoji}</button>
                         }
                     }).collect_view())}
+                    {can_react.then(|| view! {
+                        <button type="button" class="icon-button" aria-label="Add reaction" title="Add reaction" aria-haspopup="dialog"
+                            on:click=move |_| {
+                                menu.set(false);
+                                context.reacting.set(Some(id));
+                            }><Svg icon=Icon::AddReaction size=18 /></button>
+                    })}
                     {has_text.then(|| view! {
                         <button type="button" class="icon-button" aria-label=move || if copied.get() { "Copied" } else { "Copy text" }
                             title="Copy text" on:click=move |_| copy()>
@@ -428,7 +439,7 @@ fn AttachmentView(attachment: Attachment) -> impl IntoView {
 
 /// A changed message the server returned, applied at once (the socket's
 /// event for it then changes nothing).
-fn apply(store: Store, message: Message) {
+pub(super) fn apply(store: Store, message: Message) {
     store.model.update(|m| {
         m.apply(ServerEvent::MessageUpdated(message), 0);
     });

@@ -6,6 +6,7 @@ pub mod avatar;
 pub mod composer;
 pub mod conversation_list;
 pub mod conversation_menu;
+pub mod emoji_picker;
 pub mod forward;
 pub mod group_info;
 pub mod header;

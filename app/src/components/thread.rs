@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use super::avatar::Avatar;
 use super::composer::Composer;
 use super::conversation_menu::{ConversationMenu, MenuPlace};
+use super::emoji_picker::emoji_picker;
 use super::forward::forward_dialog;
 use super::group_info::group_info_dialog;
 use super::icon::{Icon, Svg};
@@ -35,6 +36,8 @@ pub struct ThreadContext {
     pub stick_to_bottom: RwSignal<bool>,
     /// The message being forwarded: its dialog is open.
     pub forwarding: RwSignal<Option<Message>>,
+    /// The message the emoji picker is open for.
+    pub reacting: RwSignal<Option<MessageId>>,
 }
 
 /// One row of the message list.
@@ -136,6 +139,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
         jump_to: RwSignal::new(highlight.get_untracked()),
         stick_to_bottom: RwSignal::new(true),
         forwarding: RwSignal::new(None),
+        reacting: RwSignal::new(None),
     };
     provide_context(context);
     Effect::new(move |_| {
@@ -246,6 +250,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
             </header>
             {move || (info_open.get() && !gone()).then(|| Suspend::new(group_info_dialog(id, info_open)))}
             {move || context.forwarding.get().map(|message| Suspend::new(forward_dialog(message, context.forwarding)))}
+            {move || context.reacting.get().map(|message| Suspend::new(emoji_picker(message, context.reacting)))}
             <Show when=gone>
                 <p class="thread-gone" role="alert">"You are no longer in this conversation."</p>
             </Show>
