@@ -260,7 +260,7 @@ fn EmojiPicker(message: MessageId, open: RwSignal<Option<MessageId>>) -> impl In
         save_prefs(me, &prefs.get_untracked());
     };
 
-    // `autofocus` works only for the page's first, not for a dialog added later.
+    // Into the search, as it opens: `autofocus` alone left the focus outside.
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(crate::client::dom::focus_when_shown("emoji-search"));
 
