@@ -248,9 +248,21 @@ pub fn mention_at_caret(before_caret: &str) -> Option<(usize, &str)> {
         .then_some((at, query))
 }
 
-/// Whether `text` mentions this one person (see [`mentions`]).
+/// Whom `@all` and `@everyone` name: every member of the conversation, as
+/// in Slack and Mattermost. No user has this id.
+pub const EVERYONE: UserId = UserId(0);
+
+/// `people`, and the words that mention them all at once (see [`EVERYONE`]).
+pub fn and_everyone<'a>(people: &[(UserId, &'a str)]) -> Vec<(UserId, &'a str)> {
+    let mut all = people.to_vec();
+    all.extend([(EVERYONE, "all"), (EVERYONE, "everyone")]);
+    all
+}
+
+/// Whether `text` mentions this one person, by name or with `@all` (see
+/// [`mentions`]).
 pub fn mentions_person(text: &str, id: UserId, name: &str) -> bool {
-    !mentions(text, &[(id, name)]).is_empty()
+    !mentions(text, &and_everyone(&[(id, name)])).is_empty()
 }
 
 /// Whether a person fits a mention being typed: their name, or one of its
@@ -474,6 +486,28 @@ mod tests {
         assert_eq!(named("@Annabel, @Ann_x and @Ann-Marie"), vec![]);
         assert_eq!(named("@ @@Ann"), vec![]);
         assert_eq!(mentions("@Ann", &[(ANN, "")]), vec![]);
+    }
+
+    #[test]
+    fn at_all_and_at_everyone_mention_everyone_and_words_that_start_with_them_do_not() {
+        let found = |text: &str| {
+            mentions(text, &and_everyone(PEOPLE))
+                .into_iter()
+                .map(|(range, id)| (text[range].to_owned(), id))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found("@all, and @Everyone: @Ann too"),
+            vec![
+                ("@all".to_owned(), EVERYONE),
+                ("@Everyone".to_owned(), EVERYONE),
+                ("@Ann".to_owned(), ANN)
+            ]
+        );
+        assert_eq!(found("@alligator, ball@all.test, `@all`"), vec![]);
+        assert!(mentions_person("thanks @all!", BOB, "Bob Stone"));
+        assert!(mentions_person("@bob stone", BOB, "Bob Stone"));
+        assert!(!mentions_person("@allison", BOB, "Bob Stone"));
     }
 
     #[test]

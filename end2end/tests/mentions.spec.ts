@@ -14,9 +14,10 @@ test('@ in a group offers its members, and the person mentioned sees their name 
   const menu = page.getByRole('listbox', { name: 'People to mention' });
   const options = menu.getByRole('option');
 
-  // "@" alone offers everyone but Alice herself; the arrows move the choice.
+  // "@" alone offers everyone but Alice herself, then "@all"; the arrows
+  // move the choice.
   await box.pressSequentially('@');
-  await expect(options).toHaveText(['Bob Baker', 'Dave Diaz']);
+  await expect(options).toHaveText(['Bob Baker', 'Dave Diaz', /^all/]);
   await expect(options.first()).toHaveAttribute('aria-selected', 'true');
   await expect(box).toHaveAttribute('aria-activedescendant', 'mention-option-0');
   await expect(box).toHaveAttribute('aria-controls', 'mention-options');
@@ -85,4 +86,15 @@ test('@ in a group offers its members, and the person mentioned sees their name 
   await expect(menu).toHaveCount(0);
   await box.press('Enter');
   await expect(message(bob.page, 'mail bob@acme.test').getByTestId('mention')).toHaveCount(0);
+
+  // "@all" is offered by its first letters and names everyone, Bob included.
+  await box.pressSequentially('@al');
+  await expect(options).toHaveText(['allEveryone in this conversation']);
+  await box.press('Tab');
+  await box.pressSequentially('the deal closes Friday');
+  await expect(box).toHaveValue('@all the deal closes Friday');
+  await box.press('Enter');
+  const toAll = message(bob.page, 'the deal closes Friday');
+  await expect(toAll.locator('.mention.me')).toHaveText('@all');
+  await expect(toAll).toHaveClass(/mentions-me/);
 });

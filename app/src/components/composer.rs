@@ -3,7 +3,8 @@
 //! image, with a progress bar. A reply or an edit shows as a chip above.
 //! Drafts are kept per conversation across navigation and reloads, and
 //! "typing" is told to the others at most every two seconds. In a group,
-//! `@` offers the members to mention: arrows choose, Enter or Tab takes one.
+//! `@` offers the members to mention, and `@all`: arrows choose, Enter or Tab
+//! takes one.
 
 use std::ops::Range;
 
@@ -12,7 +13,7 @@ use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
-use crate::format::{mention_at_caret, name_fits};
+use crate::format::{EVERYONE, mention_at_caret, name_fits};
 use crate::protocol::{ClientEvent, ConversationKind, UserId};
 use crate::store::use_store;
 
@@ -35,7 +36,7 @@ struct Suggestions {
 }
 
 /// The members of a group who fit the mention typed before `caret` in
-/// `text`, the user left out; none outside groups.
+/// `text`, the user left out, then `@all` if it fits; none outside groups.
 fn suggestions_for(
     store: crate::store::Store,
     id: crate::protocol::ConversationId,
@@ -48,14 +49,21 @@ fn suggestions_for(
         let row = m
             .conversation(id)
             .filter(|r| r.kind == ConversationKind::Group)?;
-        Some(
-            row.participants
-                .iter()
-                .filter(|p| p.user_id != me && name_fits(&p.display_name, typed))
-                .take(MAX_SUGGESTIONS)
-                .map(|p| (p.user_id, p.display_name.clone()))
-                .collect(),
-        )
+        let mut people: Vec<(UserId, String)> = row
+            .participants
+            .iter()
+            .filter(|p| p.user_id != me && name_fits(&p.display_name, typed))
+            .take(MAX_SUGGESTIONS - 1)
+            .map(|p| (p.user_id, p.display_name.clone()))
+            .collect();
+        // Last, as Slack lists @channel: Enter after a bare "@" takes a person.
+        if let Some(word) = ["all", "everyone"]
+            .into_iter()
+            .find(|w| name_fits(w, typed))
+        {
+            people.push((EVERYONE, word.to_owned()));
+        }
+        Some(people)
     })?;
     (!people.is_empty()).then_some(Suggestions {
         at,
@@ -415,7 +423,7 @@ pub fn Composer() -> impl IntoView {
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             {move || suggestions.get().map(|open| view! {
                 <ul class="mentions-menu" id="mention-options" role="listbox" aria-label="People to mention">
-                    {open.people.into_iter().enumerate().map(|(index, (_, name))| view! {
+                    {open.people.into_iter().enumerate().map(|(index, (id, name))| view! {
                         <li role="option" id=format!("mention-option-{index}")
                             aria-selected=(index == open.active).to_string()
                             class:active=index == open.active
@@ -425,6 +433,7 @@ pub fn Composer() -> impl IntoView {
                                 take(index);
                             }>
                             <span class="mention-name">{name}</span>
+                            {(id == EVERYONE).then(|| view! { <span class="mention-hint">"Everyone in this conversation"</span> })}
                         </li>
                     }).collect_view()}
                 </ul>

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
 use crate::api::chat::{delete_message, edit_message, toggle_reaction};
-use crate::format::{Node, Style, clock, file_size, markup};
+use crate::format::{EVERYONE, Node, Style, and_everyone, clock, file_size, markup};
 use crate::model::{Outgoing, Tick, preview_text, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
 use crate::store::{Store, use_store};
@@ -350,7 +350,8 @@ pub fn PendingView(outgoing: Outgoing) -> impl IntoView {
 }
 
 /// Message text: its markup (see [`markup`]), http(s) links and mentions of
-/// the conversation's members, line breaks kept (by CSS).
+/// the conversation's members (`@all` of every one), line breaks kept (by
+/// CSS).
 #[component]
 fn MessageText(text: String) -> impl IntoView {
     let store = use_store();
@@ -375,7 +376,7 @@ fn MessageText(text: String) -> impl IntoView {
         .iter()
         .map(|(id, name)| (*id, name.as_str()))
         .collect();
-    rendered(markup(&text, &people), me)
+    rendered(markup(&text, &and_everyone(&people)), me)
 }
 
 fn rendered(nodes: Vec<Node>, me: crate::protocol::UserId) -> AnyView {
@@ -389,7 +390,7 @@ fn rendered(nodes: Vec<Node>, me: crate::protocol::UserId) -> AnyView {
                     .into_any()
             }
             Node::Mention(text, user) => {
-                view! { <span class="mention" class:me=user == me data-testid="mention">{text}</span> }
+                view! { <span class="mention" class:me=user == me || user == EVERYONE data-testid="mention">{text}</span> }
                     .into_any()
             }
             Node::Code(code) => view! { <code>{code}</code> }.into_any(),

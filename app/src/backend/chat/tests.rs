@@ -102,6 +102,12 @@ test_both_dbs! {
         assert!(row(bob).await.mentions_me);
         backend.mark_read(bob, deals, None).await.unwrap();
         assert!(!row(bob).await.mentions_me);
+
+        // `@all` and `@everyone` mention every member; `@allison` nobody.
+        backend.send_message(alice, deals, text("@allison may know"), None).await.unwrap();
+        assert!(!row(bob).await.mentions_me);
+        backend.send_message(alice, deals, text("Thanks @EVERYONE"), None).await.unwrap();
+        assert!(row(bob).await.mentions_me && row(carol).await.mentions_me);
     }
 
     async fn a_direct_conversation_is_created_once_even_when_calls_race(engine) {

@@ -59,8 +59,9 @@ pub struct SummaryRow {
     /// The members of a group (see [`MemberTuple`]).
     pub members: Option<Vec<MemberTuple>>,
     /// The newest unread message of a group or broadcast whose text holds
-    /// `@` and the viewer's name, when unread messages remain: whether it
-    /// really mentions them is `format::mentions`'s to say.
+    /// `@` and the viewer's name (or `@all`, `@everyone`), when unread
+    /// messages remain: whether it really mentions them is
+    /// `format::mentions`'s to say.
     pub mention_candidate: Option<String>,
 }
 
@@ -431,7 +432,8 @@ fn summary_select(engine: Engine) -> String {
                     (SELECT mm.body FROM messages mm JOIN users mu ON mu.id = p.user_id
                      WHERE mm.conversation_id = c.id AND mm.seq > p.last_read_seq
                        AND mm.sender_id <> p.user_id AND mm.deleted_at IS NULL
-                       AND lower(mm.body) LIKE '%@' || lower(mu.display_name) || '%'
+                       AND (lower(mm.body) LIKE '%@' || lower(mu.display_name) || '%'
+                            OR lower(mm.body) LIKE '%@all%' OR lower(mm.body) LIKE '%@everyone%')
                      ORDER BY mm.seq DESC LIMIT 1)
                 END AS mention_candidate
          FROM participants p

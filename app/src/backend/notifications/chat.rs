@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::backend::chat::views::preview_of;
 use crate::backend::db::conversations::LockedMember;
 use crate::backend::db::notifications::NewNotification;
-use crate::format::mentions;
+use crate::format::{EVERYONE, and_everyone, mentions};
 use crate::protocol::{ConversationId, ConversationKind, Message, MessageKind, UserId};
 
 /// The notifications a batch's new messages leave for members who are not
@@ -46,7 +46,8 @@ pub fn notices_for_offline_members<'a>(
     notices.into_values().collect()
 }
 
-/// The members a message mentions (see [`crate::format::mentions`]).
+/// The members a message mentions (see [`crate::format::mentions`]): all of
+/// them for `@all`.
 fn mentioned_members(message: &Message, members: &[LockedMember]) -> Vec<UserId> {
     if !message.content.contains('@') {
         return Vec::new();
@@ -55,10 +56,14 @@ fn mentioned_members(message: &Message, members: &[LockedMember]) -> Vec<UserId>
         .iter()
         .map(|m| (m.user_id, m.display_name.as_str()))
         .collect();
-    mentions(&message.content, &people)
+    let named: Vec<UserId> = mentions(&message.content, &and_everyone(&people))
         .into_iter()
         .map(|(_, id)| id)
-        .collect()
+        .collect();
+    if named.contains(&EVERYONE) {
+        return members.iter().map(|m| m.user_id).collect();
+    }
+    named
 }
 
 fn notice(message: &Message, member: &LockedMember, item_count: i64) -> NewNotification {

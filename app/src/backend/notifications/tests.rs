@@ -313,6 +313,12 @@ test_both_dbs! {
         // An address is not a mention; a name that is not a member's names nobody.
         backend.send_message(alice, group, text("mail carol@acme.test or @Gina"), None).await.unwrap();
         assert_eq!(unread(&backend, carol).await, 0);
+
+        // `@all` names every member.
+        backend.send_message(alice, group, text("@all the board meets at 3"), None).await.unwrap();
+        assert_eq!(unread(&backend, carol).await, 1);
+        let page = backend.notifications(carol, Filter::default(), None).await.unwrap();
+        assert_eq!(page.notifications[0].body, "Alice: @all the board meets at 3");
     }
 
     async fn a_muted_kind_is_stored_and_counted_but_not_pushed(engine) {
