@@ -17,7 +17,7 @@ test('@ in a group offers its members, and the person mentioned sees their name 
   // "@" alone offers everyone but Alice herself, then "@all"; the arrows
   // move the choice.
   await box.pressSequentially('@');
-  await expect(options).toHaveText(['Bob Baker', 'Dave Diaz', /^all/]);
+  await expect(options).toHaveText(['Bob Baker', 'Dave Diaz', 'all']);
   await expect(options.first()).toHaveAttribute('aria-selected', 'true');
   await expect(box).toHaveAttribute('aria-activedescendant', 'mention-option-0');
   await expect(box).toHaveAttribute('aria-controls', 'mention-options');
@@ -89,7 +89,7 @@ test('@ in a group offers its members, and the person mentioned sees their name 
 
   // "@all" is offered by its first letters and names everyone, Bob included.
   await box.pressSequentially('@al');
-  await expect(options).toHaveText(['allEveryone in this conversation']);
+  await expect(options).toHaveText(['all']);
   await box.press('Tab');
   await box.pressSequentially('the deal closes Friday');
   await expect(box).toHaveValue('@all the deal closes Friday');

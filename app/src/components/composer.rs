@@ -423,7 +423,7 @@ pub fn Composer() -> impl IntoView {
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             {move || suggestions.get().map(|open| view! {
                 <ul class="mentions-menu" id="mention-options" role="listbox" aria-label="People to mention">
-                    {open.people.into_iter().enumerate().map(|(index, (id, name))| view! {
+                    {open.people.into_iter().enumerate().map(|(index, (_, name))| view! {
                         <li role="option" id=format!("mention-option-{index}")
                             aria-selected=(index == open.active).to_string()
                             class:active=index == open.active
@@ -433,7 +433,6 @@ pub fn Composer() -> impl IntoView {
                                 take(index);
                             }>
                             <span class="mention-name">{name}</span>
-                            {(id == EVERYONE).then(|| view! { <span class="mention-hint">"Everyone in this conversation"</span> })}
                         </li>
                     }).collect_view()}
                 </ul>
