@@ -345,7 +345,7 @@ test('an image shows inline and a PDF downloads', async ({ page, newPerson }) =>
   expect(body.subarray(0, 5).toString()).toBe('%PDF-');
 });
 
-test("forwarding: Alice forwards Dave's words and his image to Erin, who sees whom they are from", async ({ page, newPerson }, testInfo) => {
+test("forwarding: Alice forwards Dave's words, with her own, and his image to Erin, who sees whom they are from", async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'alice@acme.test');
   const dave = await newPerson();
   await signIn(dave.page, 'dave@acme.test');
@@ -369,6 +369,8 @@ test("forwarding: Alice forwards Dave's words and his image to Erin, who sees wh
   await expect(dialog.getByLabel('Send to')).toBeFocused();
   await expect(dialog.locator('.forward-preview')).toContainText(`Initech ${words} on Friday`);
   await auditPart(page, '[data-testid="forward-dialog"]');
+  const note = unique('see-below');
+  await dialog.getByLabel('Add a message (optional)').fill(note);
   await dialog.getByLabel('Send to').fill('erin');
   await expect(dialog.getByRole('button', { name: /Dave Diaz/ })).toHaveCount(0);
   await dialog.getByRole('button', { name: /Erin Evans/ }).click();
@@ -382,6 +384,11 @@ test("forwarding: Alice forwards Dave's words and his image to Erin, who sees wh
   const received = message(erin.page, words);
   await expect(received.getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
   await expect(received.locator('strong')).toHaveText(words);
+  // Alice's own words follow the copy, as a message of hers.
+  const comment = message(erin.page, note);
+  await expect(comment.getByTestId('forwarded')).toHaveCount(0);
+  const seq = async (m: typeof comment) => Number(await m.getAttribute('data-seq'));
+  expect(await seq(comment)).toBe((await seq(received)) + 1);
   // Dave's words are not Alice's to edit.
   await copy.click();
   await expect(copy.getByRole('button', { name: 'Forward' })).toBeVisible();
@@ -412,10 +419,13 @@ test("forwarding: Alice forwards Dave's words and his image to Erin, who sees wh
   await openThread(page, withDave);
   await message(page, later).click();
   await message(page, later).getByRole('button', { name: 'Forward' }).click();
+  const laterNote = unique('later-note');
+  await dialog.getByLabel('Add a message (optional)').fill(laterNote);
   await dialog.getByRole('button', { name: /Erin Evans/ }).click();
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect(message(erin.page, later).getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+  await expect(message(erin.page, laterNote)).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`${withDave}$`));
 });
 

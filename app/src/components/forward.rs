@@ -1,6 +1,7 @@
 //! Forwarding a message: pick one of your conversations (filtered by name as
 //! you type) and a copy of the message, its text and file, goes there, marked
-//! with who wrote the original; then that conversation opens, as in WhatsApp.
+//! with who wrote the original, followed by your own words if you added some;
+//! then that conversation opens, as in WhatsApp.
 //! Conversations you cannot post in (a broadcast, unless you are an admin)
 //! are not offered.
 
@@ -51,6 +52,7 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
     let store = use_store();
     let navigate = use_navigate();
     let query = RwSignal::new(String::new());
+    let comment = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     // One id per conversation picked: trying again after an error (the
     // answer lost on the way, say) sends one copy, not two.
@@ -84,9 +86,15 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
             conversation_id: to,
             client_msg_id,
         };
+        let words = comment.with_untracked(|c| c.trim().to_owned());
         leptos::task::spawn_local(async move {
             match forward_message(message_id, forward).await {
                 Ok(_) => {
+                    // After the copy is stored, so it comes after it; through
+                    // the outbox, so it goes even if the dialog is gone.
+                    if !words.is_empty() {
+                        store.send_message(to, words, None, None, crate::now_ms());
+                    }
                     if open.try_get_untracked().flatten().is_some() {
                         open.set(None);
                         navigate(&format!("/c/{to}"), Default::default());
@@ -123,6 +131,10 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
                     <span class="quote-sender">{message.sender_name.clone()}</span>
                     <span class="quote-text">{summary}</span>
                 </blockquote>
+                <label for="forward-comment">"Add a message (optional)"</label>
+                <input id="forward-comment" type="text" maxlength="4000"
+                    prop:value=move || comment.get()
+                    on:input=move |ev| comment.set(event_target_value(&ev)) />
                 <label for="forward-search">"Send to"</label>
                 <input id="forward-search" type="search" placeholder="Conversation or person" autofocus
                     prop:value=move || query.get()
