@@ -1,5 +1,5 @@
 //! Reacting with any emoji, not only the quick ones: a dialog with Unicode's
-//! emoji in their groups, a search by name or shortcode ("thumbs up",
+//! emoji in their groups (a bar jumps to each), a search by name or shortcode ("thumbs up",
 //! ":+1"), the ones you picked lately first, and a skin tone that sticks.
 //! The list comes from `GET /api/chat/emoji` once per page (the browser
 //! caches it for a day); the dialog's code is a WASM chunk of its own.
@@ -255,6 +255,35 @@ fn EmojiPicker(message: MessageId, open: RwSignal<Option<MessageId>>) -> impl In
                 .and_then(|section| section.emoji.first().map(|(e, _)| e.clone()))
         })
     };
+    // The groups' bar: each group by its first emoji, a tap away.
+    let groups = Memo::new(move |_| match catalog.get() {
+        Some(Ok(catalog)) => catalog
+            .iter()
+            .map(|g| {
+                (
+                    g.name.clone(),
+                    g.emoji.first().map(|e| e.emoji.clone()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    });
+    let jump = move |group: usize| {
+        whole.set(true);
+        // Section 0 holds the recent ones.
+        #[cfg(feature = "hydrate")]
+        request_animation_frame(move || {
+            if let Some(section) =
+                crate::client::dom::element_by_id(&format!("emoji-section-{}", group + 1))
+            {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Start);
+                section.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = group;
+    };
     let set_tone = move |tone: usize| {
         prefs.update(|p| p.tone = tone);
         save_prefs(me, &prefs.get_untracked());
@@ -301,6 +330,13 @@ fn EmojiPicker(message: MessageId, open: RwSignal<Option<MessageId>>) -> impl In
                         }).collect_view()}
                     </div>
                 </div>
+                <Show when=move || query.with(|q| q.trim().is_empty())>
+                    <nav class="emoji-groups" aria-label="Emoji groups">
+                        {move || groups.get().into_iter().enumerate().map(|(index, (name, emoji))| view! {
+                            <button type="button" title=name.clone() aria-label=name on:click=move |_| jump(index)>{emoji}</button>
+                        }).collect_view()}
+                    </nav>
+                </Show>
                 <div class="emoji-sections" on:keydown=move_focus aria-busy=move || sending.get().to_string()>
                     {move || match shown.get() {
                         Err(e) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
@@ -308,8 +344,8 @@ fn EmojiPicker(message: MessageId, open: RwSignal<Option<MessageId>>) -> impl In
                         Ok(sections) if sections.iter().all(|s| s.emoji.is_empty()) => {
                             view! { <p class="muted" role="status">"No emoji found."</p> }.into_any()
                         }
-                        Ok(sections) => sections.into_iter().map(|Section { heading, emoji }| view! {
-                            <section>
+                        Ok(sections) => sections.into_iter().enumerate().map(|(index, Section { heading, emoji })| view! {
+                            <section id=format!("emoji-section-{index}")>
                                 <h3>{heading.clone()}</h3>
                                 <div class="emoji-grid" role="group" aria-label=heading>
                                     {emoji.into_iter().map(|(emoji, name)| {
