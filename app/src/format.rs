@@ -252,10 +252,13 @@ pub fn mention_at_caret(before_caret: &str) -> Option<(usize, &str)> {
 /// in Slack and Mattermost. No user has this id.
 pub const EVERYONE: UserId = UserId(0);
 
+/// The words that mention [`EVERYONE`], after an `@`.
+pub const EVERYONE_WORDS: [&str; 2] = ["all", "everyone"];
+
 /// `people`, and the words that mention them all at once (see [`EVERYONE`]).
 pub fn and_everyone<'a>(people: &[(UserId, &'a str)]) -> Vec<(UserId, &'a str)> {
     let mut all = people.to_vec();
-    all.extend([(EVERYONE, "all"), (EVERYONE, "everyone")]);
+    all.extend(EVERYONE_WORDS.map(|word| (EVERYONE, word)));
     all
 }
 

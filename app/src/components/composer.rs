@@ -13,7 +13,7 @@ use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
-use crate::format::{EVERYONE, mention_at_caret, name_fits};
+use crate::format::{EVERYONE, EVERYONE_WORDS, mention_at_caret, name_fits};
 use crate::protocol::{ClientEvent, ConversationKind, UserId};
 use crate::store::use_store;
 
@@ -57,10 +57,7 @@ fn suggestions_for(
             .map(|p| (p.user_id, p.display_name.clone()))
             .collect();
         // Last, as Slack lists @channel: Enter after a bare "@" takes a person.
-        if let Some(word) = ["all", "everyone"]
-            .into_iter()
-            .find(|w| name_fits(w, typed))
-        {
+        if let Some(word) = EVERYONE_WORDS.into_iter().find(|w| name_fits(w, typed)) {
             people.push((EVERYONE, word.to_owned()));
         }
         Some(people)
