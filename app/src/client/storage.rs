@@ -24,21 +24,33 @@ fn draft_key(user: UserId, conversation: ConversationId) -> String {
     format!("{}{conversation}", draft_prefix(user))
 }
 
-pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
+/// What `key` holds as JSON; the default when it is missing or unreadable.
+/// (`from_slice`, the one JSON reader the page has: `from_str` would add a
+/// second one, 10 KB.)
+fn load_json<T: serde::de::DeserializeOwned + Default>(key: &str) -> T {
     local_storage()
-        .and_then(|s| s.get_item(&outbox_key(user)).ok().flatten())
+        .and_then(|s| s.get_item(key).ok().flatten())
         .and_then(|json| serde_json::from_slice(json.as_bytes()).ok())
         .unwrap_or_default()
 }
 
+fn save_json<T: serde::Serialize + ?Sized>(key: &str, value: &T) {
+    if let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(value)) {
+        let _ = storage.set_item(key, &json);
+    }
+}
+
+pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
+    load_json(&outbox_key(user))
+}
+
 pub fn save_outbox(user: UserId, outbox: &[Outgoing]) {
-    let Some(storage) = local_storage() else {
-        return;
-    };
     if outbox.is_empty() {
-        let _ = storage.remove_item(&outbox_key(user));
-    } else if let Ok(json) = serde_json::to_string(outbox) {
-        let _ = storage.set_item(&outbox_key(user), &json);
+        if let Some(storage) = local_storage() {
+            let _ = storage.remove_item(&outbox_key(user));
+        }
+    } else {
+        save_json(&outbox_key(user), outbox);
     }
 }
 
@@ -81,14 +93,9 @@ fn emoji_key(user: UserId) -> String {
 
 /// The emoji picker's recent emoji and skin tone.
 pub fn load_emoji_prefs(user: UserId) -> EmojiPrefs {
-    local_storage()
-        .and_then(|s| s.get_item(&emoji_key(user)).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
+    load_json(&emoji_key(user))
 }
 
 pub fn save_emoji_prefs(user: UserId, prefs: &EmojiPrefs) {
-    if let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(prefs)) {
-        let _ = storage.set_item(&emoji_key(user), &json);
-    }
+    save_json(&emoji_key(user), prefs);
 }
