@@ -30,6 +30,7 @@ pub fn row(id: ConversationId, last_event_seq: i64, last_activity_at: i64) -> Co
         muted: false,
         pinned_at: None,
         marked_unread: false,
+        marked_unread_from_seq: None,
         unread_count: 0,
         mentions_me: false,
         my_last_read_seq: 0,

@@ -290,6 +290,24 @@ impl ChatModel {
         }
     }
 
+    /// The user had marked the thread unread from the message at `seq`:
+    /// the "New messages" line goes above it, if that is earlier than the
+    /// first unread message.
+    pub fn mark_new_from(&mut self, id: ConversationId, seq: i64) {
+        let Some(thread) = self.threads.get_mut(&id) else {
+            return;
+        };
+        let marked = thread
+            .messages
+            .range(seq..)
+            .find(|(_, m)| m.message_type != crate::protocol::MessageKind::System)
+            .map(|(seq, _)| *seq);
+        thread.first_unread_seq = match (marked, thread.first_unread_seq) {
+            (Some(marked), Some(first)) => Some(marked.min(first)),
+            (marked, first) => marked.or(first),
+        };
+    }
+
     /// Cursors to resume from: every thread that has loaded.
     pub fn cursors(&self) -> BTreeMap<ConversationId, i64> {
         self.threads
@@ -1309,6 +1327,36 @@ mod tests {
         ];
         model.load_page(C, page, false, Some(3));
         assert_eq!(model.threads[&C].first_unread_seq, Some(3));
+    }
+
+    #[test]
+    fn a_thread_marked_unread_from_a_message_shows_the_new_line_above_it() {
+        let mut model = model();
+        model.conversations[0].my_last_read_seq = 4;
+        let page = vec![
+            message(1, 1, BOB, "read"),
+            message(2, 2, BOB, "marked"),
+            message(3, 3, ME, "mine"),
+            message(4, 4, BOB, "read too"),
+        ];
+        model.load_page(C, page, false, Some(4));
+        assert_eq!(model.threads[&C].first_unread_seq, None, "all read");
+        model.mark_new_from(C, 2);
+        assert_eq!(model.threads[&C].first_unread_seq, Some(2));
+    }
+
+    #[test]
+    fn a_mark_after_the_first_unread_message_leaves_the_new_line_where_it_is() {
+        let mut model = model();
+        model.conversations[0].my_last_read_seq = 1;
+        let page = vec![
+            message(1, 1, BOB, "read"),
+            message(2, 2, BOB, "unread"),
+            message(3, 3, BOB, "marked"),
+        ];
+        model.load_page(C, page, false, Some(3));
+        model.mark_new_from(C, 3);
+        assert_eq!(model.threads[&C].first_unread_seq, Some(2));
     }
 
     #[test]

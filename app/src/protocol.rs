@@ -234,6 +234,11 @@ pub struct ConversationSummary {
     /// web app's thread) clears the mark.
     #[serde(default)]
     pub marked_unread: bool,
+    /// When the viewer marked it unread from a message ("Mark unread" on the
+    /// message): that message's seq. Their `unreadCount` then counts the
+    /// others' messages from there on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked_unread_from_seq: Option<i64>,
     pub unread_count: i64,
     /// Whether an unread message mentions the viewer (`@` and their name).
     #[serde(default)]

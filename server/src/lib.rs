@@ -71,6 +71,7 @@ pub fn api_router(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(chat::edit_message, chat::delete_message))
         .routes(routes!(chat::toggle_reaction))
         .routes(routes!(chat::forward_message))
+        .routes(routes!(chat::mark_unread_from))
         .routes(routes!(chat::emoji))
         .routes(routes!(chat::contacts))
         .routes(routes!(chat::search))

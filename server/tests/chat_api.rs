@@ -209,6 +209,7 @@ test_both_dbs! {
             ("DELETE", "/api/chat/messages/1"),
             ("POST", "/api/chat/messages/1/reactions"),
             ("POST", "/api/chat/messages/1/forward"),
+            ("POST", "/api/chat/messages/1/mark-unread"),
             ("GET", "/api/chat/contacts"),
             ("GET", "/api/chat/search?q=x"),
             ("POST", "/api/chat/uploads"),

@@ -301,6 +301,62 @@ test_both_dbs! {
         ).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
+
+    async fn a_message_is_marked_unread_from_over_rest_for_the_caller_alone(engine) {
+        let w = world(engine).await;
+        let (_, conversation) = status_and_json(
+            w.app.post("/api/chat/conversations").bearer_auth(&w.alice.1)
+                .json(&json!({"targetUserId": w.bob.0.id})).send().await.unwrap(),
+        ).await;
+        let id = conversation["id"].as_i64().unwrap();
+        let mut sent = Vec::new();
+        for words in ["the Initech quote", "and the invoice"] {
+            let (status, message) = status_and_json(
+                w.app.post(&format!("/api/chat/conversations/{id}/messages")).bearer_auth(&w.alice.1)
+                    .json(&json!({"content": words, "clientMsgId": uuid::Uuid::new_v4().to_string()})).send().await.unwrap(),
+            ).await;
+            assert_eq!(status, StatusCode::CREATED, "{message}");
+            sent.push(message);
+        }
+        let (status, _) = status_and_json(
+            w.app.patch(&format!("/api/chat/conversations/{id}/read")).bearer_auth(&w.bob.1).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let first = sent[0]["id"].as_i64().unwrap();
+        let (status, marked) = status_and_json(
+            w.app.post(&format!("/api/chat/messages/{first}/mark-unread")).bearer_auth(&w.bob.1).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::OK, "{marked}");
+        assert_eq!(
+            (&marked["unreadCount"], &marked["markedUnread"], &marked["markedUnreadFromSeq"]),
+            (&json!(2), &json!(true), &sent[0]["seq"])
+        );
+        let (_, alices) = status_and_json(
+            w.app.get(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.alice.1).send().await.unwrap(),
+        ).await;
+        assert!(alices.get("markedUnreadFromSeq").is_none(), "Bob's own: {alices}");
+        let bob_there = alices["participants"].as_array().unwrap().iter().find(|p| p["userId"] == json!(w.bob.0.id)).unwrap();
+        assert_eq!(bob_there["lastReadSeq"], sent[1]["seq"], "Alice still sees that Bob read both");
+
+        // Another organisation's caller, a message that is not there, a deleted one.
+        let (status, body) = status_and_json(
+            w.app.post(&format!("/api/chat/messages/{first}/mark-unread")).bearer_auth(&w.grace.1).send().await.unwrap(),
+        ).await;
+        assert_eq!((status, &body["error"]), (StatusCode::NOT_FOUND, &json!("not_found")));
+        let (status, _) = status_and_json(
+            w.app.post("/api/chat/messages/999999/mark-unread").bearer_auth(&w.bob.1).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = status_and_json(
+            w.app.delete(&format!("/api/chat/messages/{first}")).bearer_auth(&w.alice.1).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = status_and_json(
+            w.app.post(&format!("/api/chat/messages/{first}/mark-unread")).bearer_auth(&w.bob.1).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    }
 }
 
 /// Every operation of the REST API, as `METHOD /path`.
@@ -324,6 +380,7 @@ const API: &[&str] = &[
     "DELETE /api/chat/messages/{id}",
     "POST /api/chat/messages/{id}/reactions",
     "POST /api/chat/messages/{id}/forward",
+    "POST /api/chat/messages/{id}/mark-unread",
     "GET /api/chat/emoji",
     "GET /api/chat/contacts",
     "GET /api/chat/search",

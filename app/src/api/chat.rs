@@ -226,6 +226,18 @@ pub async fn mark_conversation_unread(
         .map_err(fail)
 }
 
+/// Marks the message's conversation unread for the caller from that message
+/// on ("Mark unread" on a message).
+#[server(prefix = "/api/fn", endpoint = "mark-unread-from", input = Json)]
+pub async fn mark_unread_from(message_id: MessageId) -> Result<ConversationSummary, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .mark_unread_from(&me, message_id)
+        .await
+        .map_err(fail)
+}
+
 /// Reads the whole conversation, and clears a mark as unread, without
 /// opening it (the list's "Mark as read").
 #[server(prefix = "/api/fn", endpoint = "mark-conversation-read", input = Json)]
@@ -289,13 +301,16 @@ pub async fn chat_bootstrap() -> Result<Bootstrap, AppError> {
 pub struct OpenedThread {
     pub conversation: ConversationSummary,
     pub page: MessagePage,
+    /// Where the caller had marked it unread from, if from a message (the
+    /// opening cleared the mark): the "New messages" line goes there.
+    pub marked_from_seq: Option<i64>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "open-thread", input = Json)]
 pub async fn open_thread(conversation_id: ConversationId) -> Result<OpenedThread, AppError> {
     let me = current_user().await.map_err(fail)?;
     let backend = app_state()?.backend;
-    let conversation = backend
+    let opened = backend
         .open_conversation(&me, conversation_id)
         .await
         .map_err(fail)?;
@@ -303,5 +318,9 @@ pub async fn open_thread(conversation_id: ConversationId) -> Result<OpenedThread
         .messages(&me, conversation_id, None, Some(50))
         .await
         .map_err(fail)?;
-    Ok(OpenedThread { conversation, page })
+    Ok(OpenedThread {
+        conversation: opened.row,
+        page,
+        marked_from_seq: opened.marked_from_seq,
+    })
 }

@@ -150,12 +150,15 @@ fn ThreadPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match opened.await {
-                        Ok(Some(OpenedThread { conversation, page })) => {
+                        Ok(Some(OpenedThread { conversation, page, marked_from_seq })) => {
                             let id = conversation.id;
                             let cursor = conversation.last_event_seq;
                             store.model.update(|m| {
                                 m.merge_conversation(conversation);
                                 m.load_page(id, page.messages, page.has_more, Some(cursor));
+                                if let Some(seq) = marked_from_seq {
+                                    m.mark_new_from(id, seq);
+                                }
                             });
                             #[cfg(feature = "hydrate")]
                             catch_up(store, id, cursor);

@@ -289,6 +289,26 @@ pub async fn forward_message(
     Ok((StatusCode::CREATED, Json(message)))
 }
 
+/// Marks unread from a message.
+///
+/// The message's conversation counts as unread for the caller from that
+/// message on (its `unreadCount` counts the others' messages from there,
+/// and `markedUnreadFromSeq` says where), until they open it or send in it.
+/// Only the caller sees it: their read receipts do not move back.
+#[utoipa::path(
+    post, path = "/api/chat/messages/{id}/mark-unread", tag = "chat",
+    params(("id" = i64, Path, description = "A message in a conversation of the caller")),
+    responses((status = 200, body = ConversationSummary), (status = 400, description = "A system message", body = AppError), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError), (status = 409, description = "The message was deleted", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn mark_unread_from(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<MessageId>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    Ok(Json(state.backend.mark_unread_from(&me, id).await?))
+}
+
 /// Edits a message.
 ///
 /// Edits one's own message within 24 hours.

@@ -6,14 +6,23 @@ use std::sync::Arc;
 use super::events::ChatEvent;
 use super::input::Title;
 use super::views::summary_from_rows;
-use super::writer::{Command, MembershipChange, Outcome};
+use super::writer::{Command, MembershipChange, Outcome, UnreadMark};
 use crate::backend::db::participants::OwnSetting;
 use crate::backend::db::{conversations, messages, participants, users};
 use crate::backend::{Backend, Error, Result, now_ms};
 use crate::protocol::{
-    ConversationId, ConversationKind, ConversationSummary, CreateConversation, Me, MessageKind,
-    OrgRole, ParticipantRole, UpdateConversation, UserId, UserSummary,
+    ConversationId, ConversationKind, ConversationSummary, CreateConversation, Me, MessageId,
+    MessageKind, OrgRole, ParticipantRole, UpdateConversation, UserId, UserSummary,
 };
+
+/// A conversation as its thread opens: its row, with the caller's mark as
+/// unread cleared, and where that mark started if it was from a message (the
+/// thread's "New messages" line goes there).
+#[derive(Clone, Debug)]
+pub struct OpenedConversation {
+    pub row: ConversationSummary,
+    pub marked_from_seq: Option<i64>,
+}
 
 /// The most members a group can be created with in one call.
 const MAX_GROUP_MEMBERS: usize = 500;
@@ -289,8 +298,35 @@ impl Backend {
         id: ConversationId,
         marked: bool,
     ) -> Result<ConversationSummary> {
-        self.set_own(me, id, &[OwnSetting::MarkedUnread(marked)])
-            .await
+        let mark = if marked {
+            UnreadMark::Conversation(id)
+        } else {
+            UnreadMark::Cleared(id)
+        };
+        self.set_unread_mark(me, mark).await
+    }
+
+    /// "Mark unread" on a message (Slack's): its conversation counts as
+    /// unread for the caller from that message on, until they open it or
+    /// send in it. What the others see does not change: the caller's read
+    /// receipts stay. The conversation's row as it is afterwards.
+    pub async fn mark_unread_from(
+        &self,
+        me: &Me,
+        message_id: MessageId,
+    ) -> Result<ConversationSummary> {
+        self.set_unread_mark(me, UnreadMark::From(message_id)).await
+    }
+
+    async fn set_unread_mark(&self, me: &Me, mark: UnreadMark) -> Result<ConversationSummary> {
+        let command = Command::SetUnreadMark {
+            actor: me.clone(),
+            mark,
+        };
+        match self.writer.submit(command).await? {
+            Outcome::Conversation(id) => self.conversation(me, id).await,
+            _ => Err(anyhow::anyhow!("an unread mark answered with something else").into()),
+        }
     }
 
     /// The caller opens a conversation: its row, with a mark as unread
@@ -299,12 +335,18 @@ impl Backend {
         &self,
         me: &Me,
         id: ConversationId,
-    ) -> Result<ConversationSummary> {
+    ) -> Result<OpenedConversation> {
         let row = self.conversation(me, id).await?;
-        if row.marked_unread {
-            return self.set_conversation_marked_unread(me, id, false).await;
+        if !row.marked_unread {
+            return Ok(OpenedConversation {
+                row,
+                marked_from_seq: None,
+            });
         }
-        Ok(row)
+        Ok(OpenedConversation {
+            marked_from_seq: row.marked_unread_from_seq,
+            row: self.set_conversation_marked_unread(me, id, false).await?,
+        })
     }
 
     /// "Mark as read" from the list, without opening it: everything up to
@@ -316,7 +358,7 @@ impl Backend {
         id: ConversationId,
     ) -> Result<ConversationSummary> {
         self.mark_read(me, id, None).await?;
-        self.open_conversation(me, id).await
+        Ok(self.open_conversation(me, id).await?.row)
     }
 
     /// A `PATCH` of a conversation: a new title (group admins), then the
@@ -330,12 +372,14 @@ impl Backend {
         if let Some(title) = request.title {
             self.rename_conversation(me, id, &title).await?;
         }
+        if let Some(marked) = request.marked_unread {
+            self.set_conversation_marked_unread(me, id, marked).await?;
+        }
         let settings: Vec<OwnSetting> = [
             request.muted.map(OwnSetting::Muted),
             request
                 .pinned
                 .map(|pinned| OwnSetting::Pinned(pinned.then(now_ms))),
-            request.marked_unread.map(OwnSetting::MarkedUnread),
         ]
         .into_iter()
         .flatten()
@@ -431,7 +475,11 @@ impl Backend {
             })
             .await?
         {
-            Outcome::Done | Outcome::Message(_) | Outcome::Replayed(_) | Outcome::Read(_) => Ok(()),
+            Outcome::Done
+            | Outcome::Message(_)
+            | Outcome::Replayed(_)
+            | Outcome::Read(_)
+            | Outcome::Conversation(_) => Ok(()),
         }
     }
 }

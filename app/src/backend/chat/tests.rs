@@ -333,7 +333,8 @@ test_both_dbs! {
         assert!(backend.conversation(alice, id).await.unwrap().marked_unread, "reading the row keeps it");
 
         let opened = backend.open_conversation(alice, id).await.unwrap();
-        assert!(!opened.marked_unread);
+        assert!(!opened.row.marked_unread);
+        assert_eq!(opened.marked_from_seq, None, "a mark of the whole conversation");
         assert!(!backend.conversation(alice, id).await.unwrap().marked_unread);
         assert!(feed.try_recv().is_ok(), "the other tabs hear that it was cleared");
         backend.open_conversation(alice, id).await.unwrap();
@@ -343,6 +344,59 @@ test_both_dbs! {
             Err(Error::NotFound)
         ));
         assert!(matches!(backend.open_conversation(dave, id).await, Err(Error::NotFound)));
+    }
+
+    async fn marking_unread_from_a_message_counts_from_it_for_the_marker_alone_until_opened(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, carol, dave) = (&p[0], &p[1], &p[2], &p[3]);
+        let id = group(&backend, alice, "Deals", &[bob, carol]).await;
+        let mut sent = Vec::new();
+        for (who, words) in [(bob, "the Initech quote"), (alice, "thanks"), (bob, "and the invoice"), (carol, "signed")] {
+            sent.push(backend.send_message(who, id, text(words), None).await.unwrap());
+        }
+        backend.mark_read(alice, id, None).await.unwrap();
+
+        // From Bob's quote: it, Bob's invoice and Carol's "signed" (not
+        // Alice's own "thanks"); her receipts stay where they were.
+        let mut feed = backend.hub.subscribe();
+        let marked = backend.mark_unread_from(alice, sent[0].id).await.unwrap();
+        assert!(marked.marked_unread);
+        assert_eq!((marked.unread_count, marked.marked_unread_from_seq), (3, Some(sent[0].seq)));
+        assert_eq!(marked.my_last_read_seq, sent[3].seq, "the read cursor does not move back");
+        assert!(matches!(
+            feed.try_recv().expect("an event").as_ref(),
+            ChatEvent::ConversationChanged { members, .. } if members.as_ref() == [alice.id]
+        ));
+        assert!(feed.try_recv().is_err(), "the others hear nothing");
+        let seen_by_bob = backend.conversation(bob, id).await.unwrap();
+        let alice_there = seen_by_bob.participants.iter().find(|m| m.user_id == alice.id).unwrap();
+        assert_eq!(alice_there.last_read_seq, sent[3].seq, "Bob still sees that Alice read it all");
+        assert_eq!(seen_by_bob.marked_unread_from_seq, None, "the marker's own");
+
+        // New messages add to the count; a deleted one in the marked range
+        // comes off it; reading on (another tab) keeps the mark.
+        backend.send_message(carol, id, text("filed"), None).await.unwrap();
+        backend.delete_message(bob, sent[2].id).await.unwrap();
+        backend.mark_read(alice, id, None).await.unwrap();
+        assert_eq!(backend.conversation(alice, id).await.unwrap().unread_count, 3);
+
+        // Opening clears it and says where it started.
+        let opened = backend.open_conversation(alice, id).await.unwrap();
+        assert_eq!(opened.marked_from_seq, Some(sent[0].seq));
+        assert_eq!((opened.row.unread_count, opened.row.marked_unread, opened.row.marked_unread_from_seq), (0, false, None));
+
+        // Sending in it ends a mark too.
+        let marked = backend.mark_unread_from(alice, sent[3].id).await.unwrap();
+        assert_eq!(marked.unread_count, 2, "Carol's two");
+        backend.send_message(alice, id, text("on it"), None).await.unwrap();
+        let after_send = backend.conversation(alice, id).await.unwrap();
+        assert_eq!((after_send.unread_count, after_send.marked_unread, after_send.marked_unread_from_seq), (0, false, None));
+
+        // Not hers to mark: another's conversation, a deleted message.
+        let direct = backend.direct_conversation(bob, dave.id).await.unwrap();
+        let private = backend.send_message(dave, direct, text("between us"), None).await.unwrap();
+        assert!(matches!(backend.mark_unread_from(alice, private.id).await, Err(Error::NotFound)));
+        assert!(matches!(backend.mark_unread_from(alice, sent[2].id).await, Err(Error::MessageDeleted)));
     }
 
     async fn marking_a_conversation_as_read_reads_it_all_and_clears_the_mark(engine) {
@@ -703,13 +757,20 @@ test_both_dbs! {
         let id = group(&backend, &p[0], "Team", &[&p[1], &p[2], &p[3]]).await;
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut sent = Vec::new();
-        for _ in 0..120 {
+        for _ in 0..160 {
             let who = &p[rng.gen_range(0..4)];
-            match rng.gen_range(0..10) {
+            match rng.gen_range(0..13) {
                 0..=5 => sent.push(backend.send_message(who, id, text("hi"), None).await.unwrap()),
                 6..=7 => {
                     let up_to = rng.gen_range(0..=sent.len() as i64 + 1);
                     backend.mark_read(who, id, Some(up_to)).await.unwrap();
+                }
+                8..=9 if !sent.is_empty() => {
+                    let from = &sent[rng.gen_range(0..sent.len())];
+                    backend.mark_unread_from(who, from.id).await.unwrap();
+                }
+                10 => {
+                    backend.open_conversation(who, id).await.unwrap();
                 }
                 _ => {
                     if let Some(m) = sent.iter().find(|m| m.sender_id == who.id && m.deleted_at.is_none()).cloned() {
@@ -718,16 +779,17 @@ test_both_dbs! {
                     }
                 }
             }
-            let rows: Vec<(crate::protocol::UserId, i64, i64)> = sqlx::query_as(
-                "SELECT user_id, last_read_seq, unread_count FROM participants WHERE conversation_id = $1",
+            let rows: Vec<(crate::protocol::UserId, i64, i64, i64)> = sqlx::query_as(
+                "SELECT user_id, last_read_seq, unread_from_seq, unread_count FROM participants WHERE conversation_id = $1",
             )
             .bind(id)
             .fetch_all(backend.db.pool())
             .await
             .unwrap();
             let mut conn = backend.db.pool().acquire().await.unwrap();
-            for (user, last_read, stored) in rows {
-                let derived = participants::derived_unread(&mut conn, id, user, last_read).await.unwrap();
+            for (user, last_read, from, stored) in rows {
+                let after = participants::unread_after(last_read, from);
+                let derived = participants::derived_unread(&mut conn, id, user, after).await.unwrap();
                 assert_eq!(stored, derived, "user {user}");
             }
         }

@@ -206,6 +206,7 @@ pub fn summary_from_rows(
         muted: row.muted != 0,
         pinned_at: row.pinned_at,
         marked_unread: row.marked_unread != 0,
+        marked_unread_from_seq: (row.unread_from_seq > 0).then_some(row.unread_from_seq),
         unread_count: row.unread_count,
         mentions_me: row.mention_candidate.as_deref().is_some_and(|text| {
             crate::format::mentions_person(text, viewer.id, &viewer.display_name)

@@ -101,6 +101,19 @@ pub enum MembershipChange {
     SetRole(UserId, ParticipantRole),
 }
 
+/// A member's mark as unread: theirs alone, to come back to a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnreadMark {
+    /// The whole conversation: a dot in their list while nothing is unread.
+    /// A mark from a message stays as it is.
+    Conversation(ConversationId),
+    /// From this message on: it and the others' messages after it count as
+    /// unread again (their read receipts stay where they were).
+    From(MessageId),
+    /// No mark (opening the conversation, or reading it all).
+    Cleared(ConversationId),
+}
+
 #[derive(Clone, Debug)]
 pub enum Command {
     Send(SendCommand),
@@ -123,6 +136,11 @@ pub enum Command {
         conversation_id: ConversationId,
         up_to_seq: Option<i64>,
     },
+    /// Marks a conversation unread for the actor, or clears their mark.
+    SetUnreadMark {
+        actor: Me,
+        mark: UnreadMark,
+    },
     /// Brings the search index up to date now (see [`Writer::index_search`]).
     IndexSearch,
     /// Records what reached members' devices: `(conversation, user, seq)`.
@@ -143,6 +161,8 @@ pub enum Outcome {
     /// announces it again, so the caller acknowledges it itself.
     Replayed(Box<Message>),
     Read(ReadState),
+    /// The conversation a command changed (or found unchanged).
+    Conversation(ConversationId),
     Done,
 }
 
@@ -739,6 +759,9 @@ async fn apply_one(
             conversation_id,
             up_to_seq,
         } => mark_read(conn, engine, actor, *conversation_id, *up_to_seq, events).await,
+        Command::SetUnreadMark { actor, mark } => {
+            set_unread_mark(conn, engine, actor, *mark, events).await
+        }
         Command::Membership {
             actor,
             conversation_id,
@@ -962,7 +985,14 @@ async fn mark_read(
         None => conversation.last_message_seq,
     };
     let changed = if target > participant.last_read_seq {
-        participants::mark_read(conn, conversation_id, actor.id, target).await?
+        participants::mark_read(
+            conn,
+            conversation_id,
+            actor.id,
+            target,
+            participant.unread_from_seq,
+        )
+        .await?
     } else {
         None
     };
@@ -1001,6 +1031,55 @@ async fn mark_read(
         }
     }
     Ok(Outcome::Read(state))
+}
+
+async fn set_unread_mark(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    mark: UnreadMark,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let (conversation_id, from_message) = match mark {
+        UnreadMark::From(message_id) => {
+            let (row, _, _) = visible_message(conn, actor, message_id).await?;
+            if row.kind() == MessageKind::System {
+                return Err(Error::InvalidInput(
+                    "A system message cannot be marked unread.".into(),
+                ));
+            }
+            if row.deleted_at.is_some() {
+                return Err(Error::MessageDeleted);
+            }
+            (row.conversation_id, Some(row.seq))
+        }
+        UnreadMark::Conversation(id) | UnreadMark::Cleared(id) => {
+            conversations::get(conn, id)
+                .await?
+                .filter(|c| c.org_id == actor.org_id)
+                .ok_or(Error::NotFound)?;
+            (id, None)
+        }
+    };
+    participants::lock_row(conn, engine, conversation_id, actor.id).await?;
+    let member = participants::get(conn, conversation_id, actor.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (marked, unread_from_seq) = match mark {
+        UnreadMark::From(_) => (true, from_message.unwrap_or_default()),
+        UnreadMark::Conversation(_) => (true, member.unread_from_seq),
+        UnreadMark::Cleared(_) => (false, 0),
+    };
+    if (member.marked_unread != 0, member.unread_from_seq) != (marked, unread_from_seq) {
+        participants::set_unread_mark(conn, &member, marked, unread_from_seq).await?;
+        // Their tabs fetch the row anew: the mark and the count.
+        events.push(ChatEvent::ConversationChanged {
+            conversation_id,
+            members: Arc::from([actor.id]),
+            removed: Vec::new(),
+        });
+    }
+    Ok(Outcome::Conversation(conversation_id))
 }
 
 async fn read_state(

@@ -40,6 +40,8 @@ pub struct SummaryRow {
     pub pinned_at: Option<i64>,
     /// 0 or 1: the viewer marked it as unread.
     pub marked_unread: i64,
+    /// The message the viewer marked it unread from; 0 for none.
+    pub unread_from_seq: i64,
     pub participant_count: i64,
     pub lm_id: Option<i64>,
     pub lm_sender_id: Option<i64>,
@@ -416,7 +418,7 @@ fn summary_select(engine: Engine) -> String {
         "SELECT c.id, c.kind, c.title, c.last_event_seq, c.last_message_seq, c.last_message_at, c.created_at,
                 COALESCE(c.last_message_at, c.created_at) AS activity,
                 p.role, p.unread_count, p.last_read_seq, p.last_delivered_seq, p.muted,
-                p.pinned_at, p.marked_unread,
+                p.pinned_at, p.marked_unread, p.unread_from_seq,
                 CASE c.kind WHEN 'direct' THEN 2
                      ELSE (SELECT COUNT(*) FROM participants pc WHERE pc.conversation_id = c.id) END AS participant_count,
                 lm.id AS lm_id, lm.sender_id AS lm_sender_id, lu.display_name AS lm_sender_name,
@@ -461,6 +463,7 @@ const SUMMARY_FIELDS: &[&str] = &[
     "muted",
     "pinned_at",
     "marked_unread",
+    "unread_from_seq",
     "participant_count",
     "lm_id",
     "lm_sender_id",

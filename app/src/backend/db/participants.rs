@@ -2,8 +2,9 @@
 //!
 //! `unread_count` is the materialised form of the derived count: messages
 //! from others, not deleted and not system messages, with `seq` after
-//! `last_read_seq`. Every statement that changes one of those inputs updates
-//! it in the same transaction; [`derived_unread`] recomputes it.
+//! [`unread_after`] (the read cursor, or just before the message the member
+//! marked unread from). Every statement that changes one of those inputs
+//! updates it in the same transaction; [`derived_unread`] recomputes it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,6 +23,10 @@ pub struct ParticipantRow {
     pub display_name: String,
     pub last_read_seq: i64,
     pub joined_at: i64,
+    /// 0 or 1: they marked the conversation unread.
+    pub marked_unread: i64,
+    /// The message they marked it unread from; 0 for none.
+    pub unread_from_seq: i64,
 }
 
 impl ParticipantRow {
@@ -40,7 +45,8 @@ pub struct UnreadRow {
 }
 
 const PARTICIPANT_SELECT: &str = "
-    SELECT p.conversation_id, p.user_id, p.role, u.display_name, p.last_read_seq, p.joined_at
+    SELECT p.conversation_id, p.user_id, p.role, u.display_name, p.last_read_seq, p.joined_at,
+           p.marked_unread, p.unread_from_seq
     FROM participants p JOIN users u ON u.id = p.user_id";
 
 #[tracing::instrument(skip_all)]
@@ -161,8 +167,6 @@ pub enum OwnSetting {
     /// Pinned to the top of their list at this time (Unix ms), or not.
     /// Pinning a pinned conversation keeps its place.
     Pinned(Option<i64>),
-    /// Marked as unread to come back to.
-    MarkedUnread(bool),
 }
 
 /// Changes a member's own setting for a conversation. Whether they are a
@@ -176,7 +180,6 @@ pub async fn set_own(
 ) -> sqlx::Result<bool> {
     let (assignment, value) = match setting {
         OwnSetting::Muted(on) => ("muted = $1", i64::from(on)),
-        OwnSetting::MarkedUnread(on) => ("marked_unread = $1", i64::from(on)),
         OwnSetting::Pinned(at) => (
             "pinned_at = CASE WHEN $1 > 0 THEN COALESCE(pinned_at, $1) END",
             at.unwrap_or(0),
@@ -258,11 +261,15 @@ pub async fn apply_unread(
         Column::Int("unread_count"),
         Column::Int("last_read_seq"),
     ];
+    // A sender's cursor moves to their own message: having written there,
+    // they have come back to it, so that ends a mark as unread.
     let sql = format!(
         "UPDATE participants SET
              unread_count = v.unread_count,
              last_read_seq = v.last_read_seq,
-             last_delivered_seq = CASE WHEN v.last_read_seq > last_delivered_seq THEN v.last_read_seq ELSE last_delivered_seq END
+             last_delivered_seq = CASE WHEN v.last_read_seq > last_delivered_seq THEN v.last_read_seq ELSE last_delivered_seq END,
+             marked_unread = CASE WHEN v.last_read_seq > participants.last_read_seq THEN 0 ELSE marked_unread END,
+             unread_from_seq = CASE WHEN v.last_read_seq > participants.last_read_seq THEN 0 ELSE unread_from_seq END
          FROM {}
          WHERE participants.conversation_id = v.conversation_id AND participants.user_id = v.user_id",
         sql::records(engine_of(conn), 1, "v", &columns)
@@ -274,8 +281,19 @@ pub async fn apply_unread(
     Ok(())
 }
 
+/// Where a member's unread messages start (after this seq): their read
+/// cursor, or just before the message they marked unread from when that is
+/// earlier.
+pub fn unread_after(last_read_seq: i64, unread_from_seq: i64) -> i64 {
+    if unread_from_seq > 0 {
+        last_read_seq.min(unread_from_seq - 1)
+    } else {
+        last_read_seq
+    }
+}
+
 /// The derived unread count of a member: messages from others, not deleted,
-/// not system messages, after their read cursor.
+/// not system messages, after `after_seq` (see [`unread_after`]).
 #[tracing::instrument(skip_all)]
 pub async fn derived_unread(
     conn: &mut AnyConnection,
@@ -296,7 +314,9 @@ pub async fn derived_unread(
 }
 
 /// Moves a member's read cursor to `up_to_seq` if that is forward, and
-/// recomputes their unread count. `None` when the cursor was already there.
+/// recomputes their unread count (still reaching back to the message they
+/// marked unread from, `unread_from_seq`, if any). `None` when the cursor was
+/// already there.
 ///
 /// The caller holds the participant's row lock (SQLite: the write lock;
 /// PostgreSQL: [`lock_row`]) so that no message lands between the count and
@@ -307,8 +327,10 @@ pub async fn mark_read(
     conversation_id: ConversationId,
     user_id: UserId,
     up_to_seq: i64,
+    unread_from_seq: i64,
 ) -> sqlx::Result<Option<UnreadRow>> {
-    let unread = derived_unread(&mut *conn, conversation_id, user_id, up_to_seq).await?;
+    let after = unread_after(up_to_seq, unread_from_seq);
+    let unread = derived_unread(&mut *conn, conversation_id, user_id, after).await?;
     sqlx::query_as(
         "UPDATE participants SET
              last_read_seq = $1,
@@ -323,6 +345,32 @@ pub async fn mark_read(
     .bind(user_id)
     .fetch_optional(conn)
     .await
+}
+
+/// Sets a member's mark as unread (`marked`, from the message at
+/// `unread_from_seq` or 0 for the whole conversation) and recomputes their
+/// unread count from it. The caller holds the row lock, as for [`mark_read`].
+#[tracing::instrument(skip_all)]
+pub async fn set_unread_mark(
+    conn: &mut AnyConnection,
+    member: &ParticipantRow,
+    marked: bool,
+    unread_from_seq: i64,
+) -> sqlx::Result<()> {
+    let after = unread_after(member.last_read_seq, unread_from_seq);
+    let unread = derived_unread(&mut *conn, member.conversation_id, member.user_id, after).await?;
+    sqlx::query(
+        "UPDATE participants SET marked_unread = $1, unread_from_seq = $2, unread_count = $3
+         WHERE conversation_id = $4 AND user_id = $5",
+    )
+    .bind(i64::from(marked))
+    .bind(unread_from_seq)
+    .bind(unread)
+    .bind(member.conversation_id)
+    .bind(member.user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Takes a participant's row lock on PostgreSQL (no-op on SQLite, whose write
@@ -345,8 +393,8 @@ pub async fn lock_row(
     Ok(())
 }
 
-/// A message at `seq` from `sender` was deleted: members who had not read it
-/// have one unread message fewer.
+/// A message at `seq` from `sender` was deleted: members who counted it as
+/// unread have one unread message fewer.
 #[tracing::instrument(skip_all)]
 pub async fn forget_unread_message(
     conn: &mut AnyConnection,
@@ -356,7 +404,8 @@ pub async fn forget_unread_message(
 ) -> sqlx::Result<Vec<UnreadRow>> {
     sqlx::query_as(
         "UPDATE participants SET unread_count = unread_count - 1
-         WHERE conversation_id = $1 AND user_id <> $2 AND last_read_seq < $3 AND unread_count > 0
+         WHERE conversation_id = $1 AND user_id <> $2 AND unread_count > 0
+           AND (last_read_seq < $3 OR (unread_from_seq > 0 AND unread_from_seq <= $3))
          RETURNING conversation_id, user_id, unread_count, last_read_seq",
     )
     .bind(conversation_id)

@@ -240,7 +240,9 @@ impl WriteTx<'_> {
             "UPDATE participants SET
                  unread_count = ?3,
                  last_read_seq = ?4,
-                 last_delivered_seq = max(last_delivered_seq, ?4)
+                 last_delivered_seq = max(last_delivered_seq, ?4),
+                 marked_unread = CASE WHEN ?4 > last_read_seq THEN 0 ELSE marked_unread END,
+                 unread_from_seq = CASE WHEN ?4 > last_read_seq THEN 0 ELSE unread_from_seq END
              WHERE conversation_id = ?1 AND user_id = ?2",
         )?;
         for (conversation_id, user_id, change) in changes {
