@@ -277,7 +277,12 @@ impl ChatModel {
         for message in messages {
             thread.upsert(message);
         }
-        if first_page && let Some(last_read) = last_read {
+        // Each opening (the page that comes with the cursor) puts the "New
+        // messages" line above what is unread now, not where it was the last
+        // time the thread was open.
+        if cursor.is_some()
+            && let Some(last_read) = last_read
+        {
             thread.first_unread_seq = thread
                 .messages
                 .range(last_read + 1..)
@@ -1327,6 +1332,17 @@ mod tests {
         ];
         model.load_page(C, page, false, Some(3));
         assert_eq!(model.threads[&C].first_unread_seq, Some(3));
+    }
+
+    #[test]
+    fn opening_a_thread_again_puts_the_new_line_above_what_is_unread_then() {
+        let mut model = model();
+        let page = vec![message(1, 1, BOB, "a"), message(2, 2, BOB, "b")];
+        model.load_page(C, page.clone(), false, Some(2));
+        assert_eq!(model.threads[&C].first_unread_seq, Some(1));
+        model.read_locally(C, 2);
+        model.load_page(C, page, false, Some(2));
+        assert_eq!(model.threads[&C].first_unread_seq, None, "all read by then");
     }
 
     #[test]
