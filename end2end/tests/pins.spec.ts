@@ -250,6 +250,54 @@ test('each row of my list has the same menu, from a pointer, a long press or the
   await expect(row.locator('.muted-icon')).toHaveCount(0);
 });
 
+test("marking Erin's message unread counts the conversation unread from it, for me alone, and brings me back to it", async ({ page, newPerson }, testInfo) => {
+  await signIn(page, 'dave@acme.test');
+  const erin = await newPerson();
+  await signIn(erin.page, 'erin@acme.test');
+  const withDave = await openDirectChat(erin.page, 'Dave Diaz');
+  const words = [unique('the Q3 forecast'), unique('the pipeline review'), unique('and the renewal')];
+  for (const text of words) await send(erin.page, text);
+  await openThread(page, withDave);
+  for (const text of words) {
+    await expect(message(erin.page, text).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  }
+  const other = await page.context().newPage();
+  await other.goto('/');
+  await live(other);
+  const row = (p: Page) => p.getByTestId('conversation').filter({ hasText: 'Erin Evans' });
+  await expect(row(other)).not.toHaveClass(/unread/);
+
+  // My own messages offer no such thing.
+  const mine = unique('on it');
+  await send(page, mine);
+  await message(page, mine).click();
+  await expect(message(page, mine).getByRole('button', { name: 'Reply' })).toBeVisible();
+  await expect(message(page, mine).getByRole('button', { name: 'Mark unread' })).toHaveCount(0);
+
+  const second = message(page, words[1]);
+  await second.click();
+  await second.getByRole('button', { name: 'Mark unread' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  // The pipeline review and the renewal, in both tabs and after a reload.
+  for (const p of [page, other]) await expect(row(p)).toHaveAttribute('aria-label', /, 2 unread/);
+  await screenshot(page, testInfo, 'marked-unread-from-a-message');
+  await other.reload();
+  await live(other);
+  await expect(row(other)).toHaveAttribute('aria-label', /, 2 unread/);
+  // Erin still sees all three read: the mark is mine alone.
+  for (const text of words) {
+    await expect(message(erin.page, text).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  }
+
+  // Coming back: the "New messages" line is above the marked message, and
+  // opening it clears the count in both tabs.
+  await row(page).click();
+  await expect(page).toHaveURL(new RegExp(`${withDave}$`));
+  await live(page);
+  await expect(page.locator('[data-testid="new-messages-line"] + [data-testid="message"]')).toContainText(words[1]);
+  for (const p of [page, other]) await expect(row(p)).not.toHaveClass(/unread/);
+});
+
 test('Mark as read on a row reads its new messages without opening it, and the sender sees them read', async ({ page, newPerson }) => {
   await signIn(page, 'dave@acme.test');
   await page.goto('/');

@@ -2,13 +2,14 @@
 //! links, mentions of members and its line breaks), an image or file, reactions, and on one's own
 //! messages the ticks: sent ✓, delivered ✓✓, read (coloured ✓✓); in groups,
 //! who read it. Actions (react, with any emoji through the picker; copy,
-//! reply, forward, edit, delete) show on hover, on focus, or on a long press.
+//! reply, forward, mark unread, edit, delete) show on hover, on focus, or on
+//! a long press.
 
 use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
-use crate::api::chat::{delete_message, edit_message, toggle_reaction};
+use crate::api::chat::{delete_message, edit_message, mark_unread_from, toggle_reaction};
 use crate::format::{EVERYONE, Node, Style, and_everyone, clock, file_size, markup};
 use crate::model::{Outgoing, Tick, preview_text, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
@@ -93,6 +94,25 @@ pub fn MessageView(
         leptos::task::spawn_local(async move {
             match delete_message(id).await {
                 Ok(tombstone) => apply(store, tombstone),
+                Err(e) => {
+                    error.try_set(Some(e.message));
+                }
+            }
+        });
+    };
+
+    // Someone else's message: the conversation counts as unread from it
+    // again, and the thread closes, as "Mark as unread" in its menu does.
+    let navigate = leptos_router::hooks::use_navigate();
+    let mark_unread = move |_| {
+        menu.set(false);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match mark_unread_from(id).await {
+                Ok(row) => {
+                    store.model.update(|m| m.merge_conversation(row));
+                    navigate("/", Default::default());
+                }
                 Err(e) => {
                     error.try_set(Some(e.message));
                 }
@@ -291,6 +311,10 @@ pub fn MessageView(
                         menu.set(false);
                         context.forwarding.set(Some(forward_target.clone()));
                     }><Svg icon=Icon::Forward size=18 /></button>
+                    {(!mine).then(|| view! {
+                        <button type="button" class="icon-button" aria-label="Mark unread" title="Mark unread from here"
+                            on:click=mark_unread><Svg icon=Icon::Mail size=18 /></button>
+                    })}
                     {editable.then(|| view! {
                         <button type="button" class="icon-button" aria-label="Edit" title="Edit" on:click=move |_| {
                             menu.set(false);
