@@ -265,12 +265,14 @@ test('offline outbox: messages typed offline arrive once each, in order, when ba
   await expect(message(frank.page, second)).toHaveCount(1);
 });
 
-test('a reload mid-conversation keeps the history, the scroll at the bottom and the unread state', async ({ page, newPerson }) => {
+test('more unread than fits opens at the New messages line; a reload after reading keeps the history, the scroll at the bottom and the unread state', async ({ page, newPerson }) => {
   await signIn(page, 'heidi@acme.test');
   const dave = await newPerson();
   await signIn(dave.page, 'dave@acme.test');
   const path = await openDirectChat(page, 'Dave Diaz');
+  const first = unique('first-words');
   const last = unique('last-words');
+  await send(page, first);
   for (let i = 0; i < 25; i++) await send(page, `${unique('filler')} ${i}`);
   await send(page, last);
   await expect(message(page, last)).toBeVisible();
@@ -279,8 +281,17 @@ test('a reload mid-conversation keeps the history, the scroll at the bottom and 
   const html = await dave.page.request.get(path).then((r) => r.text());
   expect(html).toContain(last);
 
+  // Dave starts where his unread messages start, not past them, and only
+  // what he has seen is read.
   await openThread(dave.page, path);
-  await expect(message(dave.page, last)).toBeVisible();
+  await expect(dave.page.getByTestId('new-messages-line')).toBeInViewport();
+  await expect(message(dave.page, first)).toBeInViewport();
+  await expect(message(dave.page, last)).not.toBeInViewport();
+  await expect(message(page, first).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  await expect(message(page, last).getByTestId('ticks')).not.toHaveAttribute('data-state', 'read');
+  await dave.page.getByTestId('messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+  await expect(message(page, last).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+
   await dave.page.reload();
   await hydrated(dave.page);
   await live(dave.page);

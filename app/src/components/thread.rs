@@ -429,7 +429,8 @@ mod browser {
             let stick = at_bottom.get_untracked()
                 || context.stick_to_bottom.get_untracked()
                 || previous.is_none();
-            if previous.is_none() || grew_at_end || context.stick_to_bottom.get_untracked() {
+            let opening = previous.is_none();
+            if opening || grew_at_end || context.stick_to_bottom.get_untracked() {
                 if stick {
                     context.stick_to_bottom.set(false);
                     leptos::task::spawn_local(async move {
@@ -438,6 +439,17 @@ mod browser {
                             && context.jump_to.try_get_untracked().flatten().is_none()
                         {
                             dom::scroll_to_bottom(&el);
+                            // Opening with more unread than fits: start at
+                            // the "New messages" line, as WhatsApp and Slack
+                            // do, so that nothing is skipped (only what is
+                            // seen is marked read).
+                            if opening && let Ok(Some(line)) = el.query_selector(".new-line") {
+                                let above = line.get_bounding_client_rect().top()
+                                    - el.get_bounding_client_rect().top();
+                                if above < 0.0 {
+                                    el.set_scroll_top(el.scroll_top() + above as i32 - 8);
+                                }
+                            }
                         }
                         read_visible();
                     });
