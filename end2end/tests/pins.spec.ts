@@ -276,6 +276,10 @@ test("marking Erin's message unread counts the conversation unread from it, for 
 
   const second = message(page, words[1]);
   await second.click();
+  // All of the toolbar is on the screen, a phone's too.
+  const bar = (await second.getByRole('toolbar', { name: 'Message actions' }).boundingBox())!;
+  expect(bar.x).toBeGreaterThanOrEqual(0);
+  expect(bar.x + bar.width).toBeLessThanOrEqual(page.viewportSize()!.width);
   await second.getByRole('button', { name: 'Mark unread' }).click();
   await expect(page).toHaveURL(/\/$/);
   // The pipeline review and the renewal, in both tabs and after a reload.
