@@ -195,6 +195,17 @@ pub fn lower_case(text: &str) -> String {
     return text.to_lowercase();
 }
 
+/// Where text is taken as written: its code (see [`markup`]) and its links.
+pub fn literal_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut ranges = if text.contains('`') {
+        markup::code_ranges(text)
+    } else {
+        Vec::new()
+    };
+    ranges.extend(link_ranges(text));
+    ranges
+}
+
 /// Where `text` mentions one of `people` (`(id, display name)`): an `@` at
 /// the start of a word, then the person's name (ASCII letters in any case),
 /// then the end of a word. The longest name wins, so "@Ann Lee" names Ann

@@ -585,7 +585,7 @@ test('a draft I leave in a conversation shows in my list, in every tab and after
   await expect(rowIn(list)).not.toHaveAttribute('aria-label', /draft/);
 });
 
-test('markup: bold, italic, strikethrough and code show styled on both sides, Ctrl+B styles the selection, and Copy copies it as written', async ({ page, newPerson }, testInfo) => {
+test('markup: bold, italic, strikethrough and code show styled on both sides, Ctrl+B styles the selection, Copy copies it as written, and :shortcodes: arrive as emoji', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'heidi@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
@@ -671,4 +671,13 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, Ct
   await expect(bob.page.getByTestId('conversation').filter({ hasText: word })).toContainText(
     `call ${word} about snake_case_name, today not tomorrow, run \`crm sync\``,
   );
+
+  // Slack's shortcodes arrive as emoji, except in code and in a time.
+  const shipped = unique('shipped');
+  await send(page, `${shipped} :rocket: at 10:30:00, see \`:tada:\``);
+  await expect(message(page, shipped).locator('.text')).toHaveText(`${shipped} 🚀 at 10:30:00, see :tada:`);
+  await expect(bob.page.getByTestId('conversation').filter({ hasText: shipped })).toContainText(`${shipped} 🚀 at 10:30:00, see \`:tada:\``);
+  await bob.page.getByTestId('conversation').filter({ hasText: shipped }).click();
+  await expect(message(bob.page, shipped).locator('.text')).toHaveText(`${shipped} 🚀 at 10:30:00, see :tada:`);
+  await expect(message(bob.page, shipped).locator('.text > code')).toHaveText(':tada:');
 });

@@ -1,6 +1,8 @@
 //! The emoji a reaction can be, as the picker offers them: Unicode's list,
-//! from the `emojis` crate, in its groups and order.
+//! from the `emojis` crate, in its groups and order; and the `:shortcode:`s
+//! people type in messages.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use emojis::{Group, SkinTone, UnicodeVersion};
@@ -20,6 +22,57 @@ const TONES: [SkinTone; 5] = [
     SkinTone::MediumDark,
     SkinTone::Dark,
 ];
+
+/// The `:shortcode:`s of a message (GitHub's and Slack's names, as the
+/// picker shows them) as the emoji they name: `:rocket:` is stored as 🚀, so
+/// that what people type from habit reads as they meant it, everywhere the
+/// message goes. Left as written: code and links, a name between colons that
+/// touch a letter or digit on the outside (`10:30:00`, `a:b:c`), and names
+/// that are not shortcodes. (Only emoji the picker offers have shortcodes.)
+pub fn replace_shortcodes(text: &str) -> Cow<'_, str> {
+    if !text.contains(':') {
+        return Cow::Borrowed(text);
+    }
+    let literal = crate::format::literal_ranges(text);
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-');
+    let mut out = String::new();
+    let (mut copied, mut from) = (0, 0);
+    while let Some(open) = text[from..].find(':').map(|at| from + at) {
+        let name_at = open + 1;
+        let close = text[name_at..]
+            .find(|c: char| !is_name(c))
+            .map_or(text.len(), |at| name_at + at);
+        if close == name_at || !text[close..].starts_with(':') {
+            from = name_at;
+            continue;
+        }
+        // The closing colon may open the next one, as in `:+1::tada:`.
+        from = close;
+        let apart = text[..open]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+            && text[close + 1..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric());
+        if !apart || literal.iter().any(|r| r.start <= close && open < r.end) {
+            continue;
+        }
+        let Some(emoji) = emojis::get_by_shortcode(&text[name_at..close]) else {
+            continue;
+        };
+        out.push_str(&text[copied..open]);
+        out.push_str(emoji.as_str());
+        copied = close + 1;
+        from = copied;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
 
 /// The catalogue as JSON, built once: every picker fetches the same bytes.
 pub fn catalog_json() -> &'static str {
@@ -85,6 +138,49 @@ mod tests {
             .into_iter()
             .flat_map(|group| group.emoji)
             .find(|choice| choice.emoji == emoji)
+    }
+
+    #[test]
+    fn shortcodes_in_a_message_become_the_emoji_they_name() {
+        for (typed, stored) in [
+            ("ship it :rocket:", "ship it 🚀"),
+            (":+1::tada:", "👍🎉"),
+            ("(:heart:) and :smile:.", "(❤️) and 😄."),
+            ("*done* :white_check_mark:\nnext", "*done* ✅\nnext"),
+        ] {
+            assert_eq!(replace_shortcodes(typed), stored, "{typed}");
+        }
+    }
+
+    #[test]
+    fn code_links_times_unknown_names_and_colons_inside_words_stay_as_written() {
+        for text in [
+            "`:rocket:`",
+            "```\n:rocket:\n```",
+            "https://crm.test/:rocket:/x",
+            "at 10:30:00",
+            "a:rocket:b",
+            ":not_an_emoji:",
+            ":Rocket:",
+            "Re: the deal: tomorrow",
+            "::",
+        ] {
+            assert!(
+                matches!(replace_shortcodes(text), Cow::Borrowed(_)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_emoji_the_picker_offers_have_shortcodes() {
+        // Should a newer `emojis` give newer emoji shortcodes, typing them
+        // would store emoji that many devices draw as boxes.
+        let newer: Vec<&str> = emojis::iter()
+            .filter(|e| e.unicode_version() > NEWEST && e.shortcode().is_some())
+            .map(emojis::Emoji::as_str)
+            .collect();
+        assert!(newer.is_empty(), "{newer:?}");
     }
 
     #[test]

@@ -4,7 +4,9 @@ use crate::backend::{Error, Result};
 
 /// A message body: 1 to 4,000 characters after trimming (empty only as the
 /// caption of an attachment), with no control characters other than newlines
-/// and tabs, and no bidirectional overrides that could disguise text.
+/// and tabs, and no bidirectional overrides that could disguise text. Its
+/// `:shortcode:`s are stored as the emoji they name
+/// ([`super::emoji::replace_shortcodes`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageBody(String);
 
@@ -38,7 +40,9 @@ impl MessageBody {
                 "Messages cannot contain control characters.".to_owned(),
             ));
         }
-        Ok(MessageBody(trimmed.to_owned()))
+        Ok(MessageBody(
+            super::emoji::replace_shortcodes(trimmed).into_owned(),
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -184,6 +188,14 @@ mod tests {
     #[test]
     fn bidirectional_overrides_are_rejected() {
         assert!(MessageBody::parse("invoice\u{202E}fdp.exe").is_err());
+    }
+
+    #[test]
+    fn shortcodes_are_stored_as_emoji() {
+        assert_eq!(
+            MessageBody::parse(" deal :tada: ").unwrap().as_str(),
+            "deal 🎉"
+        );
     }
 
     #[test]
