@@ -253,11 +253,7 @@ test_both_dbs! {
 
     async fn a_conversation_is_muted_pinned_and_marked_unread_for_the_caller_over_rest(engine) {
         let w = world(engine).await;
-        let (_, conversation) = status_and_json(
-            w.app.post("/api/chat/conversations").bearer_auth(&w.alice.1)
-                .json(&json!({"targetUserId": w.bob.0.id})).send().await.unwrap(),
-        ).await;
-        let id = conversation["id"].as_i64().unwrap();
+        let id = alice_and_bob(&w).await;
         let (status, muted) = status_and_json(
             w.app.patch(&format!("/api/chat/conversations/{id}")).bearer_auth(&w.bob.1)
                 .json(&json!({"muted": true})).send().await.unwrap(),
@@ -304,11 +300,7 @@ test_both_dbs! {
 
     async fn a_message_is_marked_unread_from_over_rest_for_the_caller_alone(engine) {
         let w = world(engine).await;
-        let (_, conversation) = status_and_json(
-            w.app.post("/api/chat/conversations").bearer_auth(&w.alice.1)
-                .json(&json!({"targetUserId": w.bob.0.id})).send().await.unwrap(),
-        ).await;
-        let id = conversation["id"].as_i64().unwrap();
+        let id = alice_and_bob(&w).await;
         let mut sent = Vec::new();
         for words in ["the Initech quote", "and the invoice"] {
             let (status, message) = status_and_json(
@@ -357,6 +349,22 @@ test_both_dbs! {
         ).await;
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
     }
+}
+
+/// Alice's direct conversation with Bob, as she opens it: its id.
+async fn alice_and_bob(w: &World) -> i64 {
+    let (status, conversation) = status_and_json(
+        w.app
+            .post("/api/chat/conversations")
+            .bearer_auth(&w.alice.1)
+            .json(&json!({"targetUserId": w.bob.0.id}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(status.is_success(), "{status}: {conversation}");
+    conversation["id"].as_i64().unwrap()
 }
 
 /// Every operation of the REST API, as `METHOD /path`.
