@@ -1040,7 +1040,9 @@ async fn set_unread_mark(
     mark: UnreadMark,
     events: &mut Vec<ChatEvent>,
 ) -> Result<Outcome> {
-    let (conversation_id, from_message) = match mark {
+    // What the mark becomes: set or not, and from which message (`None`:
+    // a mark from a message stays as it is).
+    let (conversation_id, marked, from_seq) = match mark {
         UnreadMark::From(message_id) => {
             let (row, _, _) = visible_message(conn, actor, message_id).await?;
             if row.kind() == MessageKind::System {
@@ -1051,25 +1053,24 @@ async fn set_unread_mark(
             if row.deleted_at.is_some() {
                 return Err(Error::MessageDeleted);
             }
-            (row.conversation_id, Some(row.seq))
+            (row.conversation_id, true, Some(row.seq))
         }
         UnreadMark::Conversation(id) | UnreadMark::Cleared(id) => {
             conversations::get(conn, id)
                 .await?
                 .filter(|c| c.org_id == actor.org_id)
                 .ok_or(Error::NotFound)?;
-            (id, None)
+            match mark {
+                UnreadMark::Conversation(_) => (id, true, None),
+                _ => (id, false, Some(0)),
+            }
         }
     };
     participants::lock_row(conn, engine, conversation_id, actor.id).await?;
     let member = participants::get(conn, conversation_id, actor.id)
         .await?
         .ok_or(Error::NotFound)?;
-    let (marked, unread_from_seq) = match mark {
-        UnreadMark::From(_) => (true, from_message.unwrap_or_default()),
-        UnreadMark::Conversation(_) => (true, member.unread_from_seq),
-        UnreadMark::Cleared(_) => (false, 0),
-    };
+    let unread_from_seq = from_seq.unwrap_or(member.unread_from_seq);
     if (member.marked_unread != 0, member.unread_from_seq) != (marked, unread_from_seq) {
         participants::set_unread_mark(conn, &member, marked, unread_from_seq).await?;
         // Their tabs fetch the row anew: the mark and the count.
