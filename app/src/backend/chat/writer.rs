@@ -790,11 +790,21 @@ async fn visible_message(
     let participant = participants::get(conn, row.conversation_id, actor.id)
         .await?
         .ok_or(Error::NotFound)?;
-    let conversation = conversations::get(conn, row.conversation_id)
+    let conversation = conversation_in_org(conn, actor, row.conversation_id).await?;
+    Ok((row, participant, conversation))
+}
+
+/// A conversation of the actor's organisation; any other is `NotFound`, as
+/// if it did not exist.
+async fn conversation_in_org(
+    conn: &mut AnyConnection,
+    actor: &Me,
+    id: ConversationId,
+) -> Result<conversations::ConversationRow> {
+    conversations::get(conn, id)
         .await?
         .filter(|c| c.org_id == actor.org_id)
-        .ok_or(Error::NotFound)?;
-    Ok((row, participant, conversation))
+        .ok_or(Error::NotFound)
 }
 
 async fn member_ids(
@@ -968,10 +978,7 @@ async fn mark_read(
     up_to_seq: Option<i64>,
     events: &mut Vec<ChatEvent>,
 ) -> Result<Outcome> {
-    let conversation = conversations::get(conn, conversation_id)
-        .await?
-        .filter(|c| c.org_id == actor.org_id)
-        .ok_or(Error::NotFound)?;
+    let conversation = conversation_in_org(conn, actor, conversation_id).await?;
     participants::lock_row(conn, engine, conversation_id, actor.id).await?;
     let participant = participants::get(conn, conversation_id, actor.id)
         .await?
@@ -1056,10 +1063,7 @@ async fn set_unread_mark(
             (row.conversation_id, true, Some(row.seq))
         }
         UnreadMark::Conversation(id) | UnreadMark::Cleared(id) => {
-            conversations::get(conn, id)
-                .await?
-                .filter(|c| c.org_id == actor.org_id)
-                .ok_or(Error::NotFound)?;
+            conversation_in_org(conn, actor, id).await?;
             match mark {
                 UnreadMark::Conversation(_) => (id, true, None),
                 _ => (id, false, Some(0)),
@@ -1153,10 +1157,7 @@ async fn membership(
     now: i64,
     events: &mut Vec<ChatEvent>,
 ) -> Result<Outcome> {
-    let conversation = conversations::get(conn, conversation_id)
-        .await?
-        .filter(|c| c.org_id == actor.org_id)
-        .ok_or(Error::NotFound)?;
+    let conversation = conversation_in_org(conn, actor, conversation_id).await?;
     let me = participants::get(conn, conversation_id, actor.id)
         .await?
         .ok_or(Error::NotFound)?;
