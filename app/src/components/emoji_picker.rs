@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::icon::{Icon, Svg};
 use super::message::{QUICK_REACTIONS, apply};
-use super::{ChunkUnavailable, ChunkUnavailableDialog};
+use super::{ChunkUnavailable, dialog_or_unavailable};
 use crate::api::chat::toggle_reaction;
 use crate::format::lower_case;
 use crate::protocol::{EmojiChoice, EmojiGroup, MessageId};
@@ -42,10 +42,7 @@ pub async fn emoji_picker(message: MessageId, open: RwSignal<Option<MessageId>>)
     let loaded = emoji_picker_chunk(message, open).await;
     #[cfg(not(feature = "hydrate"))]
     let loaded = emoji_picker_chunk(message, open);
-    loaded.unwrap_or_else(|ChunkUnavailable| {
-        view! { <ChunkUnavailableDialog on_close=Callback::new(move |()| open.set(None)) /> }
-            .into_any()
-    })
+    dialog_or_unavailable(loaded, move || open.set(None))
 }
 
 #[cfg_attr(

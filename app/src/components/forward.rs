@@ -12,7 +12,7 @@ use leptos_router::hooks::use_navigate;
 
 use super::avatar::Avatar;
 use super::icon::{Icon, Svg};
-use super::{ChunkUnavailable, ChunkUnavailableDialog};
+use super::{ChunkUnavailable, dialog_or_unavailable};
 use crate::api::chat::forward_message;
 use crate::format::lower_case;
 use crate::model::preview;
@@ -26,10 +26,7 @@ pub async fn forward_dialog(message: Message, open: RwSignal<Option<Message>>) -
     let loaded = forward_chunk(message, open).await;
     #[cfg(not(feature = "hydrate"))]
     let loaded = forward_chunk(message, open);
-    loaded.unwrap_or_else(|ChunkUnavailable| {
-        view! { <ChunkUnavailableDialog on_close=Callback::new(move |()| open.set(None)) /> }
-            .into_any()
-    })
+    dialog_or_unavailable(loaded, move || open.set(None))
 }
 
 #[cfg_attr(

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use super::avatar::Avatar;
 use super::icon::{Icon, Svg};
-use super::{ChunkUnavailable, ChunkUnavailableDialog};
+use super::{ChunkUnavailable, dialog_or_unavailable};
 use crate::api::AppError;
 use crate::api::chat::{
     add_participants, contacts, remove_participant, rename_conversation, set_role,
@@ -25,10 +25,7 @@ pub async fn group_info_dialog(id: ConversationId, open: RwSignal<bool>) -> AnyV
     let loaded = group_info_chunk(id, open).await;
     #[cfg(not(feature = "hydrate"))]
     let loaded = group_info_chunk(id, open);
-    loaded.unwrap_or_else(|ChunkUnavailable| {
-        view! { <ChunkUnavailableDialog on_close=Callback::new(move |()| open.set(false)) /> }
-            .into_any()
-    })
+    dialog_or_unavailable(loaded, move || open.set(false))
 }
 
 #[cfg_attr(

@@ -71,9 +71,20 @@ pub fn reload_page() {
     crate::client::reload();
 }
 
+/// What a dialog's chunk gave, or, when the chunk could not be fetched, a
+/// dialog that says so, whose Close runs `close`.
+pub fn dialog_or_unavailable(
+    loaded: Result<AnyView, ChunkUnavailable>,
+    close: impl Fn() + Send + Sync + 'static,
+) -> AnyView {
+    loaded.unwrap_or_else(|ChunkUnavailable| {
+        view! { <ChunkUnavailableDialog on_close=Callback::new(move |()| close()) /> }.into_any()
+    })
+}
+
 /// What a dialog whose chunk could not be fetched shows instead.
 #[component]
-pub fn ChunkUnavailableDialog(on_close: Callback<()>) -> impl IntoView {
+fn ChunkUnavailableDialog(on_close: Callback<()>) -> impl IntoView {
     view! {
         <div class="modal-backdrop" on:click=move |_| on_close.run(())>
             <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="chunk-error"

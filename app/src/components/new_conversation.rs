@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::avatar::Avatar;
-use super::{ChunkUnavailable, ChunkUnavailableDialog};
+use super::{ChunkUnavailable, dialog_or_unavailable};
 use crate::api::chat::{contacts, create_conversation};
 use crate::api::json::resource;
 use crate::format::presence;
@@ -43,9 +43,7 @@ pub async fn new_conversation_dialog(
     let loaded = dialog_chunk(kind, creating).await;
     #[cfg(not(feature = "hydrate"))]
     let loaded = dialog_chunk(kind, creating);
-    loaded.unwrap_or_else(|ChunkUnavailable| {
-        view! { <ChunkUnavailableDialog on_close=Callback::new(move |()| creating.set(None)) /> }.into_any()
-    })
+    dialog_or_unavailable(loaded, move || creating.set(None))
 }
 
 #[cfg_attr(
