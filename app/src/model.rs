@@ -34,8 +34,10 @@ pub struct Thread {
     /// The last `eventSeq` applied: where a resume continues. `None` while
     /// the first page is loading (events are still applied meanwhile).
     pub cursor: Option<i64>,
-    /// The first message that was unread when the thread was opened: the
-    /// "New messages" line goes above it.
+    /// The seq the unread messages followed when the thread was opened.
+    pub unread_after: Option<i64>,
+    /// The first loaded message from others after `unread_after`: the "New
+    /// messages" line goes above it. An older page may move it up.
     pub first_unread_seq: Option<i64>,
 }
 
@@ -46,6 +48,31 @@ impl Thread {
 
     pub fn newest_seq(&self) -> Option<i64> {
         self.messages.keys().next_back().copied()
+    }
+
+    /// Whether unread messages from the opening are older than the oldest
+    /// loaded one: the "New messages" line is not where it will be yet.
+    pub fn unread_before_loaded(&self) -> bool {
+        self.has_more
+            && self
+                .unread_after
+                .zip(self.oldest_seq())
+                .is_some_and(|(after, oldest)| after + 1 < oldest)
+    }
+
+    fn place_new_line(&mut self, me: UserId) {
+        let Some(after) = self.unread_after else {
+            return;
+        };
+        self.first_unread_seq = self
+            .messages
+            .range(after + 1..)
+            .find(|(_, m)| {
+                m.sender_id != me
+                    && m.deleted_at.is_none()
+                    && m.message_type != crate::protocol::MessageKind::System
+            })
+            .map(|(seq, _)| *seq);
     }
 
     /// What the Up arrow in an empty composer edits, as in Slack: `me`'s
@@ -279,38 +306,29 @@ impl ChatModel {
         }
         // Each opening (the page that comes with the cursor) puts the "New
         // messages" line above what is unread now, not where it was the last
-        // time the thread was open.
-        if cursor.is_some()
-            && let Some(last_read) = last_read
-        {
-            thread.first_unread_seq = thread
-                .messages
-                .range(last_read + 1..)
-                .find(|(_, m)| {
-                    m.sender_id != me
-                        && m.deleted_at.is_none()
-                        && m.message_type != crate::protocol::MessageKind::System
-                })
-                .map(|(seq, _)| *seq);
+        // time the thread was open. An older page may hold earlier unread
+        // messages: the line moves up to the first.
+        if cursor.is_some() {
+            thread.unread_after = last_read;
         }
+        thread.place_new_line(me);
     }
 
     /// The user had marked the thread unread from the message at `seq`:
     /// the "New messages" line goes above it, if that is earlier than the
     /// first unread message.
     pub fn mark_new_from(&mut self, id: ConversationId, seq: i64) {
+        let me = self.me.id;
         let Some(thread) = self.threads.get_mut(&id) else {
             return;
         };
-        let marked = thread
-            .messages
-            .range(seq..)
-            .find(|(_, m)| m.message_type != crate::protocol::MessageKind::System)
-            .map(|(seq, _)| *seq);
-        thread.first_unread_seq = match (marked, thread.first_unread_seq) {
-            (Some(marked), Some(first)) => Some(marked.min(first)),
-            (marked, first) => marked.or(first),
-        };
+        let marked = seq - 1;
+        thread.unread_after = Some(
+            thread
+                .unread_after
+                .map_or(marked, |after| after.min(marked)),
+        );
+        thread.place_new_line(me);
     }
 
     /// Cursors to resume from: every thread that has loaded.
@@ -1373,6 +1391,29 @@ mod tests {
         model.load_page(C, page, false, Some(3));
         model.mark_new_from(C, 3);
         assert_eq!(model.threads[&C].first_unread_seq, Some(2));
+    }
+
+    #[test]
+    fn an_older_page_with_earlier_unread_messages_moves_the_new_line_up_to_them() {
+        let mut model = model();
+        model.conversations[0].my_last_read_seq = 1;
+        let page = vec![message(4, 4, BOB, "d"), message(5, 5, BOB, "e")];
+        model.load_page(C, page, true, Some(5));
+        assert_eq!(model.threads[&C].first_unread_seq, Some(4));
+        assert!(model.threads[&C].unread_before_loaded());
+        model.read_locally(C, 5);
+        let older = vec![
+            message(1, 1, BOB, "a"),
+            message(2, 2, BOB, "b"),
+            message(3, 3, BOB, "c"),
+        ];
+        model.load_page(C, older, false, None);
+        assert_eq!(
+            model.threads[&C].first_unread_seq,
+            Some(2),
+            "unread when the thread opened, though read since"
+        );
+        assert!(!model.threads[&C].unread_before_loaded());
     }
 
     #[test]

@@ -306,6 +306,58 @@ test('more unread than fits opens at the New messages line; a reload after readi
   await expect(message(page, last).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
 });
 
+test('a thread with more unread than one page opens at the first unread message: the server sends enough, older pages load for the rest', async ({ page, newPerson }) => {
+  await signIn(page, 'heidi@acme.test');
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+  const path = await createGroup(page, unique('Backlog'), ['Dave Diaz']);
+  const url = `/api/chat/conversations${path.replace('/c', '')}/messages`;
+  const post = async (content: string) => {
+    const response = await page.request.post(url, { data: { content } });
+    expect(response.status()).toBe(201);
+  };
+  const before = unique('before-words');
+  const first = unique('first-words');
+  const last = unique('last-words');
+
+  // 120 unread: more than a page of 50, fewer than the 200 an opening may
+  // bring, so the server's HTML already reaches the first unread message.
+  await post(before);
+  await dave.page.goto(path);
+  await expect(message(dave.page, before)).toBeVisible();
+  await dave.page.goto('/');
+  await post(first);
+  for (let i = 0; i < 118; i++) await post(`filler ${i}`);
+  await post(last);
+  const html = await dave.page.request.get(path).then((r) => r.text());
+  expect(html).toContain(first);
+  await openThread(dave.page, path);
+  await expect(dave.page.getByTestId('new-messages-line')).toBeInViewport();
+  await expect(message(dave.page, first)).toBeInViewport();
+  await expect(message(dave.page, last)).not.toBeInViewport();
+  // The line is directly above the first unread message.
+  await expect(message(dave.page, first).locator('xpath=preceding-sibling::li[1]')).toHaveAttribute(
+    'data-testid',
+    'new-messages-line',
+  );
+
+  // 260 unread: past what an opening brings; older pages load until the
+  // first unread message is there.
+  await dave.page.getByTestId('messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+  await expect(message(page, last).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  await dave.page.goto('/');
+  const second = unique('second-first-words');
+  await post(second);
+  for (let i = 0; i < 258; i++) await post(`more ${i}`);
+  await openThread(dave.page, path);
+  await expect(message(dave.page, second)).toBeInViewport();
+  await expect(dave.page.getByTestId('new-messages-line')).toBeInViewport();
+  await expect(message(dave.page, second).locator('xpath=preceding-sibling::li[1]')).toHaveAttribute(
+    'data-testid',
+    'new-messages-line',
+  );
+});
+
 test('with JavaScript disabled, the conversation list and an open thread are readable', async ({ page, browser }, testInfo) => {
   await signIn(page, 'heidi@acme.test');
   const path = await openDirectChat(page, 'Dave Diaz');

@@ -294,7 +294,8 @@ pub async fn chat_bootstrap() -> Result<Bootstrap, AppError> {
 }
 
 /// An opened conversation: its row, read first (opening clears a mark as
-/// unread), and its newest page. Every
+/// unread), and its newest page, reaching back to the first unread message
+/// (up to 200 messages). Every
 /// change up to the row's `lastEventSeq` is in the page, so a resume from
 /// there misses nothing.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -314,10 +315,7 @@ pub async fn open_thread(conversation_id: ConversationId) -> Result<OpenedThread
         .open_conversation(&me, conversation_id)
         .await
         .map_err(fail)?;
-    let page = backend
-        .messages(&me, conversation_id, None, Some(50))
-        .await
-        .map_err(fail)?;
+    let page = backend.opening_page(&me, &opened).await.map_err(fail)?;
     Ok(OpenedThread {
         conversation: opened.row,
         page,

@@ -356,6 +356,7 @@ mod browser {
     use super::{Row, ThreadContext, older};
     use crate::client::{dom, is_attended, sleep};
     use crate::model::Link;
+    use crate::protocol::ConversationId;
     use crate::store::Store;
 
     /// How close to the bottom counts as "at the bottom".
@@ -443,11 +444,10 @@ mod browser {
                             // the "New messages" line, as WhatsApp and Slack
                             // do, so that nothing is skipped (only what is
                             // seen is marked read).
-                            if opening && let Ok(Some(line)) = el.query_selector(".new-line") {
-                                let above = line.get_bounding_client_rect().top()
-                                    - el.get_bounding_client_rect().top();
-                                if above < 0.0 {
-                                    el.set_scroll_top(el.scroll_top() + above as i32 - 8);
+                            if opening {
+                                reach_first_unread(store, id, scroller, loading_older).await;
+                                if let Some(el) = scroller.try_get_untracked().flatten() {
+                                    scroll_to_new_line(&el);
                                 }
                             }
                         }
@@ -495,13 +495,55 @@ mod browser {
                     if !can_load {
                         break;
                     }
-                    older(store, id, scroller, loading_older);
-                    while loading_older.try_get_untracked().unwrap_or(false) {
-                        sleep(50).await;
-                    }
+                    older_now(store, id, scroller, loading_older).await;
                 }
                 context.jump_to.try_set(None);
             });
         });
+    }
+
+    /// The opening page reaches back 200 messages. With more unread than
+    /// that, older pages load until the first unread message is there.
+    async fn reach_first_unread(
+        store: Store,
+        id: ConversationId,
+        scroller: NodeRef<Div>,
+        loading_older: RwSignal<bool>,
+    ) {
+        let unread_before_loaded = move || {
+            store
+                .model
+                .with_untracked(|m| m.threads.get(&id).is_some_and(|t| t.unread_before_loaded()))
+        };
+        for _ in 0..MAX_JUMP_PAGES {
+            if !unread_before_loaded() {
+                break;
+            }
+            older_now(store, id, scroller, loading_older).await;
+            sleep(0).await;
+        }
+    }
+
+    /// Loads the page before the oldest loaded message, and waits for it.
+    async fn older_now(
+        store: Store,
+        id: ConversationId,
+        scroller: NodeRef<Div>,
+        loading: RwSignal<bool>,
+    ) {
+        older(store, id, scroller, loading);
+        while loading.try_get_untracked().unwrap_or(false) {
+            sleep(50).await;
+        }
+    }
+
+    /// Puts the "New messages" line at the top of the view, if it is above it.
+    fn scroll_to_new_line(el: &web_sys::HtmlDivElement) {
+        if let Ok(Some(line)) = el.query_selector(".new-line") {
+            let above = line.get_bounding_client_rect().top() - el.get_bounding_client_rect().top();
+            if above < 0.0 {
+                el.set_scroll_top(el.scroll_top() + above as i32 - 8);
+            }
+        }
     }
 }

@@ -24,6 +24,13 @@ pub struct OpenedConversation {
     pub marked_from_seq: Option<i64>,
 }
 
+impl OpenedConversation {
+    /// The seq the caller's unread messages followed as it opened.
+    pub fn unread_after(&self) -> i64 {
+        participants::unread_after(self.row.my_last_read_seq, self.marked_from_seq.unwrap_or(0))
+    }
+}
+
 /// The most members a group can be created with in one call.
 const MAX_GROUP_MEMBERS: usize = 500;
 

@@ -138,6 +138,18 @@ pub fn page_limit(requested: Option<i64>) -> i64 {
     requested.unwrap_or(50).clamp(1, 100)
 }
 
+/// The most messages a thread opens with, to reach its first unread one.
+pub const MAX_OPENING_PAGE: i64 = 200;
+
+/// How many messages a thread opens with: the newest page, or more when
+/// its first unread message is further back, so that the thread can open at
+/// the "New messages" line with a few read messages above it, up to
+/// [`MAX_OPENING_PAGE`]. `unread_after` is the seq the unread ones follow.
+pub fn opening_page_limit(newest_seq: i64, unread_after: i64) -> i64 {
+    const CONTEXT: i64 = 5;
+    (newest_seq - unread_after + CONTEXT).clamp(page_limit(None), MAX_OPENING_PAGE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +268,17 @@ mod tests {
         assert_eq!(page_limit(None), 50);
         assert_eq!(page_limit(Some(0)), 1);
         assert_eq!(page_limit(Some(1000)), 100);
+    }
+
+    #[test]
+    fn a_thread_opens_with_its_first_unread_message_and_a_few_read_ones_above() {
+        assert_eq!(
+            opening_page_limit(300, 300),
+            50,
+            "all read: the newest page"
+        );
+        assert_eq!(opening_page_limit(300, 280), 50, "20 unread fit in it");
+        assert_eq!(opening_page_limit(300, 200), 105, "100 unread and 5 above");
+        assert_eq!(opening_page_limit(300, 0), MAX_OPENING_PAGE, "never more");
     }
 }

@@ -1,7 +1,8 @@
 //! Messages: send, history, the change feed, edit, delete, reactions and read state.
 
+use super::conversations::OpenedConversation;
 use super::events::ConnectionId;
-use super::input::{ClientMsgId, Emoji, MessageBody, page_limit};
+use super::input::{ClientMsgId, Emoji, MessageBody, opening_page_limit, page_limit};
 use super::views::messages_from_rows;
 use super::writer::{Command, Outcome, SendCommand};
 use crate::backend::db::{attachments, conversations, messages, participants};
@@ -121,7 +122,24 @@ impl Backend {
         before_seq: Option<i64>,
         limit: Option<i64>,
     ) -> Result<MessagePage> {
-        let limit = page_limit(limit);
+        self.page(me, conversation_id, before_seq, page_limit(limit))
+            .await
+    }
+
+    /// The page a thread opens with: the newest messages, reaching back to
+    /// the caller's first unread one (see [`opening_page_limit`]).
+    pub async fn opening_page(&self, me: &Me, opened: &OpenedConversation) -> Result<MessagePage> {
+        let limit = opening_page_limit(opened.row.last_message_seq, opened.unread_after());
+        self.page(me, opened.row.id, None, limit).await
+    }
+
+    async fn page(
+        &self,
+        me: &Me,
+        conversation_id: ConversationId,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<MessagePage> {
         let mut conn = self.db.pool().acquire().await?;
         let mut rows =
             messages::page(&mut conn, conversation_id, me.id, before_seq, limit + 1).await?;

@@ -399,6 +399,46 @@ test_both_dbs! {
         assert!(matches!(backend.mark_unread_from(alice, sent[2].id).await, Err(Error::MessageDeleted)));
     }
 
+    async fn a_thread_opens_reaching_back_to_its_first_unread_message_up_to_two_hundred(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob) = (&p[0], &p[1]);
+        let id = backend.direct_conversation(alice, bob.id).await.unwrap();
+        let mut sent = Vec::new();
+        let mut send = async |count: usize| {
+            for i in 0..count {
+                sent.push(backend.send_message(bob, id, text(&format!("update {i}")), None).await.unwrap());
+            }
+            sent.last().unwrap().seq
+        };
+        let opening = async |marked: Option<i64>| {
+            let opened = backend.open_conversation(alice, id).await.unwrap();
+            assert_eq!(opened.marked_from_seq, marked);
+            let page = backend.opening_page(alice, &opened).await.unwrap();
+            let seqs: Vec<i64> = page.messages.iter().map(|m| m.seq).collect();
+            (seqs.first().copied(), seqs.last().copied(), seqs.len(), page.has_more)
+        };
+
+        let newest = send(60).await;
+        backend.mark_read(alice, id, None).await.unwrap();
+        assert_eq!(opening(None).await, (Some(11), Some(newest), 50, true), "all read: the newest page");
+
+        let newest = send(100).await;
+        assert_eq!(
+            opening(None).await,
+            (Some(56), Some(newest), 105, true),
+            "the 100 unread and the 5 read before them"
+        );
+
+        backend.mark_read(alice, id, None).await.unwrap();
+        let newest = send(100).await;
+        backend.mark_unread_from(alice, sent[0].id).await.unwrap();
+        assert_eq!(
+            opening(Some(sent[0].seq)).await,
+            (Some(newest - 199), Some(newest), 200, true),
+            "260 unread from the mark: the newest 200, older pages for the rest"
+        );
+    }
+
     async fn marking_a_conversation_as_read_reads_it_all_and_clears_the_mark(engine) {
         let (_db, backend, p) = acme(engine).await;
         let (alice, bob, dave) = (&p[0], &p[1], &p[3]);
