@@ -419,6 +419,7 @@ test("forwarding: Alice forwards Dave's words, with her own, and his image to Er
   await signIn(dave.page, 'dave@acme.test');
   const erin = await newPerson();
   await signIn(erin.page, 'erin@acme.test');
+  const withBob = await openDirectChat(page, 'Bob Baker');
   const withErin = await openDirectChat(page, 'Erin Evans');
   await openThread(erin.page, withErin);
   const withDave = await openDirectChat(dave.page, 'Alice Admin');
@@ -440,8 +441,10 @@ test("forwarding: Alice forwards Dave's words, with her own, and his image to Er
   const note = unique('see-below');
   await dialog.getByLabel('Add a message (optional)').fill(note);
   await dialog.getByLabel('Send to').fill('erin');
-  await expect(dialog.getByRole('button', { name: /Dave Diaz/ })).toHaveCount(0);
-  await dialog.getByRole('button', { name: /Erin Evans/ }).click();
+  await expect(dialog.getByRole('checkbox', { name: /Dave Diaz/ })).toHaveCount(0);
+  await expect(dialog.getByRole('button', { name: 'Forward' })).toBeDisabled();
+  await dialog.getByRole('checkbox', { name: /Erin Evans/ }).check();
+  await dialog.getByRole('button', { name: 'Forward' }).click();
 
   // The forwarder lands in the conversation the copy went to, as in WhatsApp.
   await expect(page).toHaveURL(new RegExp(`${withErin}$`));
@@ -466,7 +469,8 @@ test("forwarding: Alice forwards Dave's words, with her own, and his image to Er
   await openThread(page, withDave);
   await image.locator('time').click();
   await image.getByRole('button', { name: 'Forward' }).click();
-  await dialog.getByRole('button', { name: /Erin Evans/ }).click();
+  await dialog.getByRole('checkbox', { name: /Erin Evans/ }).check();
+  await dialog.getByRole('button', { name: 'Forward' }).click();
   await expect(page).toHaveURL(new RegExp(`${withErin}$`));
   const forwardedImage = erin.page.locator(`img[alt="${words}.png"]`);
   await expect(forwardedImage).toBeVisible();
@@ -489,12 +493,48 @@ test("forwarding: Alice forwards Dave's words, with her own, and his image to Er
   await message(page, later).getByRole('button', { name: 'Forward' }).click();
   const laterNote = unique('later-note');
   await dialog.getByLabel('Add a message (optional)').fill(laterNote);
-  await dialog.getByRole('button', { name: /Erin Evans/ }).click();
+  await dialog.getByRole('checkbox', { name: /Erin Evans/ }).check();
+  await dialog.getByRole('button', { name: 'Forward' }).click();
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect(message(erin.page, later).getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
   await expect(message(erin.page, laterNote)).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`${withDave}$`));
+  await page.unroute('**/api/fn/forward');
+
+  // To Erin and Bob at once. The copy to Bob is lost on its way: the dialog
+  // says so and keeps only Bob picked; trying again sends his alone, so
+  // Erin has one copy. After several, Alice stays where she was.
+  const both = unique('both');
+  await send(dave.page, both);
+  await message(page, both).click();
+  await message(page, both).getByRole('button', { name: 'Forward' }).click();
+  await dialog.getByRole('checkbox', { name: /Erin Evans/ }).check();
+  await dialog.getByRole('checkbox', { name: /Bob Baker/ }).check();
+  await expect(dialog.locator('.forward-to')).toHaveText('Erin Evans, Bob Baker');
+  const bobId = withBob.split('/').pop();
+  let lost = false;
+  await page.route('**/api/fn/forward', async (route) => {
+    if (!lost && route.request().postData()?.includes(`"conversationId":${bobId},`)) {
+      lost = true;
+      await route.abort();
+    } else {
+      await route.continue();
+    }
+  });
+  await dialog.getByRole('button', { name: 'Forward' }).click();
+  await expect(dialog.getByRole('alert')).toContainText('Not forwarded to Bob Baker');
+  await expect(dialog.getByRole('checkbox', { name: /Erin Evans/ })).not.toBeChecked();
+  await expect(dialog.getByRole('checkbox', { name: /Bob Baker/ })).toBeChecked();
+  await dialog.getByRole('button', { name: 'Forward' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page).toHaveURL(new RegExp(`${withDave}$`));
+  expect(lost).toBe(true);
+  await expect(message(erin.page, both).getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+  await openThread(page, withBob);
+  await expect(message(page, both).getByTestId('forwarded')).toHaveText('Forwarded from Dave Diaz');
+  await openThread(erin.page, withErin);
+  await expect(message(erin.page, both)).toHaveCount(1);
 });
 
 test('organisations are isolated: Carol sees no Acme people and no Acme conversation', async ({ page, newPerson }) => {

@@ -1,7 +1,8 @@
-//! Forwarding a message: pick one of your conversations (filtered by name as
-//! you type) and a copy of the message, its text and file, goes there, marked
-//! with who wrote the original, followed by your own words if you added some;
-//! then that conversation opens, as in WhatsApp.
+//! Forwarding a message: pick up to five of your conversations (filtered by
+//! name as you type) and a copy of the message, its text and file, goes to
+//! each, marked with who wrote the original, followed by your own words if
+//! you added some; then, if it went to one, that conversation opens, as in
+//! WhatsApp.
 //! Conversations you cannot post in (a broadcast, unless you are an admin)
 //! are not offered.
 
@@ -44,6 +45,10 @@ fn forward_chunk(
     Ok(view! { <Forward message open /> }.into_any())
 }
 
+/// The most conversations one forward goes to, as in WhatsApp: enough for
+/// the few people who need it, too few to spam the organisation.
+const MAX_TARGETS: usize = 5;
+
 #[component]
 fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
     let store = use_store();
@@ -51,6 +56,8 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let comment = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    // The conversations picked, in the order they were.
+    let picked = RwSignal::new(Vec::<ConversationId>::new());
     // One id per conversation picked: trying again after an error (the
     // answer lost on the way, say) sends one copy, not two.
     let ids = StoredValue::new(BTreeMap::<ConversationId, String>::new());
@@ -65,44 +72,79 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    let title_of = move |id: ConversationId| {
+        store.model.with_untracked(|m| {
+            m.conversation(id)
+                .map(|c| c.title.clone())
+                .unwrap_or_default()
+        })
+    };
 
     let sending = RwSignal::new(false);
-    // The dialog can be closed (or its thread) while the copy is on its
-    // way: the answer then opens the target only if the dialog is still
-    // open, and touches its signals only while they are there.
-    let send = move |to: ConversationId| {
-        if sending.get_untracked() {
+    // The dialog can be closed (or its thread) while the copies are on
+    // their way: they all go, the answer opens the target only if the
+    // dialog is still open, and touches its signals only while they are
+    // there.
+    let send = move || {
+        let targets = picked.get_untracked();
+        if sending.get_untracked() || targets.is_empty() {
             return;
         }
         sending.set(true);
         error.set(None);
         let navigate = navigate.clone();
-        let client_msg_id =
-            ids.try_update_value(|ids| ids.entry(to).or_insert_with(new_client_msg_id).clone());
-        let forward = ForwardMessage {
-            conversation_id: to,
-            client_msg_id,
-        };
         let words = comment.with_untracked(|c| c.trim().to_owned());
         leptos::task::spawn_local(async move {
-            match forward_message(message_id, forward).await {
-                Ok(_) => {
+            let mut failed = Vec::new();
+            for &to in &targets {
+                let client_msg_id = ids.try_update_value(|ids| {
+                    ids.entry(to).or_insert_with(new_client_msg_id).clone()
+                });
+                let forward = ForwardMessage {
+                    conversation_id: to,
+                    client_msg_id,
+                };
+                match forward_message(message_id, forward).await {
                     // After the copy is stored, so it comes after it; through
                     // the outbox, so it goes even if the dialog is gone.
-                    if !words.is_empty() {
-                        store.send_message(to, words, None, None, crate::now_ms());
+                    Ok(_) if !words.is_empty() => {
+                        store.send_message(to, words.clone(), None, None, crate::now_ms());
                     }
-                    if open.try_get_untracked().flatten().is_some() {
-                        open.set(None);
+                    Ok(_) => {}
+                    Err(e) => failed.push((to, e.message)),
+                }
+            }
+            if failed.is_empty() {
+                if open.try_get_untracked().flatten().is_some() {
+                    open.set(None);
+                    // One conversation opens, as in WhatsApp; after several,
+                    // the forwarder stays where they were.
+                    if let [to] = targets[..] {
                         navigate(&format!("/c/{to}"), Default::default());
                     }
                 }
-                Err(e) => {
-                    error.try_set(Some(e.message));
-                    sending.try_set(false);
-                }
+                return;
             }
+            // What went is done: only the others stay picked, to try again.
+            let report = failed
+                .iter()
+                .map(|(to, why)| format!("Not forwarded to {}: {why}", title_of(*to)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            picked.try_set(failed.into_iter().map(|(to, _)| to).collect());
+            error.try_set(Some(report));
+            sending.try_set(false);
         });
+    };
+    let toggle = move |id: ConversationId, on: bool| picked.update(|p| pick(p, id, on));
+    let full = move || picked.with(|p| p.len() >= MAX_TARGETS);
+    let recipients = move || {
+        picked
+            .get()
+            .into_iter()
+            .map(title_of)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
 
     let close = move || open.set(None);
@@ -118,49 +160,98 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
                 on:click=|ev| ev.stop_propagation()
                 on:keydown=move |ev| if ev.key() == "Escape" { close() }
             >
-                <div class="modal-head">
-                    <h2 id="forward-title">"Forward message"</h2>
-                    <button type="button" class="icon-button" aria-label="Close" on:click=move |_| close()>
-                        <Svg icon=Icon::Close />
-                    </button>
-                </div>
-                <blockquote class="forward-preview">
-                    <span class="quote-sender">{message.sender_name.clone()}</span>
-                    <span class="quote-text">{summary}</span>
-                </blockquote>
-                <label for="forward-comment">"Add a message (optional)"</label>
-                <input id="forward-comment" type="text" maxlength="4000"
-                    prop:value=move || comment.get()
-                    on:input=move |ev| comment.set(event_target_value(&ev)) />
-                <label for="forward-search">"Send to"</label>
-                <input id="forward-search" type="search" placeholder="Conversation or person" autofocus
-                    prop:value=move || query.get()
-                    on:input=move |ev| query.set(event_target_value(&ev)) />
-                // Not disabled while sending (`send` ignores a second pick):
-                // a disabled button would drop the focus out of the dialog,
-                // where Escape no longer reaches it.
-                <ul class="contact-list" aria-label="Conversations" aria-busy=move || sending.get().to_string()>
-                    {move || {
-                        let list = targets.get();
-                        if list.is_empty() {
-                            return view! { <li class="muted">"No conversation found."</li> }.into_any();
-                        }
-                        list.into_iter().map(|(id, title, kind)| view! {
-                            <li class="contact">
-                                <button type="button" class="contact-button"
-                                    on:click={
-                                        let send = send.clone();
-                                        move |_| send(id)
-                                    }>
-                                    <Avatar name=title.clone() kind=kind />
-                                    <span class="contact-text"><span class="contact-name">{title.clone()}</span></span>
-                                </button>
-                            </li>
-                        }).collect_view().into_any()
-                    }}
-                </ul>
-                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <form on:submit=move |ev| {
+                    ev.prevent_default();
+                    send();
+                }>
+                    <div class="modal-head">
+                        <h2 id="forward-title">"Forward message"</h2>
+                        <button type="button" class="icon-button" aria-label="Close" on:click=move |_| close()>
+                            <Svg icon=Icon::Close />
+                        </button>
+                    </div>
+                    <blockquote class="forward-preview">
+                        <span class="quote-sender">{message.sender_name.clone()}</span>
+                        <span class="quote-text">{summary}</span>
+                    </blockquote>
+                    <label for="forward-comment">"Add a message (optional)"</label>
+                    <input id="forward-comment" type="text" maxlength="4000"
+                        prop:value=move || comment.get()
+                        on:input=move |ev| comment.set(event_target_value(&ev)) />
+                    <label for="forward-search">"Send to"</label>
+                    <input id="forward-search" type="search" placeholder="Conversation or person" autofocus
+                        prop:value=move || query.get()
+                        on:input=move |ev| query.set(event_target_value(&ev)) />
+                    <ul class="contact-list" aria-label="Conversations">
+                        {move || {
+                            let list = targets.get();
+                            if list.is_empty() {
+                                return view! { <li class="muted">"No conversation found."</li> }.into_any();
+                            }
+                            list.into_iter().map(|(id, title, kind)| {
+                                let checked = move || picked.with(|p| p.contains(&id));
+                                view! {
+                                    <li class="contact">
+                                        <label class="contact-button">
+                                            <input type="checkbox"
+                                                prop:checked=checked
+                                                disabled=move || full() && !checked()
+                                                on:change=move |ev| toggle(id, event_target_checked(&ev)) />
+                                            <Avatar name=title.clone() kind=kind />
+                                            <span class="contact-text"><span class="contact-name">{title.clone()}</span></span>
+                                        </label>
+                                    </li>
+                                }
+                            }).collect_view().into_any()
+                        }}
+                    </ul>
+                    <Show when=full>
+                        <p class="muted">{format!("You can forward to {MAX_TARGETS} conversations at once.")}</p>
+                    </Show>
+                    {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <div class="modal-actions">
+                        <p class="forward-to muted" aria-live="polite">{recipients}</p>
+                        // Not disabled while sending (`send` ignores a second
+                        // press): a disabled button would drop the focus out of
+                        // the dialog, where Escape no longer reaches it.
+                        <button type="submit" class="primary" aria-busy=move || sending.get().to_string()
+                            disabled=move || picked.with(Vec::is_empty)>
+                            "Forward"
+                        </button>
+                    </div>
+                </form>
             </div>
         </div>
+    }
+}
+
+/// Picks a conversation (at the end, while fewer than [`MAX_TARGETS`] are)
+/// or leaves it out.
+fn pick(picked: &mut Vec<ConversationId>, id: ConversationId, on: bool) {
+    if !on {
+        picked.retain(|&other| other != id);
+    } else if !picked.contains(&id) && picked.len() < MAX_TARGETS {
+        picked.push(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forward_goes_to_at_most_five_conversations_in_the_order_they_were_picked() {
+        let mut picked = Vec::new();
+        for id in [3, 1, 4, 1, 5, 9, 2] {
+            pick(&mut picked, ConversationId(id), true);
+        }
+        assert_eq!(
+            picked,
+            [3, 1, 4, 5, 9].map(ConversationId),
+            "the sixth is refused"
+        );
+        pick(&mut picked, ConversationId(4), false);
+        pick(&mut picked, ConversationId(2), true);
+        assert_eq!(picked, [3, 1, 5, 9, 2].map(ConversationId));
     }
 }
