@@ -259,6 +259,25 @@ pub fn mention_at_caret(before_caret: &str) -> Option<(usize, &str)> {
         .then_some((at, query))
 }
 
+/// Whether a character may be part of an emoji's `:shortcode:`.
+pub fn is_shortcode_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-')
+}
+
+/// The `:shortcode` being typed just before the caret, from two characters
+/// on, as Slack offers them: where its `:` is, and what follows it
+/// (`"roc"` in `"ship it :roc"`). None when the `:` touches a letter or
+/// digit before it (`10:30`), as a shortcode there would stay as written.
+pub fn shortcode_at_caret(before_caret: &str) -> Option<(usize, &str)> {
+    let colon = before_caret.rfind(':')?;
+    let typed = &before_caret[colon + 1..];
+    let apart = before_caret[..colon]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric());
+    (apart && typed.len() >= 2 && typed.chars().all(is_shortcode_char)).then_some((colon, typed))
+}
+
 /// Whom `@all` and `@everyone` name: every member of the conversation, as
 /// in Slack and Mattermost. No user has this id.
 pub const EVERYONE: UserId = UserId(0);
@@ -533,6 +552,19 @@ mod tests {
         assert_eq!(mention_at_caret("@Ann\nand then"), None);
         assert_eq!(mention_at_caret("no at sign"), None);
         assert_eq!(mention_at_caret(&format!("@{}", "x".repeat(31))), None);
+    }
+
+    #[test]
+    fn the_shortcode_being_typed_starts_at_a_colon_apart_from_the_word_before_and_has_two_characters()
+     {
+        assert_eq!(shortcode_at_caret("ship it :roc"), Some((8, "roc")));
+        assert_eq!(shortcode_at_caret(":+1"), Some((0, "+1")));
+        assert_eq!(shortcode_at_caret(":+1::ta"), Some((4, "ta")));
+        assert_eq!(shortcode_at_caret("(:white_ch"), Some((1, "white_ch")));
+        assert_eq!(shortcode_at_caret(":r"), None, "one character");
+        assert_eq!(shortcode_at_caret("at 10:30"), None);
+        assert_eq!(shortcode_at_caret("Re: the deal"), None);
+        assert_eq!(shortcode_at_caret("no colon"), None);
     }
 
     #[test]

@@ -495,6 +495,17 @@ pub struct EmojiChoice {
     pub tones: Vec<String>,
 }
 
+/// `GET /api/chat/emoji/shortcodes?prefix=`: an emoji whose shortcode fits
+/// what is being typed after a `:`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ShortcodeMatch {
+    pub emoji: String,
+    /// Without colons: "rocket".
+    pub shortcode: String,
+}
+
 /// `PATCH /api/chat/conversations/{id}/read`. Without `upToSeq`, everything
 /// up to the newest message.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -772,4 +772,27 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, Ct
   await bob.page.getByTestId('conversation').filter({ hasText: shipped }).click();
   await expect(message(bob.page, shipped).locator('.text')).toHaveText(`${shipped} 🚀 at 10:30:00, see :tada:`);
   await expect(message(bob.page, shipped).locator('.text > code')).toHaveText(':tada:');
+
+  // A colon and two letters offer the emoji whose shortcodes fit; Enter
+  // takes the first, the arrows choose another, Escape keeps the words.
+  const box = page.getByLabel('Message', { exact: true });
+  const offered = page.getByRole('listbox', { name: 'Emoji' });
+  const picked = unique('picked');
+  await box.fill(`${picked} `);
+  await box.pressSequentially(':rocke', { delay: 30 });
+  await expect(offered.getByRole('option').first()).toHaveText('🚀:rocket:');
+  await box.press('Enter');
+  await expect(offered).toHaveCount(0);
+  await expect(box).toHaveValue(`${picked} 🚀 `);
+  await box.pressSequentially(':+1', { delay: 30 });
+  await expect(offered.getByRole('option').first()).toHaveText('👍:+1:');
+  await box.press('Tab');
+  await box.pressSequentially('at 10:30', { delay: 30 });
+  await expect(offered).toHaveCount(0);
+  await box.pressSequentially(' :tad', { delay: 30 });
+  await expect(offered.getByRole('option').first()).toHaveText('🎉:tada:');
+  await box.press('Escape');
+  await expect(offered).toHaveCount(0);
+  await box.press('Enter');
+  await expect(message(bob.page, picked).locator('.text')).toHaveText(`${picked} 🚀 👍 at 10:30 :tad`);
 });

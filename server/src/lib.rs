@@ -73,6 +73,7 @@ pub fn api_router(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(chat::forward_message))
         .routes(routes!(chat::mark_unread_from))
         .routes(routes!(chat::emoji))
+        .routes(routes!(chat::emoji_shortcodes))
         .routes(routes!(chat::contacts))
         .routes(routes!(chat::search))
         .routes(routes!(chat::upload).layer(DefaultBodyLimit::max(upload_limit)))

@@ -347,3 +347,29 @@ async fn the_emoji_catalogue_is_served_to_anyone_and_cached_for_a_day() {
         .unwrap();
     assert_eq!((thumbs.emoji.as_str(), thumbs.tones.len()), ("👍", 5));
 }
+
+#[tokio::test]
+async fn the_emoji_for_a_shortcode_being_typed_are_served_to_anyone_and_cached_for_a_day() {
+    let app = TestApp::spawn(app::backend::Engine::Sqlite).await;
+    let response = app
+        .get("/api/chat/emoji/shortcodes?prefix=rocke")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "public, max-age=86400");
+    let matches: Vec<app::protocol::ShortcodeMatch> = response.json().await.unwrap();
+    assert_eq!(
+        (matches[0].emoji.as_str(), matches[0].shortcode.as_str()),
+        ("🚀", "rocket")
+    );
+    let nothing: Vec<app::protocol::ShortcodeMatch> = app
+        .get("/api/chat/emoji/shortcodes?prefix=no%20such")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(nothing.is_empty());
+}

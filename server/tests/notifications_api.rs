@@ -390,6 +390,7 @@ const API: &[&str] = &[
     "POST /api/chat/messages/{id}/forward",
     "POST /api/chat/messages/{id}/mark-unread",
     "GET /api/chat/emoji",
+    "GET /api/chat/emoji/shortcodes",
     "GET /api/chat/contacts",
     "GET /api/chat/search",
     "POST /api/chat/uploads",

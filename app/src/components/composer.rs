@@ -3,7 +3,8 @@
 //! image, with a progress bar. A reply or an edit shows as a chip above.
 //! Drafts are kept per conversation across navigation and reloads, and
 //! "typing" is told to the others at most every two seconds. In a group,
-//! `@` offers the members to mention, and `@all`: arrows choose, Enter or Tab
+//! `@` offers the members to mention, and `@all`; `:` and two letters offer
+//! the emoji whose shortcodes fit, as in Slack: arrows choose, Enter or Tab
 //! takes one.
 
 use std::ops::Range;
@@ -13,8 +14,8 @@ use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
-use crate::format::{EVERYONE, EVERYONE_WORDS, mention_at_caret, name_fits};
-use crate::protocol::{ClientEvent, ConversationKind, UserId};
+use crate::format::{EVERYONE_WORDS, mention_at_caret, name_fits, shortcode_at_caret};
+use crate::protocol::{ClientEvent, ConversationKind, ShortcodeMatch};
 use crate::store::use_store;
 
 /// "Typing" is relayed at most this often.
@@ -23,16 +24,60 @@ const TYPING_EVERY_MS: i64 = 2_000;
 /// At most this many people are offered for a mention.
 const MAX_SUGGESTIONS: usize = 8;
 
-/// The people offered for the mention being typed.
+/// What is offered for the word being typed.
+#[derive(Clone, Debug, PartialEq)]
+enum Offer {
+    /// A member to mention, or `all`.
+    Person(String),
+    /// An emoji for a `:shortcode` (the server's answer, in the browser).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    Emoji(ShortcodeMatch),
+}
+
+impl Offer {
+    /// What replaces the typed word, `@` or `:` included.
+    fn completion(&self) -> String {
+        match self {
+            Offer::Person(name) => format!("@{name} "),
+            Offer::Emoji(found) => format!("{} ", found.emoji),
+        }
+    }
+}
+
+/// The people or emoji offered for the word being typed.
 #[derive(Clone, Debug, PartialEq)]
 struct Suggestions {
-    /// Where the mention's `@` is in the text (bytes).
+    /// Where the word's `@` or `:` is in the text (bytes).
     at: usize,
-    /// Where the caret is (bytes): the mention ends there.
+    /// Where the caret is (bytes): the word ends there.
     caret: usize,
-    people: Vec<(UserId, String)>,
+    offers: Vec<Offer>,
     /// The one Enter would take.
     active: usize,
+}
+
+impl Suggestions {
+    fn new(at: usize, caret: usize, offers: Vec<Offer>) -> Option<Suggestions> {
+        (!offers.is_empty()).then_some(Suggestions {
+            at,
+            caret,
+            offers,
+            active: 0,
+        })
+    }
+
+    fn of_emoji(&self) -> bool {
+        matches!(self.offers.first(), Some(Offer::Emoji(_)))
+    }
+
+    /// The list's name, for screen readers.
+    fn label(&self) -> &'static str {
+        if self.of_emoji() {
+            "Emoji"
+        } else {
+            "People to mention"
+        }
+    }
 }
 
 /// The members of a group who fit the mention typed before `caret` in
@@ -45,35 +90,30 @@ fn suggestions_for(
 ) -> Option<Suggestions> {
     let (at, typed) = mention_at_caret(text.get(..caret)?)?;
     let me = store.my_id();
-    let people: Vec<(UserId, String)> = store.model.with_untracked(|m| {
+    let people: Vec<Offer> = store.model.with_untracked(|m| {
         let row = m
             .conversation(id)
             .filter(|r| r.kind == ConversationKind::Group)?;
-        let mut people: Vec<(UserId, String)> = row
+        let mut people: Vec<Offer> = row
             .participants
             .iter()
             .filter(|p| p.user_id != me && name_fits(&p.display_name, typed))
             .take(MAX_SUGGESTIONS - 1)
-            .map(|p| (p.user_id, p.display_name.clone()))
+            .map(|p| Offer::Person(p.display_name.clone()))
             .collect();
         // Last, as Slack lists @channel: Enter after a bare "@" takes a person.
         if let Some(word) = EVERYONE_WORDS.into_iter().find(|w| name_fits(w, typed)) {
-            people.push((EVERYONE, word.to_owned()));
+            people.push(Offer::Person(word.to_owned()));
         }
         Some(people)
     })?;
-    (!people.is_empty()).then_some(Suggestions {
-        at,
-        caret,
-        people,
-        active: 0,
-    })
+    Suggestions::new(at, caret, people)
 }
 
-/// The text with the mention typed from `at` to `caret` replaced by the
-/// whole name and a space, and where the caret goes after it (bytes).
-fn complete_mention(text: &str, at: usize, caret: usize, name: &str) -> (String, usize) {
-    let head = format!("{}@{name} ", &text[..at]);
+/// The text with the word typed from `at` to `caret` replaced by
+/// `completion`, and where the caret goes after it (bytes).
+fn complete(text: &str, at: usize, caret: usize, completion: &str) -> (String, usize) {
+    let head = format!("{}{completion}", &text[..at]);
     let after = head.len();
     (format!("{head}{}", &text[caret..]), after)
 }
@@ -151,6 +191,9 @@ pub fn Composer() -> impl IntoView {
     let last_typing = StoredValue::new(0i64);
     let dragging = RwSignal::new(false);
     let suggestions = RwSignal::new(None::<Suggestions>);
+    // Answers for a `:shortcode` come back in any order: only the one for
+    // the latest keystroke shows.
+    let asked = StoredValue::new(0_u32);
 
     // Drafts live in the browser only: loaded after hydration.
     #[cfg(feature = "hydrate")]
@@ -213,20 +256,21 @@ pub fn Composer() -> impl IntoView {
         clear(store, text, id);
     };
 
-    // Takes a suggested person: the typed part becomes their whole name.
+    // Takes a suggestion: the typed part becomes a person's whole name, or
+    // the emoji.
     let take = move |index: usize| {
         let Some(open) = suggestions.get_untracked() else {
             return;
         };
         suggestions.set(None);
-        let Some((_, name)) = open.people.get(index) else {
+        let Some(offer) = open.offers.get(index) else {
             return;
         };
         let current = text.get_untracked();
         if current.get(open.at..open.caret).is_none() {
             return;
         }
-        let (completed, caret) = complete_mention(&current, open.at, open.caret, name);
+        let (completed, caret) = complete(&current, open.at, open.caret, &offer.completion());
         #[cfg(feature = "hydrate")]
         if let Some(el) = input.get_untracked() {
             let typed = crate::client::dom::type_text(&el, &completed);
@@ -279,7 +323,7 @@ pub fn Composer() -> impl IntoView {
         let _ = marker;
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        let open = suggestions.with_untracked(|s| s.as_ref().map(|s| (s.active, s.people.len())));
+        let open = suggestions.with_untracked(|s| s.as_ref().map(|s| (s.active, s.offers.len())));
         if let Some((active, count)) = open {
             let key = ev.key();
             let moved = match key.as_str() {
@@ -306,7 +350,7 @@ pub fn Composer() -> impl IntoView {
                 suggestions.set(None);
                 return;
             }
-            // The caret leaves the mention: so does the list.
+            // The caret leaves the word: so does the list.
             if matches!(key.as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
                 suggestions.set(None);
             }
@@ -350,9 +394,27 @@ pub fn Composer() -> impl IntoView {
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         changed(&value);
-        suggestions.set(
-            caret_of(input, &value).and_then(|caret| suggestions_for(store, id, &value, caret)),
-        );
+        asked.update_value(|n| *n += 1);
+        let caret = caret_of(input, &value);
+        let mention = caret.and_then(|caret| suggestions_for(store, id, &value, caret));
+        let shortcode = caret.and_then(|caret| {
+            let (at, typed) = shortcode_at_caret(value.get(..caret)?)?;
+            Some((at, caret, typed.to_owned()))
+        });
+        match (mention, shortcode) {
+            (None, Some((at, caret, typed))) => {
+                // Until the answer comes, the emoji offered for this `:`
+                // stay, reaching to the caret: no flicker while typing.
+                suggestions.update(|open| {
+                    match open.as_mut().filter(|o| o.of_emoji() && o.at == at) {
+                        Some(open) => open.caret = caret,
+                        None => *open = None,
+                    }
+                });
+                offer_emoji(suggestions, asked, at, caret, typed);
+            }
+            (mention, _) => suggestions.set(mention),
+        }
         text.set(value);
     };
     // The box fits its text however the text changed: typed, sent (back to
@@ -418,9 +480,9 @@ pub fn Composer() -> impl IntoView {
                 <progress class="upload-progress" max="100" value=p aria-label="Upload progress"></progress>
             })}
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-            {move || suggestions.get().map(|open| view! {
-                <ul class="mentions-menu" id="mention-options" role="listbox" aria-label="People to mention">
-                    {open.people.into_iter().enumerate().map(|(index, (_, name))| view! {
+            {move || suggestions.get().map(|open| { let label = open.label(); view! {
+                <ul class="mentions-menu" id="mention-options" role="listbox" aria-label=label>
+                    {open.offers.into_iter().enumerate().map(|(index, offer)| view! {
                         <li role="option" id=format!("mention-option-{index}")
                             aria-selected=(index == open.active).to_string()
                             class:active=index == open.active
@@ -429,11 +491,17 @@ pub fn Composer() -> impl IntoView {
                                 ev.prevent_default();
                                 take(index);
                             }>
-                            <span class="mention-name">{name}</span>
+                            {match offer {
+                                Offer::Person(name) => view! { <span class="mention-name">{name}</span> }.into_any(),
+                                Offer::Emoji(found) => view! {
+                                    <span class="shortcode-emoji" aria-hidden="true">{found.emoji}</span>
+                                    <span class="mention-name">{format!(":{}:", found.shortcode)}</span>
+                                }.into_any(),
+                            }}
                         </li>
                     }).collect_view()}
                 </ul>
-            })}
+            }})}
             <div class="composer-row">
                 <label class="icon-button attach" title="Attach a file">
                     <Svg icon=Icon::Paperclip />
@@ -578,6 +646,40 @@ fn upload_one(
     }
 }
 
+/// Asks the server which emoji fit the `:shortcode` typed from `at` to
+/// `caret`, and offers them unless another keystroke came meanwhile.
+fn offer_emoji(
+    suggestions: RwSignal<Option<Suggestions>>,
+    asked: StoredValue<u32>,
+    at: usize,
+    caret: usize,
+    typed: String,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        let this = asked.get_value();
+        leptos::task::spawn_local(async move {
+            // `+` (as in `:+1`) would read as a space in a query string.
+            let url = format!(
+                "/api/chat/emoji/shortcodes?prefix={}",
+                typed.replace('+', "%2B")
+            );
+            let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
+                return;
+            };
+            let Ok(found) = response.json::<Vec<ShortcodeMatch>>().await else {
+                return;
+            };
+            if asked.try_get_value() == Some(this) {
+                let offers = found.into_iter().map(Offer::Emoji).collect();
+                suggestions.try_set(Suggestions::new(at, caret, offers));
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (suggestions, asked, at, caret, typed);
+}
+
 /// Where the caret is in the box's text (bytes), when the page can tell.
 fn caret_of(input: NodeRef<Textarea>, value: &str) -> Option<usize> {
     #[cfg(feature = "hydrate")]
@@ -613,11 +715,25 @@ mod tests {
 
     #[test]
     fn a_taken_mention_becomes_the_whole_name_and_a_space() {
+        let ann = Offer::Person("Ann Lee".to_owned()).completion();
         assert_eq!(
-            complete_mention("ask @an about it", 4, 7, "Ann Lee"),
+            complete("ask @an about it", 4, 7, &ann),
             ("ask @Ann Lee  about it".to_owned(), 13)
         );
-        assert_eq!(complete_mention("@", 0, 1, "Bob"), ("@Bob ".to_owned(), 5));
+        let bob = Offer::Person("Bob".to_owned()).completion();
+        assert_eq!(complete("@", 0, 1, &bob), ("@Bob ".to_owned(), 5));
+    }
+
+    #[test]
+    fn a_taken_emoji_replaces_its_shortcode_and_a_space_follows() {
+        let rocket = Offer::Emoji(ShortcodeMatch {
+            emoji: "🚀".to_owned(),
+            shortcode: "rocket".to_owned(),
+        });
+        assert_eq!(
+            complete("ship :roc now", 5, 9, &rocket.completion()),
+            ("ship 🚀  now".to_owned(), "ship 🚀 ".len())
+        );
     }
 
     #[test]

@@ -18,8 +18,8 @@ use app::api::{AppError, ErrorCode};
 use app::protocol::{
     AddParticipants, Attachment, AttachmentId, ChangeRole, Changes, ConversationId,
     ConversationSummary, CreateConversation, EditMessage, EmojiGroup, ForwardMessage, MarkRead,
-    Message, MessageId, MessagePage, ReadState, SearchHit, SendMessage, ToggleReaction,
-    UpdateConversation, UserId, UserSummary,
+    Message, MessageId, MessagePage, ReadState, SearchHit, SendMessage, ShortcodeMatch,
+    ToggleReaction, UpdateConversation, UserId, UserSummary,
 };
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -505,6 +505,33 @@ pub async fn emoji() -> Response {
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
         app::backend::chat::emoji::catalog_json(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShortcodeQuery {
+    /// What follows the `:` typed so far: `roc` for `:roc`.
+    #[serde(default)]
+    prefix: String,
+}
+
+/// The emoji to offer for a `:shortcode` being typed.
+///
+/// Up to 8: those with a shortcode that begins with `prefix`, then those
+/// with a word of one that does, in the picker's order. The same for
+/// everyone, so it needs no session and may be cached for a day.
+#[utoipa::path(
+    get, path = "/api/chat/emoji/shortcodes", tag = "chat",
+    params(ShortcodeQuery),
+    responses((status = 200, body = [ShortcodeMatch]), (status = 400, body = AppError)),
+)]
+pub async fn emoji_shortcodes(ApiQuery(query): ApiQuery<ShortcodeQuery>) -> Response {
+    let matches = app::backend::chat::emoji::shortcode_matches(&query.prefix);
+    (
+        [(header::CACHE_CONTROL, "public, max-age=86400")],
+        Json(matches),
     )
         .into_response()
 }

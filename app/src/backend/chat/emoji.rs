@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use emojis::{Group, SkinTone, UnicodeVersion};
 
-use crate::protocol::{EmojiChoice, EmojiGroup};
+use crate::format::is_shortcode_char;
+use crate::protocol::{EmojiChoice, EmojiGroup, ShortcodeMatch};
 
 /// The newest emoji the picker offers. Unicode 15.0 (2022) is what phones
 /// and desktops from 2023 on can draw; newer ones would show as empty boxes
@@ -34,13 +35,12 @@ pub fn replace_shortcodes(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let literal = crate::format::literal_ranges(text);
-    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-');
     let mut out = String::new();
     let (mut copied, mut from) = (0, 0);
     while let Some(open) = text[from..].find(':').map(|at| from + at) {
         let name_at = open + 1;
         let close = text[name_at..]
-            .find(|c: char| !is_name(c))
+            .find(|c: char| !is_shortcode_char(c))
             .map_or(text.len(), |at| name_at + at);
         if close == name_at || !text[close..].starts_with(':') {
             from = name_at;
@@ -72,6 +72,56 @@ pub fn replace_shortcodes(text: &str) -> Cow<'_, str> {
     }
     out.push_str(&text[copied..]);
     Cow::Owned(out)
+}
+
+/// The most emoji the composer offers for a `:` being typed.
+pub const MAX_SHORTCODE_MATCHES: usize = 8;
+
+/// The emoji the composer offers for `:` and `prefix`, as Slack does: the
+/// one it names, those with a shortcode that begins with it, then those with
+/// a word of one that does (`:up` finds 👍 `:thumbsup:` after ⬆️ `:up:`),
+/// each once, in the picker's order. Shortcodes are lower-case; so is the
+/// search.
+pub fn shortcode_matches(prefix: &str) -> Vec<ShortcodeMatch> {
+    let prefix = prefix.to_ascii_lowercase();
+    if prefix.is_empty() || !prefix.chars().all(is_shortcode_char) {
+        return Vec::new();
+    }
+    let offered = || {
+        emojis::iter()
+            .filter(|emoji| emoji.unicode_version() <= NEWEST)
+            .map(|emoji| (emoji, emoji.shortcodes()))
+    };
+    let named = emojis::get_by_shortcode(&prefix).map(|emoji| (emoji, prefix.as_str()));
+    let starts = offered().filter_map(|(emoji, mut codes)| {
+        codes
+            .find(|code| code.starts_with(&prefix))
+            .map(|code| (emoji, code))
+    });
+    let within = offered().filter_map(|(emoji, mut codes)| {
+        codes
+            .find(|code| {
+                !code.starts_with(&prefix)
+                    && code
+                        .split(['_', '-'])
+                        .skip(1)
+                        .any(|word| word.starts_with(&prefix))
+            })
+            .map(|code| (emoji, code))
+    });
+    let mut matches: Vec<ShortcodeMatch> = Vec::new();
+    for (emoji, code) in named.into_iter().chain(starts).chain(within) {
+        if matches.len() == MAX_SHORTCODE_MATCHES {
+            break;
+        }
+        if matches.iter().all(|m| m.emoji != emoji.as_str()) {
+            matches.push(ShortcodeMatch {
+                emoji: emoji.as_str().to_owned(),
+                shortcode: code.to_owned(),
+            });
+        }
+    }
+    matches
 }
 
 /// The catalogue as JSON, built once: every picker fetches the same bytes.
@@ -169,6 +219,32 @@ mod tests {
                 matches!(replace_shortcodes(text), Cow::Borrowed(_)),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn a_colon_and_a_few_letters_offer_the_emoji_whose_shortcodes_begin_so_then_those_with_such_a_word()
+     {
+        let offered = |prefix: &str| -> Vec<String> {
+            shortcode_matches(prefix)
+                .into_iter()
+                .map(|m| format!("{} {}", m.emoji, m.shortcode))
+                .collect()
+        };
+        let rock = offered("rock");
+        assert_eq!(rock[0], "🪨 rock", "the one it names first");
+        assert!(rock.contains(&"🚀 rocket".to_owned()), "{rock:?}");
+        assert_eq!(offered("+1"), ["👍 +1"]);
+        assert_eq!(offered("thumbsu"), ["👍 thumbsup"]);
+        let words = offered("check");
+        assert!(
+            words.contains(&"✅ white_check_mark".to_owned()),
+            "{words:?}"
+        );
+        assert_eq!(offered("TADA"), ["🎉 tada"]);
+        assert!(offered("sm").len() == MAX_SHORTCODE_MATCHES);
+        for nothing in ["", "no such emoji", "zzzzzz", "a:b"] {
+            assert!(offered(nothing).is_empty(), "{nothing:?}");
         }
     }
 
