@@ -20,8 +20,16 @@ export async function live(page: Page) {
  * Everything else (a panic, a trap) stays and fails the test.
  */
 export function forgiveOfflineErrors(consoleErrors: string[]) {
-  const offline = /ERR_INTERNET_DISCONNECTED|TypeError: Failed to fetch/;
-  const unexpected = consoleErrors.filter((e) => !offline.test(e));
+  forgive(consoleErrors, /ERR_INTERNET_DISCONNECTED|TypeError: Failed to fetch/);
+}
+
+/** Forgets the console errors of requests the test aborted (`route.abort()`). */
+export function forgiveAbortedRequests(consoleErrors: string[]) {
+  forgive(consoleErrors, /Failed to load resource: net::ERR_FAILED/);
+}
+
+function forgive(consoleErrors: string[], expected: RegExp) {
+  const unexpected = consoleErrors.filter((e) => !expected.test(e));
   consoleErrors.splice(0, consoleErrors.length, ...unexpected);
 }
 

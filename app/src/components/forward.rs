@@ -61,6 +61,8 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
     // One id per conversation picked: trying again after an error (the
     // answer lost on the way, say) sends one copy, not two.
     let ids = StoredValue::new(BTreeMap::<ConversationId, String>::new());
+    // Where copies went, over every try.
+    let delivered = StoredValue::new(Vec::<ConversationId>::new());
     let message_id = message.id;
     let targets = Memo::new(move |_| {
         let needle = query.with(|q| lower_case(q.trim()));
@@ -107,19 +109,21 @@ fn Forward(message: Message, open: RwSignal<Option<Message>>) -> impl IntoView {
                 match forward_message(message_id, forward).await {
                     // After the copy is stored, so it comes after it; through
                     // the outbox, so it goes even if the dialog is gone.
-                    Ok(_) if !words.is_empty() => {
-                        store.send_message(to, words.clone(), None, None, crate::now_ms());
+                    Ok(_) => {
+                        delivered.try_update_value(|d| d.push(to));
+                        if !words.is_empty() {
+                            store.send_message(to, words.clone(), None, None, crate::now_ms());
+                        }
                     }
-                    Ok(_) => {}
                     Err(e) => failed.push((to, e.message)),
                 }
             }
             if failed.is_empty() {
                 if open.try_get_untracked().flatten().is_some() {
                     open.set(None);
-                    // One conversation opens, as in WhatsApp; after several,
-                    // the forwarder stays where they were.
-                    if let [to] = targets[..] {
+                    // One conversation opens, as in WhatsApp; after several
+                    // (a retry's included), the forwarder stays where they were.
+                    if let Some([to]) = delivered.try_get_value().as_deref() {
                         navigate(&format!("/c/{to}"), Default::default());
                     }
                 }
