@@ -135,6 +135,9 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
 });
 
 test('any emoji: the picker searches by name, keeps my skin tone and recent picks, and works from the keyboard', async ({ page, newPerson }, testInfo) => {
+  // axe audits the picker's 1,870 buttons in light and dark: 15–35 s of
+  // the test on two shared cores.
+  test.slow();
   await signIn(page, 'alice@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
