@@ -326,8 +326,8 @@ test('a thread with more unread than one page opens at the first unread message:
   // 120 unread: more than a page of 50, fewer than the 200 an opening may
   // bring, so the server's HTML already reaches the first unread message.
   await post(before);
-  await dave.page.goto(path);
-  await expect(message(dave.page, before)).toBeVisible();
+  await openThread(dave.page, path);
+  await expect(message(page, before).getByTestId('ticks')).toHaveAttribute('data-state', 'read');
   await dave.page.goto('/');
   await post(first);
   for (let i = 0; i < 118; i++) await post(`filler ${i}`);
