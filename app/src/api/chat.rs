@@ -11,7 +11,7 @@ use crate::api::session::current_user;
 use crate::protocol::{
     Changes, ConversationId, ConversationKind, ConversationSummary, ForwardMessage as Forward,
     Message, MessageId, MessagePage, ParticipantRole, ReadState, SearchHit,
-    SendMessage as NewMessage, UserId, UserSummary,
+    SendMessage as NewMessage, ShortcodeMatch, UserId, UserSummary,
 };
 
 #[server(prefix = "/api/fn", endpoint = "conversations", input = Json)]
@@ -106,6 +106,15 @@ pub async fn toggle_reaction(message_id: MessageId, emoji: String) -> Result<Mes
         .toggle_reaction(&me, message_id, &emoji)
         .await
         .map_err(fail)
+}
+
+/// The emoji to offer for a `:shortcode` being typed, as
+/// `GET /api/chat/emoji/shortcodes` answers. A server function rather than
+/// that request, so that the thread's chunk needs no HTTP client and JSON
+/// reader of its own (wasm-split moved them into the main module: +52 KB).
+#[server(prefix = "/api/fn", endpoint = "emoji-shortcodes", input = Json)]
+pub async fn emoji_shortcodes(prefix: String) -> Result<Vec<ShortcodeMatch>, AppError> {
+    Ok(crate::backend::chat::emoji::shortcode_matches(&prefix))
 }
 
 #[server(prefix = "/api/fn", endpoint = "read", input = Json)]

@@ -659,15 +659,7 @@ fn offer_emoji(
     {
         let this = asked.get_value();
         leptos::task::spawn_local(async move {
-            // `+` (as in `:+1`) would read as a space in a query string.
-            let url = format!(
-                "/api/chat/emoji/shortcodes?prefix={}",
-                typed.replace('+', "%2B")
-            );
-            let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
-                return;
-            };
-            let Ok(found) = response.json::<Vec<ShortcodeMatch>>().await else {
+            let Ok(found) = crate::api::chat::emoji_shortcodes(typed).await else {
                 return;
             };
             if asked.try_get_value() == Some(this) {
