@@ -777,9 +777,8 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, Ct
   await expect(message(bob.page, shipped).locator('.text')).toHaveText(`${shipped} 🚀 at 10:30:00, see :tada:`);
   await expect(message(bob.page, shipped).locator('.text > code')).toHaveText(':tada:');
 
-  // A colon and two letters offer the emoji whose shortcodes fit; Enter
-  // takes the first, the arrows choose another, Escape keeps the words.
-  const box = page.getByLabel('Message', { exact: true });
+  // A colon and two letters offer the emoji whose shortcodes fit; Enter or
+  // Tab takes the first, Escape keeps the words as typed.
   const offered = page.getByRole('listbox', { name: 'Emoji' });
   const picked = unique('picked');
   await box.fill(`${picked} `);
