@@ -60,19 +60,21 @@ impl Thread {
                 .is_some_and(|(after, oldest)| after + 1 < oldest)
     }
 
-    fn place_new_line(&mut self, me: UserId) {
-        let Some(after) = self.unread_after else {
-            return;
-        };
-        self.first_unread_seq = self
-            .messages
-            .range(after + 1..)
+    /// The first loaded message from others that was unread at the opening,
+    /// before `below` if given.
+    fn first_unread(&self, me: UserId, below: Option<i64>) -> Option<i64> {
+        let seqs = self.unread_after? + 1..below.unwrap_or(i64::MAX);
+        if seqs.is_empty() {
+            return None;
+        }
+        self.messages
+            .range(seqs)
             .find(|(_, m)| {
                 m.sender_id != me
                     && m.deleted_at.is_none()
                     && m.message_type != crate::protocol::MessageKind::System
             })
-            .map(|(seq, _)| *seq);
+            .map(|(seq, _)| *seq)
     }
 
     /// What the Up arrow in an empty composer edits, as in Slack: `me`'s
@@ -301,17 +303,21 @@ impl ChatModel {
         if older || first_page {
             thread.has_more = has_more;
         }
+        let oldest_before = thread.oldest_seq();
         for message in messages {
             thread.upsert(message);
         }
         // Each opening (the page that comes with the cursor) puts the "New
         // messages" line above what is unread now, not where it was the last
         // time the thread was open. An older page may hold earlier unread
-        // messages: the line moves up to the first.
+        // messages: the line moves up to the first of them, and never down
+        // (to a message that arrived while the thread was open).
         if cursor.is_some() {
             thread.unread_after = last_read;
+            thread.first_unread_seq = thread.first_unread(me, None);
+        } else if let Some(earlier) = thread.first_unread(me, oldest_before) {
+            thread.first_unread_seq = Some(earlier);
         }
-        thread.place_new_line(me);
     }
 
     /// The user had marked the thread unread from the message at `seq`:
@@ -328,7 +334,7 @@ impl ChatModel {
                 .unread_after
                 .map_or(marked, |after| after.min(marked)),
         );
-        thread.place_new_line(me);
+        thread.first_unread_seq = thread.first_unread(me, None);
     }
 
     /// Cursors to resume from: every thread that has loaded.
@@ -1414,6 +1420,18 @@ mod tests {
             "unread when the thread opened, though read since"
         );
         assert!(!model.threads[&C].unread_before_loaded());
+    }
+
+    #[test]
+    fn a_message_that_arrives_while_the_thread_is_open_gets_no_new_line_from_an_older_page() {
+        let mut model = model();
+        model.conversations[0].my_last_read_seq = 3;
+        let page = vec![message(2, 2, BOB, "b"), message(3, 3, BOB, "c")];
+        model.load_page(C, page, true, Some(3));
+        assert_eq!(model.threads[&C].first_unread_seq, None, "all read");
+        model.apply(ServerEvent::NewMessage(message(4, 4, BOB, "live")), 0);
+        model.load_page(C, vec![message(1, 1, BOB, "a")], false, None);
+        assert_eq!(model.threads[&C].first_unread_seq, None);
     }
 
     #[test]
