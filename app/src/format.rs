@@ -264,6 +264,15 @@ pub fn is_shortcode_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-')
 }
 
+/// Whether a `:` after this text may open a shortcode: it does not touch a
+/// letter or digit (`10:30`, `a:b`).
+pub fn colon_stands_apart(before: &str) -> bool {
+    before
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
 /// The `:shortcode` being typed just before the caret, from two characters
 /// on, as Slack offers them: where its `:` is, and what follows it
 /// (`"roc"` in `"ship it :roc"`). None when the `:` touches a letter or
@@ -271,11 +280,10 @@ pub fn is_shortcode_char(c: char) -> bool {
 pub fn shortcode_at_caret(before_caret: &str) -> Option<(usize, &str)> {
     let colon = before_caret.rfind(':')?;
     let typed = &before_caret[colon + 1..];
-    let apart = before_caret[..colon]
-        .chars()
-        .next_back()
-        .is_none_or(|c| !c.is_alphanumeric());
-    (apart && typed.len() >= 2 && typed.chars().all(is_shortcode_char)).then_some((colon, typed))
+    (colon_stands_apart(&before_caret[..colon])
+        && typed.len() >= 2
+        && typed.chars().all(is_shortcode_char))
+    .then_some((colon, typed))
 }
 
 /// Whom `@all` and `@everyone` name: every member of the conversation, as

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use emojis::{Group, SkinTone, UnicodeVersion};
 
-use crate::format::is_shortcode_char;
+use crate::format::{colon_stands_apart, is_shortcode_char};
 use crate::protocol::{EmojiChoice, EmojiGroup, ShortcodeMatch};
 
 /// The newest emoji the picker offers. Unicode 15.0 (2022) is what phones
@@ -48,10 +48,7 @@ pub fn replace_shortcodes(text: &str) -> Cow<'_, str> {
         }
         // The closing colon may open the next one, as in `:+1::tada:`.
         from = close;
-        let apart = text[..open]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric())
+        let apart = colon_stands_apart(&text[..open])
             && text[close + 1..]
                 .chars()
                 .next()
