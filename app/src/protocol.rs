@@ -495,6 +495,36 @@ pub struct EmojiChoice {
     pub tones: Vec<String>,
 }
 
+/// A skin tone for the emoji that take one, as the picker offers them: none
+/// (the yellow default), then light to dark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum SkinTone {
+    #[default]
+    None,
+    Light,
+    MediumLight,
+    Medium,
+    MediumDark,
+    Dark,
+}
+
+impl SkinTone {
+    /// The tone at `index` in the picker's order, none for one out of range.
+    pub fn at(index: usize) -> SkinTone {
+        const ALL: [SkinTone; 6] = [
+            SkinTone::None,
+            SkinTone::Light,
+            SkinTone::MediumLight,
+            SkinTone::Medium,
+            SkinTone::MediumDark,
+            SkinTone::Dark,
+        ];
+        ALL.get(index).copied().unwrap_or_default()
+    }
+}
+
 /// `GET /api/chat/emoji/shortcodes?prefix=`: an emoji whose shortcode fits
 /// what is being typed after a `:`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

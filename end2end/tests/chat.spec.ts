@@ -207,6 +207,12 @@ test('any emoji: the picker searches by name, keeps my skin tone and recent pick
   await mine.locator('.reactions').getByRole('button', { name: 'Add reaction' }).click();
   await page.keyboard.press('Escape');
   await expect(picker).toHaveCount(0);
+
+  // The composer's `:` list offers the emoji in the tone chosen here.
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.pressSequentially(':+1', { delay: 30 });
+  await expect(page.getByRole('listbox', { name: 'Emoji' }).getByRole('option').first()).toHaveText('👍🏽:+1:');
+  await box.press('Escape');
 });
 
 test('switching conversations while messages arrive keeps the page working', async ({ page, newPerson }, testInfo) => {

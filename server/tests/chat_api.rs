@@ -372,4 +372,23 @@ async fn the_emoji_for_a_shortcode_being_typed_are_served_to_anyone_and_cached_f
         .await
         .unwrap();
     assert!(nothing.is_empty());
+    let toned: Vec<app::protocol::ShortcodeMatch> = app
+        .get("/api/chat/emoji/shortcodes?prefix=%2B1&tone=mediumDark")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(toned[0].emoji, "👍🏾");
+    let response = app
+        .get("/api/chat/emoji/shortcodes?prefix=%2B1&tone=purple")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "an unknown tone"
+    );
 }

@@ -11,7 +11,7 @@ use crate::api::session::current_user;
 use crate::protocol::{
     Changes, ConversationId, ConversationKind, ConversationSummary, ForwardMessage as Forward,
     Message, MessageId, MessagePage, ParticipantRole, ReadState, SearchHit,
-    SendMessage as NewMessage, ShortcodeMatch, UserId, UserSummary,
+    SendMessage as NewMessage, ShortcodeMatch, SkinTone, UserId, UserSummary,
 };
 
 #[server(prefix = "/api/fn", endpoint = "conversations", input = Json)]
@@ -113,8 +113,13 @@ pub async fn toggle_reaction(message_id: MessageId, emoji: String) -> Result<Mes
 /// that request, so that the thread's chunk needs no HTTP client and JSON
 /// reader of its own (wasm-split moved them into the main module: +52 KB).
 #[server(prefix = "/api/fn", endpoint = "emoji-shortcodes", input = Json)]
-pub async fn emoji_shortcodes(prefix: String) -> Result<Vec<ShortcodeMatch>, AppError> {
-    Ok(crate::backend::chat::emoji::shortcode_matches(&prefix))
+pub async fn emoji_shortcodes(
+    prefix: String,
+    tone: SkinTone,
+) -> Result<Vec<ShortcodeMatch>, AppError> {
+    Ok(crate::backend::chat::emoji::shortcode_matches(
+        &prefix, tone,
+    ))
 }
 
 #[server(prefix = "/api/fn", endpoint = "read", input = Json)]

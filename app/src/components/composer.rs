@@ -411,7 +411,7 @@ pub fn Composer() -> impl IntoView {
                         None => *open = None,
                     }
                 });
-                offer_emoji(suggestions, asked, at, caret, typed);
+                offer_emoji(suggestions, asked, store.my_id(), at, caret, typed);
             }
             (mention, _) => suggestions.set(mention),
         }
@@ -647,10 +647,12 @@ fn upload_one(
 }
 
 /// Asks the server which emoji fit the `:shortcode` typed from `at` to
-/// `caret`, and offers them unless another keystroke came meanwhile.
+/// `caret`, in the skin tone `me` last chose in the emoji picker, and offers
+/// them unless another keystroke came meanwhile.
 fn offer_emoji(
     suggestions: RwSignal<Option<Suggestions>>,
     asked: StoredValue<u32>,
+    me: crate::protocol::UserId,
     at: usize,
     caret: usize,
     typed: String,
@@ -658,8 +660,9 @@ fn offer_emoji(
     #[cfg(feature = "hydrate")]
     {
         let this = asked.get_value();
+        let tone = crate::protocol::SkinTone::at(crate::client::storage::load_emoji_prefs(me).tone);
         leptos::task::spawn_local(async move {
-            let Ok(found) = crate::api::chat::emoji_shortcodes(typed).await else {
+            let Ok(found) = crate::api::chat::emoji_shortcodes(typed, tone).await else {
                 return;
             };
             if asked.try_get_value() == Some(this) {
@@ -669,7 +672,7 @@ fn offer_emoji(
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (suggestions, asked, at, caret, typed);
+    let _ = (suggestions, asked, me, at, caret, typed);
 }
 
 /// Where the caret is in the box's text (bytes), when the page can tell.

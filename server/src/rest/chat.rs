@@ -18,7 +18,7 @@ use app::api::{AppError, ErrorCode};
 use app::protocol::{
     AddParticipants, Attachment, AttachmentId, ChangeRole, Changes, ConversationId,
     ConversationSummary, CreateConversation, EditMessage, EmojiGroup, ForwardMessage, MarkRead,
-    Message, MessageId, MessagePage, ReadState, SearchHit, SendMessage, ShortcodeMatch,
+    Message, MessageId, MessagePage, ReadState, SearchHit, SendMessage, ShortcodeMatch, SkinTone,
     ToggleReaction, UpdateConversation, UserId, UserSummary,
 };
 
@@ -515,12 +515,18 @@ pub struct ShortcodeQuery {
     /// What follows the `:` typed so far: `roc` for `:roc`.
     #[serde(default)]
     prefix: String,
+    /// The skin tone to offer emoji in where they take one: `light`,
+    /// `mediumLight`, `medium`, `mediumDark` or `dark`; none by default.
+    #[serde(default)]
+    #[param(inline)]
+    tone: SkinTone,
 }
 
 /// The emoji to offer for a `:shortcode` being typed.
 ///
 /// Up to 8: those with a shortcode that begins with `prefix`, then those
-/// with a word of one that does, in the picker's order. The same for
+/// with a word of one that does, in the picker's order, in `tone` where
+/// they take one. The same for
 /// everyone, so it needs no session and may be cached for a day.
 #[utoipa::path(
     get, path = "/api/chat/emoji/shortcodes", tag = "chat",
@@ -528,7 +534,7 @@ pub struct ShortcodeQuery {
     responses((status = 200, body = [ShortcodeMatch]), (status = 400, body = AppError)),
 )]
 pub async fn emoji_shortcodes(ApiQuery(query): ApiQuery<ShortcodeQuery>) -> Response {
-    let matches = app::backend::chat::emoji::shortcode_matches(&query.prefix);
+    let matches = app::backend::chat::emoji::shortcode_matches(&query.prefix, query.tone);
     (
         [(header::CACHE_CONTROL, "public, max-age=86400")],
         Json(matches),

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use emojis::{Group, SkinTone, UnicodeVersion};
 
 use crate::format::{colon_stands_apart, is_shortcode_char};
-use crate::protocol::{EmojiChoice, EmojiGroup, ShortcodeMatch};
+use crate::protocol::{self, EmojiChoice, EmojiGroup, ShortcodeMatch};
 
 /// The newest emoji the picker offers. Unicode 15.0 (2022) is what phones
 /// and desktops from 2023 on can draw; newer ones would show as empty boxes
@@ -59,9 +59,17 @@ pub fn replace_shortcodes(text: &str) -> Cow<'_, str> {
         let Some(emoji) = emojis::get_by_shortcode(&text[name_at..close]) else {
             continue;
         };
+        // Slack writes a tone after the emoji: `:wave::skin-tone-3:`.
+        let (emoji, end) = match skin_tone_suffix(&text[close + 1..]) {
+            Some((tone, length)) => (
+                emoji.with_skin_tone(tone).unwrap_or(emoji),
+                close + 1 + length,
+            ),
+            None => (emoji, close + 1),
+        };
         out.push_str(&text[copied..open]);
         out.push_str(emoji.as_str());
-        copied = close + 1;
+        copied = end;
         from = copied;
     }
     if copied == 0 {
@@ -71,15 +79,26 @@ pub fn replace_shortcodes(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The tone of Slack's `:skin-tone-2:` (light) to `:skin-tone-6:` (dark) at
+/// the start of `text`, and its length.
+fn skin_tone_suffix(text: &str) -> Option<(SkinTone, usize)> {
+    match text.strip_prefix(":skin-tone-")?.as_bytes() {
+        [digit @ b'2'..=b'6', b':', ..] => {
+            Some((TONES[usize::from(digit - b'2')], ":skin-tone-2:".len()))
+        }
+        _ => None,
+    }
+}
+
 /// The most emoji the composer offers for a `:` being typed.
 pub const MAX_SHORTCODE_MATCHES: usize = 8;
 
 /// The emoji the composer offers for `:` and `prefix`, as Slack does: the
 /// one it names, those with a shortcode that begins with it, then those with
 /// a word of one that does (`:up` finds 👍 `:thumbsup:` after ⬆️ `:up:`),
-/// each once, in the picker's order. Shortcodes are lower-case; so is the
-/// search.
-pub fn shortcode_matches(prefix: &str) -> Vec<ShortcodeMatch> {
+/// each once, in the picker's order, in `tone` where they take one.
+/// Shortcodes are lower-case; so is the search.
+pub fn shortcode_matches(prefix: &str, tone: protocol::SkinTone) -> Vec<ShortcodeMatch> {
     let prefix = prefix.to_ascii_lowercase();
     if prefix.is_empty() || !prefix.chars().all(is_shortcode_char) {
         return Vec::new();
@@ -111,6 +130,7 @@ pub fn shortcode_matches(prefix: &str) -> Vec<ShortcodeMatch> {
         if matches.len() == MAX_SHORTCODE_MATCHES {
             break;
         }
+        let emoji = toned(emoji, tone);
         if matches.iter().all(|m| m.emoji != emoji.as_str()) {
             matches.push(ShortcodeMatch {
                 emoji: emoji.as_str().to_owned(),
@@ -119,6 +139,22 @@ pub fn shortcode_matches(prefix: &str) -> Vec<ShortcodeMatch> {
         }
     }
     matches
+}
+
+/// `emoji` in `tone`, if it takes one the picker offers.
+fn toned(emoji: &'static emojis::Emoji, tone: protocol::SkinTone) -> &'static emojis::Emoji {
+    let tone = match tone {
+        protocol::SkinTone::None => return emoji,
+        protocol::SkinTone::Light => SkinTone::Light,
+        protocol::SkinTone::MediumLight => SkinTone::MediumLight,
+        protocol::SkinTone::Medium => SkinTone::Medium,
+        protocol::SkinTone::MediumDark => SkinTone::MediumDark,
+        protocol::SkinTone::Dark => SkinTone::Dark,
+    };
+    emoji
+        .with_skin_tone(tone)
+        .filter(|toned| toned.unicode_version() <= NEWEST)
+        .unwrap_or(emoji)
 }
 
 /// The catalogue as JSON, built once: every picker fetches the same bytes.
@@ -200,6 +236,37 @@ mod tests {
     }
 
     #[test]
+    fn slacks_skin_tone_after_a_shortcode_tones_the_emoji_that_take_one() {
+        for (typed, stored) in [
+            (":wave::skin-tone-2: hi", "👋🏻 hi"),
+            (":+1::skin-tone-6:", "👍🏿"),
+            (":rocket::skin-tone-3:", "🚀"),
+            (":wave::skin-tone-7:", "👋:skin-tone-7:"),
+            (":wave: :skin-tone-2:", "👋 :skin-tone-2:"),
+        ] {
+            assert_eq!(replace_shortcodes(typed), stored, "{typed}");
+        }
+    }
+
+    #[test]
+    fn the_emoji_offered_for_a_shortcode_come_in_the_chosen_skin_tone_where_they_take_one() {
+        let offered = |prefix: &str, tone| -> Vec<String> {
+            shortcode_matches(prefix, tone)
+                .into_iter()
+                .map(|m| format!("{} {}", m.emoji, m.shortcode))
+                .collect()
+        };
+        assert_eq!(offered("+1", protocol::SkinTone::Medium), ["👍🏽 +1"]);
+        assert_eq!(offered("+1", protocol::SkinTone::None), ["👍 +1"]);
+        assert_eq!(offered("tada", protocol::SkinTone::Dark), ["🎉 tada"]);
+        assert_eq!(
+            offered("wave", protocol::SkinTone::Light)[0],
+            "👋🏻 wave",
+            "the shortcode stays the one typed"
+        );
+    }
+
+    #[test]
     fn code_links_times_unknown_names_and_colons_inside_words_stay_as_written() {
         for text in [
             "`:rocket:`",
@@ -223,7 +290,7 @@ mod tests {
     fn a_colon_and_a_few_letters_offer_the_emoji_whose_shortcodes_begin_so_then_those_with_such_a_word()
      {
         let offered = |prefix: &str| -> Vec<String> {
-            shortcode_matches(prefix)
+            shortcode_matches(prefix, protocol::SkinTone::None)
                 .into_iter()
                 .map(|m| format!("{} {}", m.emoji, m.shortcode))
                 .collect()
