@@ -8,7 +8,7 @@ use std::ops::Range;
 use crate::protocol::UserId;
 
 mod markup;
-pub use markup::{Node, Style, markup, plain_text};
+pub use markup::{Node, Style, continue_block, markup, plain_text};
 
 /// Minutes east of UTC, e.g. 60 for Paris in winter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

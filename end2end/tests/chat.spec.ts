@@ -687,7 +687,7 @@ test('a draft I leave in a conversation shows in my list, in every tab and after
   await expect(rowIn(list)).not.toHaveAttribute('aria-label', /draft/);
 });
 
-test('markup: bold, italic, strikethrough and code show styled on both sides, Ctrl+B styles the selection, Copy copies it as written, and :shortcodes: arrive as emoji', async ({ page, newPerson }, testInfo) => {
+test('markup: bold, italic, strikethrough and code, quotes and lists show styled on both sides, Ctrl+B styles the selection, Copy copies it as written, and :shortcodes: arrive as emoji', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'heidi@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
@@ -804,4 +804,47 @@ test('markup: bold, italic, strikethrough and code show styled on both sides, Ct
   await expect(offered).toHaveCount(0);
   await box.press('Enter');
   await expect(message(bob.page, picked).locator('.text')).toHaveText(`${picked} 🚀 👍 at 10:30 :tad`);
+
+  // Lines that start with `> ` quote; `- ` and `1. ` make lists.
+  // Shift+Enter on an item starts the next one, and on an empty one ends
+  // the list.
+  const listed = unique('listed');
+  await box.fill(`${listed} notes:\n> the client asked *twice*\n- call @Bob Baker`);
+  await box.press('Shift+Enter');
+  await box.pressSequentially('send the quote');
+  await box.press('Shift+Enter');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('3. sign');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('invoice');
+  await box.press('Shift+Enter');
+  await expect(box).toHaveValue(`${listed} notes:\n> the client asked *twice*\n- call @Bob Baker\n- send the quote\n3. sign\n4. invoice\n5. `);
+  await box.press('Shift+Enter');
+  await box.pressSequentially('thanks');
+  await box.press('Enter');
+  const lists = async (p: Page) => {
+    const sent = message(p, listed);
+    await expect(sent.locator('.text > blockquote')).toHaveText('the client asked twice');
+    await expect(sent.locator('blockquote strong')).toHaveText('twice');
+    await expect(sent.locator('.text > ul > li')).toHaveText(['call @Bob Baker', 'send the quote']);
+    await expect(sent.locator('ul [data-testid="mention"]')).toHaveText('@Bob Baker');
+    await expect(sent.locator('.text > ol')).toHaveAttribute('start', '3');
+    await expect(sent.locator('.text > ol > li')).toHaveText(['sign', 'invoice']);
+    // The lines around a block are not blank lines.
+    await expect(sent.locator('.text')).toHaveText(
+      `${listed} notes:the client asked twicecall @Bob Bakersend the quotesigninvoicethanks`,
+    );
+  };
+  await lists(page);
+  await lists(bob.page);
+  await openThread(bob.page, path);
+  await lists(bob.page);
+  await screenshot(bob.page, testInfo, 'quotes-and-lists');
+  await auditPart(bob.page, '[data-testid="message"]:has(blockquote)');
+  // The preview leaves out the quote's mark and shows the items with a bullet.
+  await bob.page.goto('/');
+  await live(bob.page);
+  await expect(bob.page.getByTestId('conversation').filter({ hasText: listed })).toContainText(
+    `${listed} notes: the client asked twice • call @Bob Baker • send the quote`,
+  );
 });

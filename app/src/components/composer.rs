@@ -1,4 +1,5 @@
-//! Writing: Enter sends and Shift+Enter starts a new line; the box grows
+//! Writing: Enter sends and Shift+Enter starts a new line (the next item,
+//! on a line of a list or a quote); the box grows
 //! with its text. Files come from the picker, drag and drop, or a pasted
 //! image, with a progress bar. A reply or an edit shows as a chip above.
 //! Drafts are kept per conversation across navigation and reloads, and
@@ -322,6 +323,36 @@ pub fn Composer() -> impl IntoView {
         }
         let _ = marker;
     };
+    // Shift+Enter on a list item or a quote starts the next one, or ends
+    // the list on an empty one; false where it only starts a new line.
+    let continue_block = move || -> bool {
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = input.get_untracked() {
+            let value = el.value();
+            let (Some(start), Some(end)) = (
+                el.selection_start().ok().flatten(),
+                el.selection_end().ok().flatten(),
+            ) else {
+                return false;
+            };
+            let caret = byte_offset(&value, start as usize);
+            if start != end {
+                return false;
+            }
+            let Some((typed, caret)) = crate::format::continue_block(&value, caret) else {
+                return false;
+            };
+            let replaced = crate::client::dom::type_text(&el, &typed);
+            let caret = utf16_offset(&typed, caret);
+            let _ = el.set_selection_range(caret, caret);
+            if !replaced {
+                changed(&typed);
+                text.set(typed);
+            }
+            return true;
+        }
+        false
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let open = suggestions.with_untracked(|s| s.as_ref().map(|s| (s.active, s.offers.len())));
         if let Some((active, count)) = open {
@@ -365,6 +396,8 @@ pub fn Composer() -> impl IntoView {
         } else if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
+        } else if ev.key() == "Enter" && !ev.is_composing() && continue_block() {
+            ev.prevent_default();
         } else if ev.key() == "ArrowUp"
             && !(ev.shift_key() || ev.alt_key() || ev.ctrl_key() || ev.meta_key())
             && text.with_untracked(String::is_empty)

@@ -422,7 +422,20 @@ fn rendered(nodes: Vec<Node>, me: crate::protocol::UserId) -> AnyView {
             Node::Styled(Style::Bold, inner) => view! { <strong>{rendered(inner, me)}</strong> }.into_any(),
             Node::Styled(Style::Italic, inner) => view! { <em>{rendered(inner, me)}</em> }.into_any(),
             Node::Styled(Style::Strike, inner) => view! { <s>{rendered(inner, me)}</s> }.into_any(),
+            Node::Quote(inner) => view! { <blockquote>{rendered(inner, me)}</blockquote> }.into_any(),
+            Node::Bullets(items) => view! { <ul>{items_of(items, me)}</ul> }.into_any(),
+            Node::Numbered(first, items) => {
+                view! { <ol start=first>{items_of(items, me)}</ol> }.into_any()
+            }
         })
+        .collect_view()
+        .into_any()
+}
+
+fn items_of(items: Vec<Vec<Node>>, me: crate::protocol::UserId) -> AnyView {
+    items
+        .into_iter()
+        .map(|item| view! { <li>{rendered(item, me)}</li> })
         .collect_view()
         .into_any()
 }

@@ -1,8 +1,9 @@
 //! Message text as it is shown: the light markup people type in WhatsApp and
 //! Slack (`*bold*`, `_italic_`, `~strike~`, `` `code` `` and ```` ``` ````
 //! fenced blocks, with Markdown's `**bold**`, `__bold__` and `~~strike~~`
-//! too), http(s) links and mentions. The server renders and the browser
-//! hydrates the same tree, so the rules live here once.
+//! too; `> ` quotes, and `- ` or `1. ` lists), http(s) links and mentions.
+//! The server renders and the browser hydrates the same tree, so the rules
+//! live here once.
 //!
 //! The rules, so that ordinary text never turns into markup by accident:
 //! - A style opens at a marker that does not follow a letter or digit and is
@@ -13,6 +14,13 @@
 //! - Code is taken as written: no styles, links or mentions inside it.
 //! - Links and mentions are whole: a style starts and ends around them, and
 //!   the underscores of `https://crm.test/a_b_c` are part of the link.
+//! - A line that starts with `> ` is quoted; one that starts with `- `, `* `
+//!   or `• ` is a bullet, and one that starts with up to three digits and
+//!   `. ` or `) ` a numbered item. Lines in a row of one kind make one quote
+//!   or list, which takes the line breaks around it, as a code block's
+//!   fences take theirs. The marker must start the line and something must
+//!   follow it, and code lines are never blocks, so `-5 °C`, `3.5 hours`
+//!   and a `- ` inside ```` ``` ```` stay as written.
 
 use std::ops::Range;
 
@@ -39,33 +47,222 @@ pub enum Node {
     /// The lines between ```` ``` ```` fences.
     CodeBlock(String),
     Styled(Style, Vec<Node>),
+    /// Lines that start with `> `, without it, one line break apart.
+    Quote(Vec<Node>),
+    /// Lines that start with `- `, `* ` or `• `: one item each.
+    Bullets(Vec<Vec<Node>>),
+    /// Lines that start with `1. ` or `1) `, numbered from the first one's
+    /// number, as Markdown does.
+    Numbered(u32, Vec<Vec<Node>>),
 }
 
 /// Message text as a tree of [`Node`]s, mentioning `people` (see
 /// [`mentions`]).
 pub fn markup(text: &str, people: &[(UserId, &str)]) -> Vec<Node> {
-    let mentions = mentions(text, people);
+    let inline = Inline {
+        text,
+        code: code_spans(text),
+        mentions: mentions(text, people),
+    };
     let mut nodes = Vec::new();
+    // Where the text not yet in `nodes` starts, and the block being read:
+    // its kind, where its first line starts and its lines' contents.
     let mut from = 0;
-    for span in code_spans(text) {
-        Prose::new(text, from..span.outer.start, &mentions)
-            .styled(from..span.outer.start, &mut nodes);
-        let code = text[span.inner].to_owned();
-        nodes.push(if span.block {
-            Node::CodeBlock(code)
-        } else {
-            Node::Code(code)
-        });
-        from = span.outer.end;
+    let mut block: Option<(Block, usize, Vec<Range<usize>>)> = None;
+    let mut line_start = 0;
+    loop {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = inline.block_line(line_start..line_end);
+        if let Some((kind, first, lines)) =
+            block.take_if(|(kind, ..)| line.as_ref().is_none_or(|(next, _)| !next.continues(*kind)))
+        {
+            // The line breaks on either side belong to the block.
+            let before = if first > from { first - 1 } else { first };
+            inline.nodes(from..before, &mut nodes);
+            nodes.push(inline.block(kind, &lines));
+            from = (lines[lines.len() - 1].end + 1).min(text.len());
+        }
+        if let Some((kind, content)) = line {
+            block
+                .get_or_insert_with(|| (kind, line_start, Vec::new()))
+                .2
+                .push(content);
+        }
+        if line_end == text.len() {
+            break;
+        }
+        line_start = line_end + 1;
     }
-    Prose::new(text, from..text.len(), &mentions).styled(from..text.len(), &mut nodes);
+    if let Some((kind, first, lines)) = block {
+        let before = if first > from { first - 1 } else { first };
+        inline.nodes(from..before, &mut nodes);
+        nodes.push(inline.block(kind, &lines));
+    } else {
+        inline.nodes(from..text.len(), &mut nodes);
+    }
     nodes
+}
+
+/// The kind of block a line is part of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Block {
+    Quote,
+    Bullet,
+    Numbered(u32),
+}
+
+impl Block {
+    /// The kind of block `line` is part of, if any, and how long its marker
+    /// is.
+    fn of(line: &str) -> Option<(Block, usize)> {
+        let (kind, marker) = Block::marker(line)?;
+        (!line[marker..].trim().is_empty()).then_some((kind, marker))
+    }
+
+    /// The marker `line` starts with, written after or not.
+    fn marker(line: &str) -> Option<(Block, usize)> {
+        let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+        let (kind, marker) = if line.starts_with("> ") {
+            (Block::Quote, 2)
+        } else if let Some(bullet) = ["- ", "* ", "• "].iter().find(|b| line.starts_with(**b)) {
+            (Block::Bullet, bullet.len())
+        } else if (1..=3).contains(&digits)
+            && matches!(line.as_bytes().get(digits..digits + 2), Some(b". " | b") "))
+        {
+            (Block::Numbered(line[..digits].parse().ok()?), digits + 2)
+        } else {
+            return None;
+        };
+        Some((kind, marker))
+    }
+
+    /// Whether a line of this kind goes on a block of kind `block`.
+    fn continues(self, block: Block) -> bool {
+        match (self, block) {
+            (Block::Numbered(_), Block::Numbered(_)) => true,
+            _ => self == block,
+        }
+    }
+}
+
+/// What Shift+Enter at `caret` (a byte offset) does on a line of a list or
+/// a quote, as in Slack: the text and caret after it. After `- call` comes
+/// a line that starts with `- `, after `3. sign` one with `4. `; on an item
+/// with nothing after its marker, the marker goes and the list ends there.
+/// `None` on any other line, in code, or with the caret in the marker.
+pub fn continue_block(text: &str, caret: usize) -> Option<(String, usize)> {
+    let start = text.get(..caret)?.rfind('\n').map_or(0, |i| i + 1);
+    let end = text[caret..].find('\n').map_or(text.len(), |i| caret + i);
+    let line = &text[start..end];
+    let (kind, marker) = Block::marker(line)?;
+    // Inside a fence, closed yet or not.
+    let in_code = text[..start].matches("```").count() % 2 == 1;
+    if caret < start + marker || in_code {
+        return None;
+    }
+    if line[marker..].trim().is_empty() {
+        return Some(([&text[..start], &text[end..]].concat(), start));
+    }
+    let next = match kind {
+        // The same `. ` or `) ` after the next number.
+        Block::Numbered(number) => format!("{}{}", number + 1, &line[marker - 2..marker]),
+        Block::Quote | Block::Bullet => line[..marker].to_owned(),
+    };
+    let inserted = format!("\n{next}");
+    let typed = [&text[..caret], &inserted, &text[caret..]].concat();
+    Some((typed, caret + inserted.len()))
+}
+
+/// The text with its code and mentions found: what turns ranges of it into
+/// nodes.
+struct Inline<'a> {
+    text: &'a str,
+    code: Vec<CodeSpan>,
+    mentions: Vec<(Range<usize>, UserId)>,
+}
+
+impl Inline<'_> {
+    /// The block the line at `line` is part of and its content, unless it
+    /// starts in code or a code block starts on it.
+    fn block_line(&self, line: Range<usize>) -> Option<(Block, Range<usize>)> {
+        let in_code = self.code.iter().any(|span| {
+            span.outer.start < line.start && line.start < span.outer.end
+                || span.outer.start < line.end && line.end < span.outer.end
+        });
+        if in_code {
+            return None;
+        }
+        let (kind, marker) = Block::of(&self.text[line.clone()])?;
+        Some((kind, line.start + marker..line.end))
+    }
+
+    fn block(&self, kind: Block, lines: &[Range<usize>]) -> Node {
+        let items = lines.iter().map(|line| {
+            let mut item = Vec::new();
+            self.nodes(line.clone(), &mut item);
+            item
+        });
+        match kind {
+            Block::Quote => {
+                let mut quoted = Vec::new();
+                for (i, line) in lines.iter().enumerate() {
+                    if i > 0 {
+                        push_text(&mut quoted, "\n");
+                    }
+                    self.nodes(line.clone(), &mut quoted);
+                }
+                Node::Quote(quoted)
+            }
+            Block::Bullet => Node::Bullets(items.collect()),
+            Block::Numbered(first) => Node::Numbered(first, items.collect()),
+        }
+    }
+
+    /// The nodes of `range`, which holds no block: its code, and prose
+    /// around it.
+    fn nodes(&self, range: Range<usize>, out: &mut Vec<Node>) {
+        let mut from = range.start;
+        for span in &self.code {
+            if span.outer.start < range.start || span.outer.end > range.end {
+                continue;
+            }
+            Prose::new(self.text, from..span.outer.start, &self.mentions)
+                .styled(from..span.outer.start, out);
+            let code = self.text[span.inner.clone()].to_owned();
+            out.push(if span.block {
+                Node::CodeBlock(code)
+            } else {
+                Node::Code(code)
+            });
+            from = span.outer.end;
+        }
+        Prose::new(self.text, from..range.end, &self.mentions).styled(from..range.end, out);
+    }
+}
+
+/// Adds `text` to the nodes, to the text node they end with if they do.
+fn push_text(out: &mut Vec<Node>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    match out.last_mut() {
+        Some(Node::Text(known)) => known.push_str(text),
+        _ => out.push(Node::Text(text.to_owned())),
+    }
 }
 
 /// The text without its style markers, for one-line previews (the list,
 /// notifications) that show no styles: "*call* _today_" reads "call today".
-/// Code keeps its backticks, so what it holds still reads as code.
+/// Code keeps its backticks, so what it holds still reads as code; a quote
+/// loses its `> `, and list items read "• item" or "1. item".
 pub fn plain_text(text: &str) -> String {
+    fn line_break(out: &mut String) {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
     fn flatten(nodes: Vec<Node>, out: &mut String) {
         for node in nodes {
             match node {
@@ -81,14 +278,37 @@ pub fn plain_text(text: &str) -> String {
                     out.push_str("```");
                 }
                 Node::Styled(_, inner) => flatten(inner, out),
+                Node::Quote(inner) => {
+                    line_break(out);
+                    flatten(inner, out);
+                    out.push('\n');
+                }
+                Node::Bullets(items) => {
+                    for item in items {
+                        line_break(out);
+                        out.push_str("• ");
+                        flatten(item, out);
+                    }
+                    out.push('\n');
+                }
+                Node::Numbered(first, items) => {
+                    for (number, item) in (first..).zip(items) {
+                        line_break(out);
+                        out.push_str(&format!("{number}. "));
+                        flatten(item, out);
+                    }
+                    out.push('\n');
+                }
             }
         }
     }
-    if !text.contains(['*', '_', '~']) {
+    let blocks = || text.split('\n').any(|line| Block::of(line).is_some());
+    if !text.contains(['*', '_', '~']) && !blocks() {
         return text.to_owned();
     }
     let mut plain = String::with_capacity(text.len());
     flatten(markup(text, &[]), &mut plain);
+    plain.truncate(plain.trim_end_matches('\n').len());
     plain
 }
 
@@ -307,20 +527,14 @@ impl<'a> Prose<'a> {
     }
 
     fn text_node(&self, range: Range<usize>, out: &mut Vec<Node>) {
-        if range.is_empty() {
-            return;
-        }
-        match out.last_mut() {
-            Some(Node::Text(known)) => known.push_str(&self.text[range]),
-            _ => out.push(Node::Text(self.text[range].to_owned())),
-        }
+        push_text(out, &self.text[range]);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Node::{Code, CodeBlock, Link, Mention, Styled, Text};
+    use Node::{Bullets, Code, CodeBlock, Link, Mention, Numbered, Quote, Styled, Text};
     use Style::{Bold, Italic, Strike};
 
     const ANN: UserId = UserId(1);
@@ -454,6 +668,119 @@ mod tests {
         );
         assert_eq!(plain_text("snake_case_name"), "snake_case_name");
         assert_eq!(plain_text("```\nSELECT *\n```"), "```SELECT *```");
+    }
+
+    #[test]
+    fn lines_that_start_with_a_quote_mark_are_one_quote_with_its_line_breaks() {
+        assert_eq!(
+            shown("Ann wrote:\n> call *today*\n> before 5\nOn it"),
+            vec![
+                text("Ann wrote:"),
+                Quote(vec![
+                    text("call "),
+                    styled(Bold, &[text("today")]),
+                    text("\nbefore 5"),
+                ]),
+                text("On it"),
+            ]
+        );
+    }
+
+    #[test]
+    fn bullet_and_numbered_lines_are_lists_of_items_with_their_markup() {
+        assert_eq!(
+            shown("Next steps:\n- call @Ann\n* send `quote.pdf`\n• *done*\n\nThanks"),
+            vec![
+                text("Next steps:"),
+                Bullets(vec![
+                    vec![text("call "), Mention("@Ann".into(), ANN)],
+                    vec![text("send "), Code("quote.pdf".into())],
+                    vec![styled(Bold, &[text("done")])],
+                ]),
+                text("\nThanks"),
+            ]
+        );
+        assert_eq!(
+            shown("3. qualify\n4) demo"),
+            vec![Numbered(3, vec![vec![text("qualify")], vec![text("demo")]])],
+            "numbered from the first item's number"
+        );
+    }
+
+    #[test]
+    fn a_line_of_another_kind_starts_another_block() {
+        assert_eq!(
+            shown("- a\n1. b\n> c"),
+            vec![
+                Bullets(vec![vec![text("a")]]),
+                Numbered(1, vec![vec![text("b")]]),
+                Quote(vec![text("c")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn block_markers_need_the_start_of_a_line_and_words_after_them() {
+        for plain in [
+            "-5 °C today",
+            "3.5 hours",
+            "> ",
+            "- ",
+            "1234. was a year",
+            " - indented",
+            "a > b\nc - d",
+            ">no space",
+            "2.x is out",
+        ] {
+            assert_eq!(shown(plain), vec![text(plain)], "{plain}");
+        }
+        assert_eq!(
+            shown("```\n- in code\n> too\n```"),
+            vec![CodeBlock("- in code\n> too".into())],
+            "code lines are never blocks"
+        );
+    }
+
+    #[test]
+    fn previews_show_quotes_without_the_mark_and_items_with_a_bullet() {
+        assert_eq!(
+            plain_text("Ann wrote:\n> call _today_\nOn it"),
+            "Ann wrote:\ncall today\nOn it"
+        );
+        assert_eq!(
+            plain_text("Next:\n- call\n- send\n2. sign"),
+            "Next:\n• call\n• send\n2. sign"
+        );
+        assert_eq!(plain_text("-5 °C"), "-5 °C");
+    }
+
+    #[test]
+    fn shift_enter_on_an_item_starts_the_next_one_and_on_an_empty_one_ends_the_list() {
+        let go_on = |text: &str| {
+            continue_block(text, text.len()).map(|(typed, caret)| {
+                assert_eq!(caret, typed.len(), "the caret is at the end");
+                typed
+            })
+        };
+        assert_eq!(go_on("Next:\n- call").as_deref(), Some("Next:\n- call\n- "));
+        assert_eq!(go_on("• a").as_deref(), Some("• a\n• "));
+        assert_eq!(go_on("> quoted").as_deref(), Some("> quoted\n> "));
+        assert_eq!(go_on("9. sign").as_deref(), Some("9. sign\n10. "));
+        assert_eq!(go_on("1) qualify").as_deref(), Some("1) qualify\n2) "));
+        assert_eq!(
+            go_on("- a\n- ").as_deref(),
+            Some("- a\n"),
+            "an empty item ends it"
+        );
+        for other in ["plain", "-5 °C", "```\n- in code", ""] {
+            assert_eq!(go_on(other), None, "{other:?}");
+        }
+        assert_eq!(
+            continue_block("- call\n- send", 6),
+            Some(("- call\n- \n- send".to_owned(), 9)),
+            "in the middle of the text"
+        );
+        assert_eq!(continue_block("- call", 1), None, "the caret in the marker");
     }
 
     #[test]
