@@ -957,10 +957,45 @@ pub fn readers(row: &ConversationSummary, me: UserId, seq: i64) -> Vec<String> {
         .collect()
 }
 
+/// Who reacted with `reaction`, as its tooltip says it: "You and Bob Baker
+/// reacted with 👍". You first, then members by name in the order they
+/// reacted, three at most; the rest, and people no longer in the
+/// conversation, are counted.
+pub fn reacted_by(row: Option<&ConversationSummary>, me: UserId, reaction: &ReactionSummary) -> String {
+    const NAMED: usize = 3;
+    let mut names: Vec<&str> = Vec::new();
+    if reaction.me {
+        names.push("You");
+    }
+    let members = row.map_or(&[][..], |row| &row.participants[..]);
+    names.extend(
+        reaction
+            .user_ids
+            .iter()
+            .filter(|id| **id != me)
+            .filter_map(|id| members.iter().find(|p| p.user_id == *id))
+            .map(|p| p.display_name.as_str())
+            .take(NAMED),
+    );
+    let rest = usize::try_from(reaction.count).unwrap_or(0).saturating_sub(names.len());
+    let who = match (names.split_last(), rest) {
+        (None, 1) => "1 person".to_owned(),
+        (None, _) => format!("{rest} people"),
+        (Some((only, [])), 0) => (*only).to_owned(),
+        (Some((last, first)), 0) => format!("{} and {last}", first.join(", ")),
+        (Some(_), rest) => format!(
+            "{} and {rest} other{}",
+            names.join(", "),
+            if rest == 1 { "" } else { "s" }
+        ),
+    };
+    format!("{who} reacted with {}", reaction.emoji)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{BOB, ME, row};
+    use crate::fixtures::{BOB, ME, participant, row};
     use crate::protocol::{ConversationKind, MessageKind, OrgId, OrgRole};
 
     const C: ConversationId = ConversationId(10);
@@ -1325,6 +1360,36 @@ mod tests {
         );
         assert_eq!(tick(&model), Tick::Read);
         assert_eq!(readers(model.conversation(C).unwrap(), ME, 1), vec!["Bob"]);
+    }
+
+    #[test]
+    fn a_reaction_names_who_reacted_you_first_and_counts_the_rest() {
+        let mut group = row(C, 1, 0);
+        for (id, name) in [(3, "Carol"), (4, "Dave"), (5, "Erin")] {
+            group.participants.push(participant(UserId(id), name));
+        }
+        let said = |ids: &[i64], me: bool| {
+            let reaction = ReactionSummary {
+                emoji: "👍".into(),
+                count: ids.len() as i64,
+                me,
+                user_ids: ids.iter().map(|id| UserId(*id)).collect(),
+            };
+            reacted_by(Some(&group), ME, &reaction)
+        };
+        assert_eq!(said(&[1], true), "You reacted with 👍");
+        assert_eq!(said(&[2, 1], true), "You and Bob reacted with 👍");
+        assert_eq!(said(&[3, 2, 4], false), "Carol, Bob and Dave reacted with 👍");
+        assert_eq!(
+            said(&[3, 1, 2, 4, 5], true),
+            "You, Carol, Bob, Dave and 1 other reacted with 👍"
+        );
+        assert_eq!(
+            said(&[2, 99, 98], false),
+            "Bob and 2 others reacted with 👍",
+            "people who left are counted"
+        );
+        assert_eq!(said(&[99], false), "1 person reacted with 👍");
     }
 
     #[test]

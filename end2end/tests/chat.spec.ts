@@ -57,7 +57,7 @@ test('Alice and Bob chat in real time: typing, then ticks sent, delivered, read'
   await screenshot(page, testInfo, 'thread');
 });
 
-test('a group of three: reply, edit, delete and react, seen live by everyone', async ({ page, newPerson }, testInfo) => {
+test('a group of three: reply, edit, delete and react (saying who reacted), seen live by everyone', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'alice@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
@@ -115,6 +115,14 @@ test('a group of three: reply, edit, delete and react, seen live by everyone', a
   // Toggling mine counts me once, and takes it back.
   await message(bob.page, answer).getByTestId('reaction').click();
   for (const p of everyone) await expect(message(p, answer).getByTestId('reaction')).toContainText('👍2');
+  // Hovering says who, you first; a long press (a right-click here) shows it.
+  await expect(message(bob.page, answer).getByTestId('reaction')).toHaveAttribute('title', 'You and Dave Diaz reacted with 👍');
+  await expect(message(page, answer).getByTestId('reaction')).toHaveAccessibleName('Dave Diaz and Bob Baker reacted with 👍');
+  await message(page, answer).getByTestId('reaction').click({ button: 'right' });
+  await expect(message(page, answer).getByTestId('reacted-by')).toHaveText('Dave Diaz and Bob Baker reacted with 👍');
+  // The bubble, not the message's actions (a long press on the message opens those).
+  await expect(message(page, answer).locator('.actions')).not.toHaveClass(/\bopen\b/);
+  await expect(message(page, answer).getByTestId('reacted-by')).toHaveCount(0, { timeout: 6000 });
   await message(bob.page, answer).getByTestId('reaction').click();
   for (const p of everyone) await expect(message(p, answer).getByTestId('reaction')).toContainText('👍1');
 

@@ -11,7 +11,7 @@ use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
 use crate::api::chat::{delete_message, edit_message, mark_unread_from, toggle_reaction};
 use crate::format::{EVERYONE, Node, Style, and_everyone, clock, file_size, markup};
-use crate::model::{Outgoing, Tick, preview_text, readers, tick_for};
+use crate::model::{Outgoing, Tick, preview_text, reacted_by, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
 use crate::store::{Store, use_store};
 
@@ -31,6 +31,8 @@ pub fn MessageView(
     let menu = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
     let readers_open = RwSignal::new(false);
+    // Who reacted with the reaction long-pressed last, for a few seconds.
+    let reacted = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let copied = RwSignal::new(false);
     let id = message.id;
@@ -261,15 +263,34 @@ pub fn MessageView(
                 <div class="reactions">
                     {reactions.into_iter().map(|r| {
                         let emoji = r.emoji.clone();
-                        let label = format!("{} {}", r.emoji, r.count);
+                        let (shown, count, me_too) = (r.emoji.clone(), r.count, r.me);
+                        // Who: the tooltip on hover, the label, and a bubble
+                        // on a long press (or right-click).
+                        let who = move || row.with(|row| reacted_by(row.as_ref(), me, &r));
+                        let say_who = {
+                            let who = who.clone();
+                            move |ev: leptos::ev::MouseEvent| {
+                                ev.prevent_default();
+                                ev.stop_propagation();
+                                reacted.set(Some(who()));
+                                #[cfg(feature = "hydrate")]
+                                leptos::task::spawn_local(async move {
+                                    crate::client::sleep(4000).await;
+                                    let _ = reacted.try_set(None);
+                                });
+                            }
+                        };
                         view! {
-                            <button type="button" class="reaction" class:me=r.me aria-pressed=r.me.to_string()
-                                aria-label=format!("{label}, toggle") data-testid="reaction"
-                                on:click=move |_| react(emoji.clone())>
-                                <span>{r.emoji.clone()}</span><span class="count">{r.count.to_string()}</span>
+                            <button type="button" class="reaction" class:me=me_too aria-pressed=me_too.to_string()
+                                title=who.clone() aria-label=who data-testid="reaction"
+                                on:click=move |_| react(emoji.clone()) on:contextmenu=say_who>
+                                <span>{shown}</span><span class="count">{count.to_string()}</span>
                             </button>
                         }
                     }).collect_view()}
+                    {move || reacted.get().map(|who| view! {
+                        <span class="reacted-by" role="status" data-testid="reacted-by">{who}</span>
+                    })}
                     <button type="button" class="reaction add-reaction" aria-label="Add reaction" title="Add reaction"
                         aria-haspopup="dialog" on:click=move |_| context.reacting.set(Some(id))>
                         <Svg icon=Icon::AddReaction size=16 />
