@@ -288,9 +288,11 @@ pub fn MessageView(
                             </button>
                         }
                     }).collect_view()}
-                    {move || reacted.get().map(|who| view! {
-                        <span class="reacted-by" role="status" data-testid="reacted-by">{who}</span>
-                    })}
+                    <Show when=move || reacted.with(Option::is_some)>
+                        <span class="reacted-by" role="status" data-testid="reacted-by">
+                            {move || reacted.get().unwrap_or_default()}
+                        </span>
+                    </Show>
                     <button type="button" class="reaction add-reaction" aria-label="Add reaction" title="Add reaction"
                         aria-haspopup="dialog" on:click=move |_| context.reacting.set(Some(id))>
                         <Svg icon=Icon::AddReaction size=16 />
