@@ -324,17 +324,22 @@ impl ChatModel {
     /// the "New messages" line goes above it, if that is earlier than the
     /// first unread message.
     pub fn mark_new_from(&mut self, id: ConversationId, seq: i64) {
+        let earlier = self
+            .threads
+            .get(&id)
+            .and_then(|thread| thread.unread_after)
+            .map_or(seq, |after| (after + 1).min(seq));
+        self.new_line_from(id, earlier);
+    }
+
+    /// I marked the open thread unread from the message at `seq`: the "New
+    /// messages" line goes above it, wherever it was.
+    pub fn new_line_from(&mut self, id: ConversationId, seq: i64) {
         let me = self.me.id;
-        let Some(thread) = self.threads.get_mut(&id) else {
-            return;
-        };
-        let marked = seq - 1;
-        thread.unread_after = Some(
-            thread
-                .unread_after
-                .map_or(marked, |after| after.min(marked)),
-        );
-        thread.first_unread_seq = thread.first_unread(me, None);
+        if let Some(thread) = self.threads.get_mut(&id) {
+            thread.unread_after = Some(seq - 1);
+            thread.first_unread_seq = thread.first_unread(me, None);
+        }
     }
 
     /// Cursors to resume from: every thread that has loaded.
@@ -961,7 +966,11 @@ pub fn readers(row: &ConversationSummary, me: UserId, seq: i64) -> Vec<String> {
 /// reacted with 👍". You first, then members by name in the order they
 /// reacted, three at most; the rest, and people no longer in the
 /// conversation, are counted.
-pub fn reacted_by(row: Option<&ConversationSummary>, me: UserId, reaction: &ReactionSummary) -> String {
+pub fn reacted_by(
+    row: Option<&ConversationSummary>,
+    me: UserId,
+    reaction: &ReactionSummary,
+) -> String {
     const NAMED: usize = 3;
     let mut names: Vec<&str> = Vec::new();
     if reaction.me {
@@ -977,7 +986,9 @@ pub fn reacted_by(row: Option<&ConversationSummary>, me: UserId, reaction: &Reac
             .map(|p| p.display_name.as_str())
             .take(NAMED),
     );
-    let rest = usize::try_from(reaction.count).unwrap_or(0).saturating_sub(names.len());
+    let rest = usize::try_from(reaction.count)
+        .unwrap_or(0)
+        .saturating_sub(names.len());
     let who = match (names.split_last(), rest) {
         (None, 1) => "1 person".to_owned(),
         (None, _) => format!("{rest} people"),
@@ -1379,7 +1390,10 @@ mod tests {
         };
         assert_eq!(said(&[1], true), "You reacted with 👍");
         assert_eq!(said(&[2, 1], true), "You and Bob reacted with 👍");
-        assert_eq!(said(&[3, 2, 4], false), "Carol, Bob and Dave reacted with 👍");
+        assert_eq!(
+            said(&[3, 2, 4], false),
+            "Carol, Bob and Dave reacted with 👍"
+        );
         assert_eq!(
             said(&[3, 1, 2, 4, 5], true),
             "You, Carol, Bob, Dave and 1 other reacted with 👍"
@@ -1448,6 +1462,21 @@ mod tests {
         assert_eq!(model.threads[&C].first_unread_seq, None, "all read");
         model.mark_new_from(C, 2);
         assert_eq!(model.threads[&C].first_unread_seq, Some(2));
+    }
+
+    #[test]
+    fn marking_the_open_thread_unread_moves_the_new_line_to_the_marked_message() {
+        let mut model = model();
+        model.conversations[0].my_last_read_seq = 1;
+        let page = vec![
+            message(1, 1, BOB, "read"),
+            message(2, 2, BOB, "unread at the opening"),
+            message(3, 3, BOB, "marked"),
+        ];
+        model.load_page(C, page, false, Some(3));
+        model.read_locally(C, 3);
+        model.new_line_from(C, 3);
+        assert_eq!(model.threads[&C].first_unread_seq, Some(3));
     }
 
     #[test]

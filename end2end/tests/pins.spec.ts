@@ -134,7 +134,8 @@ test('muting a conversation in one tab marks its row as muted in my other tabs',
   await expect(mutedMark).toHaveCount(0);
 });
 
-test('marking a conversation as unread goes back to the list and keeps it marked until I open it again', async ({ page }, testInfo) => {
+test('marking a conversation as unread goes back to the list on a phone, stays in it on a desktop, and keeps it marked until I open it again', async ({ page }, testInfo) => {
+  const onePane = testInfo.project.name === 'mobile';
   await signIn(page, 'heidi@acme.test');
   const withFrank = await openDirectChat(page, 'Frank');
   const text = unique('Frank, the Umbrella contract');
@@ -146,7 +147,7 @@ test('marking a conversation as unread goes back to the list and keeps it marked
   await expect(row(other).getByTestId('marked-unread')).toHaveCount(0);
 
   await choose(page, 'Mark as unread');
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(onePane ? /\/$/ : new RegExp(`${withFrank}$`));
   for (const p of [page, other]) {
     await expect(row(p).getByTestId('marked-unread')).toBeVisible();
     await expect(row(p)).toHaveClass(/unread/);
@@ -160,7 +161,13 @@ test('marking a conversation as unread goes back to the list and keeps it marked
   await live(other);
   await expect(row(other).getByTestId('marked-unread')).toBeVisible();
 
-  // Opening it clears the mark, here and in the other tab.
+  // Opening it clears the mark, here and in the other tab (on a desktop,
+  // after leaving it: reading on while it stays open kept the mark).
+  if (!onePane) {
+    await expect(row(page).getByTestId('marked-unread')).toBeVisible();
+    await page.goto('/');
+    await live(page);
+  }
   await row(page).click();
   await expect(page).toHaveURL(new RegExp(`${withFrank}$`));
   await live(page);
@@ -251,6 +258,7 @@ test('each row of my list has the same menu, from a pointer, a long press or the
 });
 
 test("marking Erin's message unread counts the conversation unread from it, for me alone, and brings me back to it", async ({ page, newPerson }, testInfo) => {
+  const onePane = testInfo.project.name === 'mobile';
   await signIn(page, 'dave@acme.test');
   const erin = await newPerson();
   await signIn(erin.page, 'erin@acme.test');
@@ -281,9 +289,31 @@ test("marking Erin's message unread counts the conversation unread from it, for 
   expect(bar.x).toBeGreaterThanOrEqual(0);
   expect(bar.x + bar.width).toBeLessThanOrEqual(page.viewportSize()!.width);
   await second.getByRole('button', { name: 'Mark unread' }).click();
-  await expect(page).toHaveURL(/\/$/);
+  const newLine = page.locator('[data-testid="new-messages-line"] + [data-testid="message"]');
+  if (onePane) {
+    await expect(page).toHaveURL(/\/$/);
+  } else {
+    // A desktop stays in the thread, as Slack does, with the line above
+    // the marked message.
+    await expect(page).toHaveURL(new RegExp(`${withDave}$`));
+    await expect(newLine).toContainText(words[1]);
+  }
   // The pipeline review and the renewal, in both tabs and after a reload.
   for (const p of [page, other]) await expect(row(p)).toHaveAttribute('aria-label', /, 2 unread/);
+  if (!onePane) {
+    // Reading on in the open thread keeps them unread: scrolling over them
+    // and coming back to the tab read nothing until I leave.
+    await message(page, words[2]).scrollIntoViewIfNeeded();
+    await other.bringToFront();
+    await page.bringToFront();
+    // Typing goes out on the same socket after any read would have: once
+    // Erin sees it, nothing was read.
+    const box = page.getByLabel('Message', { exact: true });
+    await box.pressSequentially('ok', { delay: 20 });
+    await expect(erin.page.getByTestId('conversation').filter({ hasText: 'Dave Diaz' })).toContainText('Dave Diaz is typing…');
+    for (const p of [page, other]) await expect(row(p)).toHaveAttribute('aria-label', /, 2 unread/);
+    await box.fill('');
+  }
   await screenshot(page, testInfo, 'marked-unread-from-a-message');
   await other.reload();
   await live(other);
@@ -295,10 +325,14 @@ test("marking Erin's message unread counts the conversation unread from it, for 
 
   // Coming back: the "New messages" line is above the marked message, and
   // opening it clears the count in both tabs.
+  if (!onePane) {
+    await page.goto('/');
+    await live(page);
+  }
   await row(page).click();
   await expect(page).toHaveURL(new RegExp(`${withDave}$`));
   await live(page);
-  await expect(page.locator('[data-testid="new-messages-line"] + [data-testid="message"]')).toContainText(words[1]);
+  await expect(newLine).toContainText(words[1]);
   for (const p of [page, other]) await expect(row(p)).not.toHaveClass(/unread/);
 });
 

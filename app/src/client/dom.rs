@@ -2,6 +2,15 @@
 
 use wasm_bindgen::JsCast;
 
+/// Whether the page shows the list or a thread, not both, as on a phone
+/// (style/main.css switches at 768 px).
+pub fn one_pane() -> bool {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|width| width.as_f64())
+        .is_some_and(|width| width < 768.0)
+}
+
 pub fn element_by_id(id: &str) -> Option<web_sys::HtmlElement> {
     web_sys::window()?
         .document()?

@@ -252,6 +252,8 @@ pub fn Composer() -> impl IntoView {
         }
         let reply_to = context.replying.get_untracked().map(|m| m.id);
         context.stick_to_bottom.set(true);
+        // Sending reads everything before it, a mark included.
+        context.holding_reads.set(false);
         store.send_message(id, content, reply_to, None, crate::now_ms());
         context.replying.set(None);
         clear(store, text, id);
@@ -462,6 +464,7 @@ pub fn Composer() -> impl IntoView {
         for file in files {
             upload_one(id, file, progress, error, move |attachment| {
                 context.stick_to_bottom.try_set(true);
+                context.holding_reads.try_set(false);
                 store.send_message(id, String::new(), None, Some(attachment), crate::now_ms());
             });
         }

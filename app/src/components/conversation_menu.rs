@@ -219,7 +219,13 @@ fn MenuItems(menu: Menu) -> impl IntoView {
         let navigate = navigate.clone();
         let here = open_now.get_untracked() == Some(id);
         leptos::task::spawn_local(async move {
-            if apply(store, mark_conversation_unread(id)).await && here {
+            // On a phone the thread closes, as WhatsApp's list does; on a
+            // desktop it stays open, as in Slack: reading it keeps the mark,
+            // and opening it again clears it.
+            if apply(store, mark_conversation_unread(id)).await
+                && here
+                && crate::pages::chat::one_pane()
+            {
                 navigate("/", Default::default());
             }
         });

@@ -104,7 +104,9 @@ pub fn MessageView(
     };
 
     // Someone else's message: the conversation counts as unread from it
-    // again, and the thread closes, as "Mark as unread" in its menu does.
+    // again. On a phone the thread closes, as WhatsApp's list does; on a
+    // desktop it stays open, as in Slack, with the "New messages" line
+    // above the message and nothing read until I leave or send.
     let navigate = leptos_router::hooks::use_navigate();
     let mark_unread = move |_| {
         menu.set(false);
@@ -112,8 +114,17 @@ pub fn MessageView(
         leptos::task::spawn_local(async move {
             match mark_unread_from(id).await {
                 Ok(row) => {
-                    store.model.update(|m| m.merge_conversation(row));
-                    navigate("/", Default::default());
+                    let one_pane = crate::pages::chat::one_pane();
+                    if !one_pane {
+                        context.holding_reads.set(true);
+                    }
+                    store.model.update(|m| {
+                        m.merge_conversation(row);
+                        m.new_line_from(context.id, seq);
+                    });
+                    if one_pane {
+                        navigate("/", Default::default());
+                    }
                 }
                 Err(e) => {
                     error.try_set(Some(e.message));

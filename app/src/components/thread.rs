@@ -38,6 +38,9 @@ pub struct ThreadContext {
     pub forwarding: RwSignal<Option<Message>>,
     /// The message the emoji picker is open for.
     pub reacting: RwSignal<Option<MessageId>>,
+    /// Marked unread while open (on a desktop, which keeps the thread open
+    /// then, as Slack does): nothing more is read until I leave or send.
+    pub holding_reads: RwSignal<bool>,
 }
 
 /// One row of the message list.
@@ -140,6 +143,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
         stick_to_bottom: RwSignal::new(true),
         forwarding: RwSignal::new(None),
         reacting: RwSignal::new(None),
+        holding_reads: RwSignal::new(false),
     };
     provide_context(context);
     Effect::new(move |_| {
@@ -377,7 +381,7 @@ mod browser {
     ) {
         let id = context.id;
         let read_visible = move || {
-            if !is_attended() {
+            if !is_attended() || context.holding_reads.get_untracked() {
                 return;
             }
             if store

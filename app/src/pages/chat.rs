@@ -64,6 +64,15 @@ pub fn open_conversation() -> Memo<Option<ConversationId>> {
     })
 }
 
+/// Whether the page shows the list or a thread, not both, as on a phone.
+/// Asked after an action, in the browser; the server renders both panes.
+pub fn one_pane() -> bool {
+    #[cfg(feature = "hydrate")]
+    return crate::client::dom::one_pane();
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
 #[component]
 fn ChatApp(boot: Bootstrap) -> impl IntoView {
     let Bootstrap {
