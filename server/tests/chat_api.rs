@@ -351,44 +351,33 @@ async fn the_emoji_catalogue_is_served_to_anyone_and_cached_for_a_day() {
 #[tokio::test]
 async fn the_emoji_for_a_shortcode_being_typed_are_served_to_anyone_and_cached_for_a_day() {
     let app = TestApp::spawn(app::backend::Engine::Sqlite).await;
-    let response = app
-        .get("/api/chat/emoji/shortcodes?prefix=rocke")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["cache-control"], "public, max-age=86400");
-    let matches: Vec<app::protocol::ShortcodeMatch> = response.json().await.unwrap();
-    assert_eq!(
-        (matches[0].emoji.as_str(), matches[0].shortcode.as_str()),
-        ("🚀", "rocket")
+    let ask = |query: &str| {
+        app.get(&format!("/api/chat/emoji/shortcodes?{query}"))
+            .send()
+    };
+    let offered = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "public, max-age=86400");
+        let matches: Vec<app::protocol::ShortcodeMatch> = response.json().await.unwrap();
+        matches
+            .into_iter()
+            .map(|m| format!("{} {}", m.emoji, m.shortcode))
+            .collect::<Vec<_>>()
+    };
+    let rocket = offered(ask("prefix=rocke").await.unwrap()).await;
+    assert_eq!(rocket[0], "🚀 rocket");
+    assert!(
+        offered(ask("prefix=no%20such").await.unwrap())
+            .await
+            .is_empty()
     );
-    let nothing: Vec<app::protocol::ShortcodeMatch> = app
-        .get("/api/chat/emoji/shortcodes?prefix=no%20such")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(nothing.is_empty());
-    let toned: Vec<app::protocol::ShortcodeMatch> = app
-        .get("/api/chat/emoji/shortcodes?prefix=%2B1&tone=mediumDark")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(toned[0].emoji, "👍🏾");
-    let response = app
-        .get("/api/chat/emoji/shortcodes?prefix=%2B1&tone=purple")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::BAD_REQUEST,
-        "an unknown tone"
+    let toned = offered(ask("prefix=%2B1&tone=mediumDark").await.unwrap()).await;
+    assert_eq!(toned, ["👍🏾 +1"], "in the skin tone asked for");
+
+    let (status, error) = status_and_json(ask("prefix=%2B1&tone=purple").await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"].as_str().unwrap().contains("purple"),
+        "{error}"
     );
 }
