@@ -104,15 +104,17 @@ pub fn query_words(query: &str) -> Vec<String> {
 }
 
 /// Whether every word of the search starts a word of the emoji's name or one
-/// of its shortcodes: "thumb", "up" and "+1" all find 👍.
+/// of its shortcodes: "thumb", "up" and "+1" all find 👍, and "mail" finds
+/// 📧 `e-mail`. Shortcodes split into words as the composer's `:` list
+/// splits them (`backend::chat::emoji::shortcode_matches`).
 pub fn matches(choice: &EmojiChoice, words: &[String]) -> bool {
     let name = lower_case(&choice.name);
     let mut haystack: Vec<&str> = name
-        .split(|c: char| c.is_whitespace() || c == ':' || c == ',')
+        .split(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | '-'))
         .collect();
     for code in &choice.shortcodes {
         haystack.push(code);
-        haystack.extend(code.split('_'));
+        haystack.extend(code.split(['_', '-']));
     }
     words
         .iter()
@@ -488,7 +490,10 @@ mod tests {
             },
             EmojiGroup {
                 name: "Flags".to_owned(),
-                emoji: vec![choice("🇫🇷", "flag: France", &["fr"], &[])],
+                emoji: vec![
+                    choice("🇫🇷", "flag: France", &["fr"], &[]),
+                    choice("📧", "e-mail", &["e-mail", "email"], &[]),
+                ],
             },
         ]
     }
@@ -506,6 +511,7 @@ mod tests {
         assert_eq!(found("face"), ["😀", "😂"]);
         assert_eq!(found("face joy"), ["😂"]);
         assert_eq!(found("france"), ["🇫🇷"]);
+        assert_eq!(found("mail"), ["📧"], "after a hyphen");
         assert!(
             found("umbs").is_empty(),
             "the middle of a word finds nothing"
