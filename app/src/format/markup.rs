@@ -75,14 +75,10 @@ pub fn markup(text: &str, people: &[(UserId, &str)]) -> Vec<Node> {
             .find('\n')
             .map_or(text.len(), |i| line_start + i);
         let line = inline.block_line(line_start..line_end);
-        if let Some((kind, first, lines)) =
+        if let Some(ended) =
             block.take_if(|(kind, ..)| line.as_ref().is_none_or(|(next, _)| !next.continues(*kind)))
         {
-            // The line breaks on either side belong to the block.
-            let before = if first > from { first - 1 } else { first };
-            inline.nodes(from..before, &mut nodes);
-            nodes.push(inline.block(kind, &lines));
-            from = (lines[lines.len() - 1].end + 1).min(text.len());
+            from = inline.close(ended, from, &mut nodes);
         }
         if let Some((kind, content)) = line {
             block
@@ -95,13 +91,10 @@ pub fn markup(text: &str, people: &[(UserId, &str)]) -> Vec<Node> {
         }
         line_start = line_end + 1;
     }
-    if let Some((kind, first, lines)) = block {
-        let before = if first > from { first - 1 } else { first };
-        inline.nodes(from..before, &mut nodes);
-        nodes.push(inline.block(kind, &lines));
-    } else {
-        inline.nodes(from..text.len(), &mut nodes);
+    if let Some(last) = block {
+        from = inline.close(last, from, &mut nodes);
     }
+    inline.nodes(from..text.len(), &mut nodes);
     nodes
 }
 
@@ -196,6 +189,21 @@ impl Inline<'_> {
         }
         let (kind, marker) = Block::of(&self.text[line.clone()])?;
         Some((kind, line.start + marker..line.end))
+    }
+
+    /// Adds the text from `from` up to a block that has ended, then the
+    /// block; the text after it starts where this returns. The line breaks
+    /// on either side belong to the block.
+    fn close(
+        &self,
+        (kind, first, lines): (Block, usize, Vec<Range<usize>>),
+        from: usize,
+        out: &mut Vec<Node>,
+    ) -> usize {
+        let before = if first > from { first - 1 } else { first };
+        self.nodes(from..before, out);
+        out.push(self.block(kind, &lines));
+        (lines[lines.len() - 1].end + 1).min(self.text.len())
     }
 
     fn block(&self, kind: Block, lines: &[Range<usize>]) -> Node {
