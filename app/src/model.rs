@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::format::lower_case;
 use crate::protocol::{
     ConversationId, ConversationKind, ConversationSummary, Me, Message, MessageId, MessageKind,
-    MessagePreview, Notification, NotificationId, NotificationKind, ReactionSummary, ServerEvent,
-    UserId,
+    MessagePreview, Notification, NotificationId, NotificationKind, NotificationPage,
+    ReactionSummary, ServerEvent, UserId,
 };
 
 /// How long a typing indicator lasts without a refresh.
@@ -156,6 +156,10 @@ pub struct Notifications {
     pub items: Vec<Notification>,
     pub has_more: bool,
     pub loaded: bool,
+    /// How many changes the socket has pushed. A fetch remembers it when it
+    /// starts: if a push arrived while the fetch was on its way, the fetch's
+    /// answer may have been read before that change, and is stale.
+    pub pushes: u64,
 }
 
 /// A system notification, for a page nobody is looking at.
@@ -582,6 +586,7 @@ impl ChatModel {
                 unread_count,
             } => {
                 self.notifications.unread_count = unread_count;
+                self.notifications.pushes += 1;
                 if self.notifications.loaded {
                     self.notifications.items.retain(|n| n.id != notification.id);
                     self.notifications.items.insert(0, notification);
@@ -595,6 +600,7 @@ impl ChatModel {
                 kind,
             } => {
                 self.notifications.unread_count = unread_count;
+                self.notifications.pushes += 1;
                 let items = &mut self.notifications.items;
                 items.retain(|n| !deleted.contains(&n.id));
                 for n in items.iter_mut() {
@@ -740,13 +746,41 @@ impl ChatModel {
         }
     }
 
-    pub fn set_notifications(&mut self, items: Vec<Notification>, has_more: bool, unread: i64) {
+    /// What to pass back with a fetch's answer: see [`Notifications::pushes`].
+    pub fn notifications_mark(&self) -> u64 {
+        self.notifications.pushes
+    }
+
+    /// The first page of notifications, fetched after `mark`. Kept unless the
+    /// socket pushed a change while it was on its way (then the page may
+    /// predate it: the caller fetches again), or when `even_if_stale`.
+    /// Whether it was kept.
+    pub fn set_notifications(
+        &mut self,
+        page: NotificationPage,
+        mark: u64,
+        even_if_stale: bool,
+    ) -> bool {
+        if mark != self.notifications.pushes && !even_if_stale {
+            return false;
+        }
         self.notifications = Notifications {
-            unread_count: unread,
-            items,
-            has_more,
+            unread_count: page.unread_count,
+            items: page.notifications,
+            has_more: page.has_more,
             loaded: true,
+            pushes: self.notifications.pushes,
         };
+        true
+    }
+
+    /// The bell's count, fetched after `mark`. A push that arrived meanwhile
+    /// carried a count at least as new, and every later change pushes again,
+    /// so the fetched count is dropped then.
+    pub fn fetched_notification_count(&mut self, count: i64, mark: u64) {
+        if mark == self.notifications.pushes {
+            self.notifications.unread_count = count;
+        }
     }
 
     pub fn append_notifications(&mut self, items: Vec<Notification>, has_more: bool) {
@@ -1722,18 +1756,9 @@ mod tests {
         let model = model();
         let notification = |kind, link: Option<&str>| ServerEvent::NewNotification {
             notification: Notification {
-                id: NotificationId(9),
                 kind,
-                title: "Lead assigned: Initech".into(),
-                body: "50 seats".into(),
-                metadata: serde_json::Value::Null,
                 link: link.map(str::to_owned),
-                actor: None,
-                conversation_id: None,
-                count: 1,
-                read_at: None,
-                created_at: 0,
-                updated_at: 0,
+                ..lead_assigned(9)
             },
             unread_count: 1,
         };
@@ -1759,6 +1784,86 @@ mod tests {
             model.alert_for(&notification(NotificationKind::NewMessage, Some("/c/10"))),
             None
         );
+    }
+
+    fn lead_assigned(id: i64) -> Notification {
+        Notification {
+            id: NotificationId(id),
+            kind: NotificationKind::LeadAssigned,
+            title: "Lead assigned: Initech".into(),
+            body: "50 seats".into(),
+            metadata: serde_json::Value::Null,
+            link: None,
+            actor: None,
+            conversation_id: None,
+            count: 1,
+            read_at: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_count_fetched_before_a_pushed_notification_does_not_take_its_badge_away() {
+        let mut model = model();
+        // The page connects and asks for the count; the server reads 0.
+        let mark = model.notifications_mark();
+        // The CRM's notification is pushed before that answer arrives.
+        model.apply(
+            ServerEvent::NewNotification {
+                notification: lead_assigned(9),
+                unread_count: 1,
+            },
+            0,
+        );
+        model.fetched_notification_count(0, mark);
+        assert_eq!(model.notifications.unread_count, 1);
+        // With no push on the way, the fetched count stands.
+        let mark = model.notifications_mark();
+        model.fetched_notification_count(3, mark);
+        assert_eq!(model.notifications.unread_count, 3);
+    }
+
+    #[test]
+    fn a_first_page_read_before_a_push_is_read_again_unless_it_is_the_last_try() {
+        let mut model = model();
+        let mark = model.notifications_mark();
+        model.apply(
+            ServerEvent::NewNotification {
+                notification: lead_assigned(9),
+                unread_count: 1,
+            },
+            0,
+        );
+        let stale = || NotificationPage {
+            notifications: Vec::new(),
+            has_more: false,
+            unread_count: 0,
+        };
+        assert!(!model.set_notifications(stale(), mark, false));
+        assert!(!model.notifications.loaded);
+        assert_eq!(model.notifications.unread_count, 1);
+
+        let fresh = NotificationPage {
+            notifications: vec![lead_assigned(9)],
+            has_more: false,
+            unread_count: 1,
+        };
+        assert!(model.set_notifications(fresh, model.notifications_mark(), false));
+        assert!(model.notifications.loaded);
+        assert_eq!(model.notifications.items.len(), 1);
+
+        // Pushes that keep overtaking it give way on the last try.
+        let mark = model.notifications_mark();
+        model.apply(
+            ServerEvent::NewNotification {
+                notification: lead_assigned(10),
+                unread_count: 2,
+            },
+            0,
+        );
+        assert!(model.set_notifications(stale(), mark, true));
+        assert_eq!(model.notifications.unread_count, 0);
     }
 
     #[test]

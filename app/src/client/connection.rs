@@ -244,8 +244,11 @@ async fn after_resume(store: Store, sink: &mut futures::stream::SplitSink<WebSoc
                 super::alerts::show(alert);
             }
         }
+        let mark = store.model.with_untracked(|m| m.notifications_mark());
         if let Ok(count) = crate::api::notifications::notification_count().await {
-            store.model.update(|m| m.notifications.unread_count = count);
+            store
+                .model
+                .update(|m| m.fetched_notification_count(count, mark));
         }
     });
     if store.model.with_untracked(|m| m.link == Link::Restored) {

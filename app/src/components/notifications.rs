@@ -128,6 +128,10 @@ fn DrawerUnavailable() -> impl IntoView {
     }
 }
 
+/// How many times the drawer reads its first page while pushes keep
+/// overtaking it.
+const FIRST_PAGE_TRIES: u32 = 3;
+
 #[component]
 fn NotificationDrawer() -> impl IntoView {
     let store = use_store();
@@ -138,15 +142,29 @@ fn NotificationDrawer() -> impl IntoView {
     let load = move |before: Option<NotificationId>| {
         loading.set(true);
         leptos::task::spawn_local(async move {
-            match list_notifications(before, false).await {
-                Ok(page) => store.model.update(|m| {
-                    if before.is_some() {
-                        m.append_notifications(page.notifications, page.has_more);
-                    } else {
-                        m.set_notifications(page.notifications, page.has_more, page.unread_count);
+            // A first page read before a change the socket pushed meanwhile
+            // is read again, up to three times in all.
+            for attempt in 1..=FIRST_PAGE_TRIES {
+                let mark = store.model.with_untracked(|m| m.notifications_mark());
+                match list_notifications(before, false).await {
+                    Ok(page) if before.is_some() => {
+                        store
+                            .model
+                            .update(|m| m.append_notifications(page.notifications, page.has_more));
                     }
-                }),
-                Err(e) => error.set(Some(e.message)),
+                    Ok(page) => {
+                        let last = attempt == FIRST_PAGE_TRIES;
+                        let kept = store
+                            .model
+                            .try_update(|m| m.set_notifications(page, mark, last))
+                            .unwrap_or(true);
+                        if !kept {
+                            continue;
+                        }
+                    }
+                    Err(e) => error.set(Some(e.message)),
+                }
+                break;
             }
             loading.set(false);
         });
