@@ -156,10 +156,94 @@ pub struct Notifications {
     pub items: Vec<Notification>,
     pub has_more: bool,
     pub loaded: bool,
-    /// How many changes the socket has pushed. A fetch remembers it when it
-    /// starts: if a push arrived while the fetch was on its way, the fetch's
-    /// answer may have been read before that change, and is stale.
-    pub pushes: u64,
+}
+
+/// What the socket has changed, numbered in the order it arrived, so that
+/// the answer to a fetch can be checked against it. A fetch takes a
+/// [`Mark`] when it starts; a change pushed after that mark may have been
+/// made after the server read the answer, and then the answer is stale
+/// there: the page keeps what the push said (every later change pushes
+/// again) or fetches once more.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pushes {
+    count: u64,
+    rows: HashMap<ConversationId, u64>,
+    /// Conversations the user left or lost.
+    gone: HashMap<ConversationId, u64>,
+    presence: HashMap<UserId, u64>,
+    bell: u64,
+}
+
+/// How many times a fetch is made while pushes keep overtaking it, before
+/// its answer is taken anyway.
+pub const FETCH_TRIES: u32 = 3;
+
+/// When a fetch started: see [`Pushes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark(u64);
+
+impl Pushes {
+    fn next(&mut self) -> u64 {
+        self.count += 1;
+        self.count
+    }
+
+    fn row(&mut self, id: ConversationId) {
+        let at = self.next();
+        self.rows.insert(id, at);
+    }
+
+    fn row_since(&self, id: ConversationId, mark: Mark) -> bool {
+        self.rows.get(&id).is_some_and(|&at| at > mark.0)
+    }
+
+    fn gone_since(&self, id: ConversationId, mark: Mark) -> bool {
+        self.gone.get(&id).is_some_and(|&at| at > mark.0)
+    }
+
+    fn presence_since(&self, id: UserId, mark: Mark) -> bool {
+        self.presence.get(&id).is_some_and(|&at| at > mark.0)
+    }
+
+    fn bell_since(&self, mark: Mark) -> bool {
+        self.bell > mark.0
+    }
+
+    /// Numbers an event by what it changes: a list row, someone's presence
+    /// or the bell.
+    fn record(&mut self, event: &ServerEvent) {
+        match event {
+            ServerEvent::NewMessage(message)
+            | ServerEvent::MessageUpdated(message)
+            | ServerEvent::MessageDelivered { message, .. }
+            | ServerEvent::MessageDeleted { message, .. } => self.row(message.conversation_id),
+            ServerEvent::MessagesRead {
+                conversation_id, ..
+            }
+            | ServerEvent::MessagesDelivered {
+                conversation_id, ..
+            }
+            | ServerEvent::ConversationUpdated {
+                conversation_id, ..
+            } => self.row(*conversation_id),
+            ServerEvent::ConversationRemoved { conversation_id } => {
+                self.row(*conversation_id);
+                self.gone.insert(*conversation_id, self.count);
+            }
+            ServerEvent::UserStatusChanged { user_id, .. } => {
+                let at = self.next();
+                self.presence.insert(*user_id, at);
+            }
+            ServerEvent::NewNotification { .. } | ServerEvent::NotificationsUpdated { .. } => {
+                self.bell = self.next();
+            }
+            ServerEvent::ReactionsChanged { .. }
+            | ServerEvent::UserTyping { .. }
+            | ServerEvent::Resumed { .. }
+            | ServerEvent::Error { .. }
+            | ServerEvent::Pong => {}
+        }
+    }
 }
 
 /// A system notification, for a page nobody is looking at.
@@ -202,6 +286,7 @@ pub struct ChatModel {
     /// server last said it serves (in `resumed`): see [`Self::update_available`].
     pub page_build: Option<String>,
     pub server_build: Option<String>,
+    pub pushes: Pushes,
 }
 
 impl ChatModel {
@@ -220,6 +305,7 @@ impl ChatModel {
             heard: HashMap::new(),
             page_build: None,
             server_build: None,
+            pushes: Pushes::default(),
         }
     }
 
@@ -269,14 +355,55 @@ impl ChatModel {
         }
     }
 
-    /// A fresh list (after reconnecting): rows merged, and rows the server no
-    /// longer lists removed.
-    pub fn merge_conversation_list(&mut self, rows: Vec<ConversationSummary>) {
-        self.conversations
-            .retain(|known| rows.iter().any(|row| row.id == known.id));
-        for row in rows {
-            self.merge_conversation(row);
+    /// A fresh list, fetched after `mark` (on reconnecting): rows merged, and
+    /// rows the server no longer lists removed. When the socket changed a
+    /// row meanwhile, nothing is applied (false: the caller fetches again)
+    /// unless `even_if_stale`; even then, each row the socket changed stays
+    /// as the socket left it. Whether it was applied.
+    pub fn merge_fetched_list(
+        &mut self,
+        rows: Vec<ConversationSummary>,
+        mark: Mark,
+        even_if_stale: bool,
+    ) -> bool {
+        if !even_if_stale && self.pushes.rows.values().any(|&at| at > mark.0) {
+            return false;
         }
+        let pushes = &self.pushes;
+        self.conversations.retain(|known| {
+            pushes.row_since(known.id, mark) || rows.iter().any(|row| row.id == known.id)
+        });
+        for row in rows {
+            self.merge_fetched_conversation(row, mark);
+        }
+        true
+    }
+
+    /// A row fetched after `mark`. Where the socket changed it meanwhile, the
+    /// page's row stands; where it said the user left, the row stays gone.
+    /// (Where the page has no row, one the socket changed is taken: a
+    /// message in a conversation the page is fetching does not hide it.) A
+    /// participant whose presence the socket changed meanwhile keeps it.
+    pub fn merge_fetched_conversation(&mut self, mut row: ConversationSummary, mark: Mark) {
+        let known = self.conversation(row.id).is_some();
+        if self.pushes.gone_since(row.id, mark) || (known && self.pushes.row_since(row.id, mark)) {
+            return;
+        }
+        for p in &mut row.participants {
+            if !self.pushes.presence_since(p.user_id, mark) {
+                continue;
+            }
+            let known = self
+                .conversations
+                .iter()
+                .flat_map(|c| &c.participants)
+                .find(|known| known.user_id == p.user_id);
+            if let Some(known) = known {
+                p.is_online = known.is_online;
+                p.last_seen_at = known.last_seen_at;
+            }
+        }
+        self.merge_conversation(row);
     }
 
     /// Starts a thread whose first page is on its way; events for it are
@@ -425,6 +552,7 @@ impl ChatModel {
 
     /// Applies one server event; says what else needs doing.
     pub fn apply(&mut self, event: ServerEvent, now: i64) -> Vec<Followup> {
+        self.pushes.record(&event);
         let mut followups = Vec::new();
         match event {
             ServerEvent::NewMessage(message) => {
@@ -586,7 +714,6 @@ impl ChatModel {
                 unread_count,
             } => {
                 self.notifications.unread_count = unread_count;
-                self.notifications.pushes += 1;
                 if self.notifications.loaded {
                     self.notifications.items.retain(|n| n.id != notification.id);
                     self.notifications.items.insert(0, notification);
@@ -600,7 +727,6 @@ impl ChatModel {
                 kind,
             } => {
                 self.notifications.unread_count = unread_count;
-                self.notifications.pushes += 1;
                 let items = &mut self.notifications.items;
                 items.retain(|n| !deleted.contains(&n.id));
                 for n in items.iter_mut() {
@@ -746,22 +872,18 @@ impl ChatModel {
         }
     }
 
-    /// What to pass back with a fetch's answer: see [`Notifications::pushes`].
-    pub fn notifications_mark(&self) -> u64 {
-        self.notifications.pushes
+    /// Taken when a fetch starts, and given back with its answer.
+    pub fn mark(&self) -> Mark {
+        Mark(self.pushes.count)
     }
 
-    /// The first page of notifications, fetched after `mark`. Kept unless the
-    /// socket pushed a change while it was on its way (then the page may
-    /// predate it: the caller fetches again), or when `even_if_stale`.
-    /// Whether it was kept.
     pub fn set_notifications(
         &mut self,
         page: NotificationPage,
-        mark: u64,
+        mark: Mark,
         even_if_stale: bool,
     ) -> bool {
-        if mark != self.notifications.pushes && !even_if_stale {
+        if self.pushes.bell_since(mark) && !even_if_stale {
             return false;
         }
         self.notifications = Notifications {
@@ -769,7 +891,6 @@ impl ChatModel {
             items: page.notifications,
             has_more: page.has_more,
             loaded: true,
-            pushes: self.notifications.pushes,
         };
         true
     }
@@ -777,8 +898,8 @@ impl ChatModel {
     /// The bell's count, fetched after `mark`. A push that arrived meanwhile
     /// carried a count at least as new, and every later change pushes again,
     /// so the fetched count is dropped then.
-    pub fn fetched_notification_count(&mut self, count: i64, mark: u64) {
-        if mark == self.notifications.pushes {
+    pub fn fetched_notification_count(&mut self, count: i64, mark: Mark) {
+        if !self.pushes.bell_since(mark) {
             self.notifications.unread_count = count;
         }
     }
@@ -1269,6 +1390,7 @@ mod tests {
         let other = ConversationId(11);
         let mut model = ChatModel::new(me(), vec![row(C, 5, 100), row(other, 1, 200)], 0);
         assert_eq!(model.sorted_conversations()[0].id, other);
+        let before = model.mark();
         model.apply(ServerEvent::NewMessage(message(6, 6, BOB, "new")), 0);
         model.apply(
             ServerEvent::ConversationUpdated {
@@ -1284,13 +1406,88 @@ mod tests {
         );
         assert_eq!(model.sorted_conversations()[0].id, C);
         assert_eq!(model.conversation(C).unwrap().unread_count, 1);
-        // A list fetched before that event arrives late.
-        model.merge_conversation_list(vec![row(C, 5, 100), row(other, 1, 200)]);
+        // A list fetched before that event arrives late, on its last try.
+        assert!(model.merge_fetched_list(vec![row(C, 5, 100), row(other, 1, 200)], before, true));
         assert_eq!(model.conversation(C).unwrap().last_event_seq, 6);
         assert_eq!(model.conversation(C).unwrap().unread_count, 1);
         // A conversation the server no longer lists is gone.
-        model.merge_conversation_list(vec![row(C, 6, 1006)]);
+        let mark = model.mark();
+        assert!(model.merge_fetched_list(vec![row(C, 6, 1006)], mark, false));
         assert!(model.conversation(other).is_none());
+    }
+
+    #[test]
+    fn a_list_fetched_before_a_push_is_fetched_again_and_never_undoes_what_the_socket_said() {
+        let (read_elsewhere, created, left) =
+            (ConversationId(11), ConversationId(12), ConversationId(13));
+        let unread = |id| ConversationSummary {
+            unread_count: 2,
+            ..row(id, 4, 100)
+        };
+        let mut model = ChatModel::new(me(), vec![unread(read_elsewhere), row(left, 1, 50)], 0);
+        // The page reconnects and asks for its list; the server reads it.
+        let mark = model.mark();
+        let stale = vec![unread(read_elsewhere), row(left, 1, 50)];
+        // Before the answer arrives, the socket says: read in another tab, a
+        // new conversation, one left, and Bob came online.
+        model.apply(
+            ServerEvent::ConversationUpdated {
+                conversation_id: read_elsewhere,
+                unread_count: Some(0),
+                last_read_seq: Some(4),
+                last_message: None,
+                last_event_seq: None,
+                last_activity_at: None,
+                conversation: None,
+            },
+            0,
+        );
+        model.apply(
+            ServerEvent::ConversationUpdated {
+                conversation_id: created,
+                unread_count: None,
+                last_read_seq: None,
+                last_message: None,
+                last_event_seq: None,
+                last_activity_at: None,
+                conversation: Some(row(created, 0, 300)),
+            },
+            0,
+        );
+        model.apply(
+            ServerEvent::ConversationRemoved {
+                conversation_id: left,
+            },
+            0,
+        );
+        model.apply(
+            ServerEvent::UserStatusChanged {
+                user_id: BOB,
+                is_online: true,
+                last_seen: None,
+                timestamp: 0,
+            },
+            0,
+        );
+        let now = model.conversations.clone();
+
+        assert!(!model.merge_fetched_list(stale.clone(), mark, false));
+        assert_eq!(model.conversations, now, "nothing applied: fetch again");
+        // Taken anyway on the last try, it still leaves the pushed rows be.
+        assert!(model.merge_fetched_list(stale, mark, true));
+        assert_eq!(model.conversation(read_elsewhere).unwrap().unread_count, 0);
+        assert!(model.conversation(created).is_some());
+        assert!(model.conversation(left).is_none());
+
+        // A row fetched meanwhile keeps Bob's presence as pushed.
+        let other = ConversationId(14);
+        model.merge_fetched_conversation(row(other, 1, 400), mark);
+        let bob = |model: &ChatModel| model.conversation(other).unwrap().participants[1].is_online;
+        assert!(bob(&model));
+        // Fetched after it, the row is taken as it is.
+        let after = model.mark();
+        model.merge_fetched_conversation(row(other, 2, 500), after);
+        assert!(!bob(&model));
     }
 
     #[test]
@@ -1807,7 +2004,7 @@ mod tests {
     fn a_count_fetched_before_a_pushed_notification_does_not_take_its_badge_away() {
         let mut model = model();
         // The page connects and asks for the count; the server reads 0.
-        let mark = model.notifications_mark();
+        let mark = model.mark();
         // The CRM's notification is pushed before that answer arrives.
         model.apply(
             ServerEvent::NewNotification {
@@ -1819,7 +2016,7 @@ mod tests {
         model.fetched_notification_count(0, mark);
         assert_eq!(model.notifications.unread_count, 1);
         // With no push on the way, the fetched count stands.
-        let mark = model.notifications_mark();
+        let mark = model.mark();
         model.fetched_notification_count(3, mark);
         assert_eq!(model.notifications.unread_count, 3);
     }
@@ -1827,7 +2024,7 @@ mod tests {
     #[test]
     fn a_first_page_read_before_a_push_is_read_again_unless_it_is_the_last_try() {
         let mut model = model();
-        let mark = model.notifications_mark();
+        let mark = model.mark();
         model.apply(
             ServerEvent::NewNotification {
                 notification: lead_assigned(9),
@@ -1849,12 +2046,12 @@ mod tests {
             has_more: false,
             unread_count: 1,
         };
-        assert!(model.set_notifications(fresh, model.notifications_mark(), false));
+        assert!(model.set_notifications(fresh, model.mark(), false));
         assert!(model.notifications.loaded);
         assert_eq!(model.notifications.items.len(), 1);
 
         // Pushes that keep overtaking it give way on the last try.
-        let mark = model.notifications_mark();
+        let mark = model.mark();
         model.apply(
             ServerEvent::NewNotification {
                 notification: lead_assigned(10),

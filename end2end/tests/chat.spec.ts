@@ -856,3 +856,44 @@ test('markup: bold, italic, strikethrough and code, quotes and lists show styled
     `${listed} notes: the client asked twice • call @Bob Baker • send the quote`,
   );
 });
+
+test('a conversation list read before a new group arrives does not hide the group when it lands after it', async ({ page, newPerson }) => {
+  await signIn(page, 'alice@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  await live(bob.page);
+
+  // Each time its socket connects, the page asks for its list. Here the
+  // server reads the list before Alice makes a group with Bob, and the
+  // answer reaches the page after the group's push.
+  let asked = 0;
+  let listed!: () => void;
+  const read = new Promise<void>((resolve) => (listed = resolve));
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await bob.page.route('**/api/fn/conversations', async (route) => {
+    asked += 1;
+    if (asked > 1) return route.continue();
+    const response = await route.fetch();
+    listed();
+    await held;
+    await route.fulfill({ response });
+  });
+  await bob.page.reload();
+  await read;
+
+  const title = unique('Renewals desk');
+  await createGroup(page, title, ['Bob Baker']);
+  const row = bob.page.getByTestId('conversation').filter({ hasText: title });
+  await expect(row).toBeVisible();
+
+  // The old list lands: the page applies nothing from it and asks again.
+  const late = bob.page.waitForResponse('**/api/fn/conversations');
+  release();
+  await (await late).finished();
+  await bob.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await expect(row).toBeVisible();
+  await expect.poll(() => asked).toBe(2);
+  await expect(row).toBeVisible();
+  await bob.page.unroute('**/api/fn/conversations');
+});

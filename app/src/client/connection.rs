@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{is_online, now_ms, sleep};
-use crate::model::{Followup, Link};
+use crate::model::{FETCH_TRIES, Followup, Link};
 use crate::protocol::{ClientEvent, ServerEvent, close_code};
 use crate::store::Store;
 
@@ -212,11 +212,16 @@ fn receive(store: Store, event: ServerEvent) {
     }
     for followup in followups {
         match followup {
-            Followup::RefreshConversation(id) => spawn_local(async move {
-                if let Ok(row) = crate::api::chat::get_conversation(id).await {
-                    store.model.update(|m| m.merge_conversation(row));
-                }
-            }),
+            Followup::RefreshConversation(id) => {
+                let mark = store.model.with_untracked(|m| m.mark());
+                spawn_local(async move {
+                    if let Ok(row) = crate::api::chat::get_conversation(id).await {
+                        store
+                            .model
+                            .update(|m| m.merge_fetched_conversation(row, mark));
+                    }
+                });
+            }
             Followup::ConversationGone(_) | Followup::SendFailed(_) => {}
         }
     }
@@ -237,14 +242,27 @@ async fn after_resume(store: Store, sink: &mut futures::stream::SplitSink<WebSoc
         }
     }
     spawn_local(async move {
-        if let Ok(rows) = crate::api::chat::list_conversations().await {
+        // A list read before a change the socket pushed meanwhile is read
+        // again (see `model::Pushes`).
+        for attempt in 1..=FETCH_TRIES {
+            let mark = store.model.with_untracked(|m| m.mark());
+            let Ok(rows) = crate::api::chat::list_conversations().await else {
+                break;
+            };
             let missed = store.model.with_untracked(|m| m.missed_alerts(&rows));
-            store.model.update(|m| m.merge_conversation_list(rows));
-            for alert in missed {
-                super::alerts::show(alert);
+            let last = attempt == FETCH_TRIES;
+            let applied = store
+                .model
+                .try_update(|m| m.merge_fetched_list(rows, mark, last))
+                .unwrap_or(true);
+            if applied {
+                for alert in missed {
+                    super::alerts::show(alert);
+                }
+                break;
             }
         }
-        let mark = store.model.with_untracked(|m| m.notifications_mark());
+        let mark = store.model.with_untracked(|m| m.mark());
         if let Ok(count) = crate::api::notifications::notification_count().await {
             store
                 .model

@@ -12,6 +12,7 @@ use crate::api::notifications::{
 use crate::components::icon::{Icon, Svg};
 use crate::components::{ChunkUnavailable, ReloadButton, chunk_error_message};
 use crate::format::relative;
+use crate::model::FETCH_TRIES;
 use crate::protocol::{Notification, NotificationId, NotificationKind};
 use crate::store::use_store;
 
@@ -128,10 +129,6 @@ fn DrawerUnavailable() -> impl IntoView {
     }
 }
 
-/// How many times the drawer reads its first page while pushes keep
-/// overtaking it.
-const FIRST_PAGE_TRIES: u32 = 3;
-
 #[component]
 fn NotificationDrawer() -> impl IntoView {
     let store = use_store();
@@ -143,9 +140,9 @@ fn NotificationDrawer() -> impl IntoView {
         loading.set(true);
         leptos::task::spawn_local(async move {
             // A first page read before a change the socket pushed meanwhile
-            // is read again, up to three times in all.
-            for attempt in 1..=FIRST_PAGE_TRIES {
-                let mark = store.model.with_untracked(|m| m.notifications_mark());
+            // is read again (see `model::Pushes`).
+            for attempt in 1..=FETCH_TRIES {
+                let mark = store.model.with_untracked(|m| m.mark());
                 match list_notifications(before, false).await {
                     Ok(page) if before.is_some() => {
                         store
@@ -153,7 +150,7 @@ fn NotificationDrawer() -> impl IntoView {
                             .update(|m| m.append_notifications(page.notifications, page.has_more));
                     }
                     Ok(page) => {
-                        let last = attempt == FIRST_PAGE_TRIES;
+                        let last = attempt == FETCH_TRIES;
                         let kept = store
                             .model
                             .try_update(|m| m.set_notifications(page, mark, last))
