@@ -1951,13 +1951,16 @@ mod tests {
     #[test]
     fn a_crm_notification_alerts_but_a_chat_messages_own_does_not() {
         let model = model();
-        let notification = |kind, link: Option<&str>| ServerEvent::NewNotification {
-            notification: Notification {
-                kind,
-                link: link.map(str::to_owned),
-                ..lead_assigned(9)
-            },
-            unread_count: 1,
+        let notification = |kind, link: Option<&str>| {
+            let link = link.map(str::to_owned);
+            pushed(
+                Notification {
+                    kind,
+                    link,
+                    ..lead_assigned(9)
+                },
+                1,
+            )
         };
         let lead = model
             .alert_for(&notification(
@@ -2000,19 +2003,20 @@ mod tests {
         }
     }
 
+    fn pushed(notification: Notification, unread_count: i64) -> ServerEvent {
+        ServerEvent::NewNotification {
+            notification,
+            unread_count,
+        }
+    }
+
     #[test]
     fn a_count_fetched_before_a_pushed_notification_does_not_take_its_badge_away() {
         let mut model = model();
         // The page connects and asks for the count; the server reads 0.
         let mark = model.mark();
         // The CRM's notification is pushed before that answer arrives.
-        model.apply(
-            ServerEvent::NewNotification {
-                notification: lead_assigned(9),
-                unread_count: 1,
-            },
-            0,
-        );
+        model.apply(pushed(lead_assigned(9), 1), 0);
         model.fetched_notification_count(0, mark);
         assert_eq!(model.notifications.unread_count, 1);
         // With no push on the way, the fetched count stands.
@@ -2025,13 +2029,7 @@ mod tests {
     fn a_first_page_read_before_a_push_is_read_again_unless_it_is_the_last_try() {
         let mut model = model();
         let mark = model.mark();
-        model.apply(
-            ServerEvent::NewNotification {
-                notification: lead_assigned(9),
-                unread_count: 1,
-            },
-            0,
-        );
+        model.apply(pushed(lead_assigned(9), 1), 0);
         let stale = || NotificationPage {
             notifications: Vec::new(),
             has_more: false,
@@ -2052,13 +2050,7 @@ mod tests {
 
         // Pushes that keep overtaking it give way on the last try.
         let mark = model.mark();
-        model.apply(
-            ServerEvent::NewNotification {
-                notification: lead_assigned(10),
-                unread_count: 2,
-            },
-            0,
-        );
+        model.apply(pushed(lead_assigned(10), 2), 0);
         assert!(model.set_notifications(stale(), mark, true));
         assert_eq!(model.notifications.unread_count, 0);
     }

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { auditPart, createGroup, forgiveAbortedRequests, hydrated, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+import { auditPart, createGroup, forgiveAbortedRequests, holdFirstAnswer, hydrated, landHeldAnswer, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
 
 // Two or three people, each in a browser context of their own. Every spec
 // runs in a desktop and a phone viewport against one server, so messages
@@ -863,39 +863,25 @@ test('a conversation list read before a new group arrives does not hide the grou
   await signIn(page, 'alice@acme.test');
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
-  await live(bob.page);
 
-  // Each time its socket connects, the page asks for its list. Here the
+  // Each time its socket connects, a page asks for its list. Here the
   // server reads the list before Alice makes a group with Bob, and the
-  // answer reaches the page after the group's push.
-  let asked = 0;
-  let listed!: () => void;
-  const read = new Promise<void>((resolve) => (listed = resolve));
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await bob.page.route('**/api/fn/conversations', async (route) => {
-    asked += 1;
-    if (asked > 1) return route.continue();
-    const response = await route.fetch();
-    listed();
-    await held;
-    await route.fulfill({ response });
-  });
-  await bob.page.reload();
-  await read;
+  // answer reaches Bob's new tab after the group's push. A new tab, so that
+  // the answer held is its own and not one from before.
+  const url = '**/api/fn/conversations';
+  const tab = await bob.context.newPage();
+  const held = await holdFirstAnswer(tab, url);
+  await tab.goto('/');
+  await held.read;
 
   const title = unique('Renewals desk');
   await createGroup(page, title, ['Bob Baker']);
-  const row = bob.page.getByTestId('conversation').filter({ hasText: title });
+  const row = tab.getByTestId('conversation').filter({ hasText: title });
   await expect(row).toBeVisible();
 
   // The old list lands: the page applies nothing from it and asks again.
-  const late = bob.page.waitForResponse('**/api/fn/conversations');
-  release();
-  await (await late).finished();
-  await bob.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await landHeldAnswer(tab, url, held);
   await expect(row).toBeVisible();
-  await expect.poll(() => asked).toBe(2);
+  await expect.poll(held.asked).toBe(2);
   await expect(row).toBeVisible();
-  await bob.page.unroute('**/api/fn/conversations');
 });

@@ -111,3 +111,37 @@ export async function auditPart(page: Page, selector: string) {
   }
   await page.emulateMedia({ colorScheme: null });
 }
+
+/**
+ * Holds back the answer to the page's first request to `url`: the server
+ * reads it at once (`read` resolves then), and the page gets it only after
+ * `release()`, the order a slow network gives. Later requests pass through;
+ * `asked()` counts them all.
+ */
+export async function holdFirstAnswer(page: Page, url: string) {
+  let asked = 0;
+  let answered!: () => void;
+  const read = new Promise<void>((resolve) => (answered = resolve));
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(url, async (route) => {
+    asked += 1;
+    if (asked > 1) return route.continue();
+    const response = await route.fetch();
+    answered();
+    await held;
+    await route.fulfill({ response });
+  });
+  return { read, release, asked: () => asked };
+}
+
+/**
+ * Releases an answer held by `holdFirstAnswer` and waits until the page has
+ * applied it: the response is in and two frames have painted.
+ */
+export async function landHeldAnswer(page: Page, url: string, held: { release: () => void }) {
+  const late = page.waitForResponse(url);
+  held.release();
+  await (await late).finished();
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+}

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { hydrated, live, screenshot, signIn, unique } from './helpers';
+import { holdFirstAnswer, hydrated, landHeldAnswer, live, screenshot, signIn, unique } from './helpers';
 
 test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mark all read clears it', async ({ page, newPerson, request }, testInfo) => {
   // Alice, an organisation admin, creates an API key for the CRM.
@@ -89,26 +89,19 @@ test('a bell count read before a notification arrives does not take its badge aw
 
   const bob = await newPerson();
   await signIn(bob.page, 'bob@acme.test');
-  await live(bob.page);
   const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
   expect((await bob.page.request.post('/api/notifications/read-all')).status()).toBeLessThan(300);
 
-  // Each time its socket connects, the page asks for the bell's count. Here
+  // Each time its socket connects, a page asks for the bell's count. Here
   // the server reads that count (0) before the CRM's notification, and the
-  // answer reaches the page after the notification's push: the order a
-  // slow network or a busy server gives (seen once in CI).
-  let counted!: () => void;
-  const read = new Promise<void>((resolve) => (counted = resolve));
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await bob.page.route('**/api/fn/notification-count', async (route) => {
-    const response = await route.fetch();
-    counted();
-    await held;
-    await route.fulfill({ response });
-  });
-  await bob.page.reload();
-  await read;
+  // answer reaches Bob's new tab after the notification's push: the order a
+  // slow network or a busy server gives (seen once in CI). A new tab, so
+  // that the answer held is its own and not one from before.
+  const url = '**/api/fn/notification-count';
+  const tab = await bob.context.newPage();
+  const held = await holdFirstAnswer(tab, url);
+  await tab.goto('/');
+  await held.read;
 
   const title = unique('Reminder: call Initech');
   const created = await request.post('/api/notifications', {
@@ -116,19 +109,14 @@ test('a bell count read before a notification arrives does not take its badge aw
     data: { type: 'REMINDER', title, body: 'Renewal call at 3 pm', recipientId: me.id },
   });
   expect(created.status()).toBe(201);
-  const badge = bob.page.getByTestId('bell-count');
+  const badge = tab.getByTestId('bell-count');
   await expect(badge).toHaveText('1');
 
-  // Now the old answer lands. The page has applied it once the response is
-  // in and two frames have painted.
-  const late = bob.page.waitForResponse('**/api/fn/notification-count');
-  release();
-  await (await late).finished();
-  await bob.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  // Now the old answer lands.
+  await landHeldAnswer(tab, url, held);
   await expect(badge).toHaveText('1');
-  await bob.page.unroute('**/api/fn/notification-count');
 
-  await bob.page.locator('#bell').click();
-  const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
+  await tab.locator('#bell').click();
+  const drawer = tab.getByRole('dialog', { name: 'Notifications' });
   await expect(drawer.getByTestId('notification').filter({ hasText: title })).toContainText('Renewal call at 3 pm');
 });
