@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { auditPart, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+import { auditPart, holdFirstAnswer, landHeldAnswer, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
 
 /** Opens the "⋯" menu at the top of the open conversation and picks an item. */
 async function choose(page: Page, item: 'Pin to top' | 'Mute' | 'Mark as unread') {
@@ -363,4 +363,35 @@ test('Mark as read on a row reads its new messages without opening it, and the s
   await page.reload();
   await live(page);
   await expect(row).toHaveAttribute('aria-label', 'Erin Evans');
+});
+
+test('a conversation pinned elsewhere while its thread is on its way stays pinned when the thread lands', async ({ page }) => {
+  await signIn(page, 'alice@acme.test');
+  const path = await openDirectChat(page, 'Heidi Hall');
+  const id = Number(path.split('/').pop());
+  await page.goto('/');
+  await live(page);
+  const row = page.locator(`[data-testid="conversation"][href="${path}"]`);
+  await expect(row.getByTestId('pinned')).toHaveCount(0);
+
+  // Alice opens the conversation within the page, so the browser fetches
+  // its thread, row included. The server reads it unpinned; before the
+  // answer arrives, another of her tabs pins it, and the socket says so.
+  const url = '**/api/fn/open-thread';
+  const held = await holdFirstAnswer(page, url);
+  await row.click();
+  await held.read;
+  const pin = (pinned: boolean) => page.request.post('/api/fn/pin', { data: { conversation_id: id, pinned } });
+  expect((await pin(true)).status()).toBe(200);
+  await landHeldAnswer(page, url, held);
+  await expect(page.locator('.thread-head')).toContainText('Heidi Hall');
+
+  // Back at the list (on a phone the thread hid it), the row is pinned.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(row.getByTestId('pinned')).toBeVisible();
+
+  // Back as it was, for the next run.
+  expect((await pin(false)).status()).toBe(200);
+  await expect(row.getByTestId('pinned')).toHaveCount(0);
 });

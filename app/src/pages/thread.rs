@@ -11,6 +11,7 @@ use crate::api::json::blocking_resource;
 #[cfg(feature = "hydrate")]
 use crate::components::ChunkUnavailable;
 use crate::components::thread::Thread;
+use crate::model::Mark;
 use crate::protocol::{ConversationId, MessageId};
 use crate::store::use_store;
 
@@ -129,9 +130,16 @@ fn ThreadPage() -> impl IntoView {
     let highlight =
         Memo::new(move |_| query.with(|q| q.get("m").and_then(|m| m.parse().ok()).map(MessageId)));
     let store = use_store();
+    // When the browser's fetch of the thread started (see `model::Pushes`).
+    // None for the server's render, which the socket cannot overtake: it
+    // connects after hydration.
+    let fetched_at = StoredValue::new(None::<Mark>);
     let opened = blocking_resource(
         move || id.get(),
-        |id| async move {
+        move |id| async move {
+            if cfg!(feature = "hydrate") {
+                fetched_at.set_value(Some(store.model.with_untracked(|m| m.mark())));
+            }
             match id {
                 Some(id) => open_thread(id).await.map(Some),
                 None => Ok(None),
@@ -153,8 +161,12 @@ fn ThreadPage() -> impl IntoView {
                         Ok(Some(OpenedThread { conversation, page, marked_from_seq })) => {
                             let id = conversation.id;
                             let cursor = conversation.last_event_seq;
+                            let mark = fetched_at.get_value();
                             store.model.update(|m| {
-                                m.merge_conversation(conversation);
+                                match mark {
+                                    Some(mark) => m.merge_fetched_conversation(conversation, mark),
+                                    None => m.merge_conversation(conversation),
+                                }
                                 m.load_page(id, page.messages, page.has_more, Some(cursor));
                                 if let Some(seq) = marked_from_seq {
                                     m.mark_new_from(id, seq);
