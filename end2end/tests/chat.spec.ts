@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { auditPart, createGroup, forgiveAbortedRequests, holdFirstAnswer, hydrated, landHeldAnswer, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+import { auditPart, createGroup, forgiveAbortedRequests, hydrated, landHeldAnswer, live, message, newTabHoldingFirstAnswer, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
 
 // Two or three people, each in a browser context of their own. Every spec
 // runs in a desktop and a phone viewport against one server, so messages
@@ -866,13 +866,9 @@ test('a conversation list read before a new group arrives does not hide the grou
 
   // Each time its socket connects, a page asks for its list. Here the
   // server reads the list before Alice makes a group with Bob, and the
-  // answer reaches Bob's new tab after the group's push. A new tab, so that
-  // the answer held is its own and not one from before.
+  // answer reaches Bob's new tab after the group's push.
   const url = '**/api/fn/conversations';
-  const tab = await bob.context.newPage();
-  const held = await holdFirstAnswer(tab, url);
-  await tab.goto('/');
-  await held.read;
+  const { tab, held } = await newTabHoldingFirstAnswer(bob.context, url);
 
   const title = unique('Renewals desk');
   await createGroup(page, title, ['Bob Baker']);

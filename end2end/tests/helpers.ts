@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import type { Page, TestInfo } from '@playwright/test';
+import type { BrowserContext, Page, TestInfo } from '@playwright/test';
 import { expect } from './fixtures';
 
 export const DEMO_PASSWORD = 'crm-chat-demo';
@@ -133,6 +133,20 @@ export async function holdFirstAnswer(page: Page, url: string) {
     await route.fulfill({ response });
   });
   return { read, release, asked: () => asked };
+}
+
+/**
+ * Opens the chat in a new tab of `context` whose first request to `url` is
+ * held (`holdFirstAnswer`), and waits until the server has answered it. A
+ * new tab, so that the answer held is its own and not one from a page
+ * before it.
+ */
+export async function newTabHoldingFirstAnswer(context: BrowserContext, url: string) {
+  const tab = await context.newPage();
+  const held = await holdFirstAnswer(tab, url);
+  await tab.goto('/');
+  await held.read;
+  return { tab, held };
 }
 
 /**

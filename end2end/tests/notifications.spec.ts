@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { holdFirstAnswer, hydrated, landHeldAnswer, live, screenshot, signIn, unique } from './helpers';
+import { hydrated, landHeldAnswer, live, newTabHoldingFirstAnswer, screenshot, signIn, unique } from './helpers';
 
 test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mark all read clears it', async ({ page, newPerson, request }, testInfo) => {
   // Alice, an organisation admin, creates an API key for the CRM.
@@ -95,13 +95,9 @@ test('a bell count read before a notification arrives does not take its badge aw
   // Each time its socket connects, a page asks for the bell's count. Here
   // the server reads that count (0) before the CRM's notification, and the
   // answer reaches Bob's new tab after the notification's push: the order a
-  // slow network or a busy server gives (seen once in CI). A new tab, so
-  // that the answer held is its own and not one from before.
+  // slow network or a busy server gives (seen once in CI).
   const url = '**/api/fn/notification-count';
-  const tab = await bob.context.newPage();
-  const held = await holdFirstAnswer(tab, url);
-  await tab.goto('/');
-  await held.read;
+  const { tab, held } = await newTabHoldingFirstAnswer(bob.context, url);
 
   const title = unique('Reminder: call Initech');
   const created = await request.post('/api/notifications', {
