@@ -215,6 +215,9 @@ test('any emoji: the picker searches by name, keeps my skin tone and recent pick
   await recent.nth(2).click();
   await expect(reaction(theirs, '🚀')).toHaveCount(0);
   await mine.locator('.reactions').getByRole('button', { name: 'Add reaction' }).click();
+  // The picker moves the focus into its search once it shows; an Escape
+  // before that went to the composer, which had the focus (seen in CI).
+  await expect(search).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(picker).toHaveCount(0);
 
