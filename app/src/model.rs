@@ -182,6 +182,13 @@ pub const FETCH_TRIES: u32 = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mark(u64);
 
+impl Mark {
+    /// Whether a push numbered `at` came after this mark.
+    fn overtaken_by(self, at: u64) -> bool {
+        at > self.0
+    }
+}
+
 impl Pushes {
     fn next(&mut self) -> u64 {
         self.count += 1;
@@ -194,19 +201,25 @@ impl Pushes {
     }
 
     fn row_since(&self, id: ConversationId, mark: Mark) -> bool {
-        self.rows.get(&id).is_some_and(|&at| at > mark.0)
+        self.rows.get(&id).is_some_and(|&at| mark.overtaken_by(at))
+    }
+
+    fn any_row_since(&self, mark: Mark) -> bool {
+        self.rows.values().any(|&at| mark.overtaken_by(at))
     }
 
     fn gone_since(&self, id: ConversationId, mark: Mark) -> bool {
-        self.gone.get(&id).is_some_and(|&at| at > mark.0)
+        self.gone.get(&id).is_some_and(|&at| mark.overtaken_by(at))
     }
 
     fn presence_since(&self, id: UserId, mark: Mark) -> bool {
-        self.presence.get(&id).is_some_and(|&at| at > mark.0)
+        self.presence
+            .get(&id)
+            .is_some_and(|&at| mark.overtaken_by(at))
     }
 
     fn bell_since(&self, mark: Mark) -> bool {
-        self.bell > mark.0
+        mark.overtaken_by(self.bell)
     }
 
     /// Numbers an event by what it changes: a list row, someone's presence
@@ -366,7 +379,7 @@ impl ChatModel {
         mark: Mark,
         even_if_stale: bool,
     ) -> bool {
-        if !even_if_stale && self.pushes.rows.values().any(|&at| at > mark.0) {
+        if !even_if_stale && self.pushes.any_row_since(mark) {
             return false;
         }
         let pushes = &self.pushes;
