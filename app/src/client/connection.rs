@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{is_online, now_ms, sleep};
-use crate::model::{FETCH_TRIES, Followup, Link};
+use crate::model::{Followup, Link};
 use crate::protocol::{ClientEvent, ServerEvent, close_code};
 use crate::store::Store;
 
@@ -242,24 +242,18 @@ async fn after_resume(store: Store, sink: &mut futures::stream::SplitSink<WebSoc
         }
     }
     spawn_local(async move {
-        // A list read before a change the socket pushed meanwhile is read
-        // again (see `model::Pushes`).
-        for attempt in 1..=FETCH_TRIES {
-            let mark = store.model.with_untracked(|m| m.mark());
-            let Ok(rows) = crate::api::chat::list_conversations().await else {
-                break;
-            };
-            let missed = store.model.with_untracked(|m| m.missed_alerts(&rows));
-            let last = attempt == FETCH_TRIES;
-            let applied = store
-                .model
-                .try_update(|m| m.merge_fetched_list(rows, mark, last))
-                .unwrap_or(true);
-            if applied {
-                for alert in missed {
-                    super::alerts::show(alert);
-                }
-                break;
+        let fetched = store
+            .fetch_fresh(
+                crate::api::chat::list_conversations,
+                |m, rows, mark, last| {
+                    let missed = m.missed_alerts(&rows);
+                    m.merge_fetched_list(rows, mark, last).then_some(missed)
+                },
+            )
+            .await;
+        if let Ok(Some(missed)) = fetched {
+            for alert in missed {
+                super::alerts::show(alert);
             }
         }
         let mark = store.model.with_untracked(|m| m.mark());

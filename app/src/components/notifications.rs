@@ -12,7 +12,6 @@ use crate::api::notifications::{
 use crate::components::icon::{Icon, Svg};
 use crate::components::{ChunkUnavailable, ReloadButton, chunk_error_message};
 use crate::format::relative;
-use crate::model::FETCH_TRIES;
 use crate::protocol::{Notification, NotificationId, NotificationKind};
 use crate::store::use_store;
 
@@ -139,29 +138,22 @@ fn NotificationDrawer() -> impl IntoView {
     let load = move |before: Option<NotificationId>| {
         loading.set(true);
         leptos::task::spawn_local(async move {
-            // A first page read before a change the socket pushed meanwhile
-            // is read again (see `model::Pushes`).
-            for attempt in 1..=FETCH_TRIES {
-                let mark = store.model.with_untracked(|m| m.mark());
-                match list_notifications(before, false).await {
-                    Ok(page) if before.is_some() => {
-                        store
-                            .model
-                            .update(|m| m.append_notifications(page.notifications, page.has_more));
-                    }
-                    Ok(page) => {
-                        let last = attempt == FETCH_TRIES;
-                        let kept = store
-                            .model
-                            .try_update(|m| m.set_notifications(page, mark, last))
-                            .unwrap_or(true);
-                        if !kept {
-                            continue;
-                        }
-                    }
-                    Err(e) => error.set(Some(e.message)),
-                }
-                break;
+            let loaded = match before {
+                Some(_) => list_notifications(before, false).await.map(|page| {
+                    store
+                        .model
+                        .update(|m| m.append_notifications(page.notifications, page.has_more));
+                }),
+                None => store
+                    .fetch_fresh(
+                        || list_notifications(None, false),
+                        |m, page, mark, last| m.set_notifications(page, mark, last).then_some(()),
+                    )
+                    .await
+                    .map(drop),
+            };
+            if let Err(e) = loaded {
+                error.set(Some(e.message));
             }
             loading.set(false);
         });
