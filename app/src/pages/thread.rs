@@ -131,15 +131,14 @@ fn ThreadPage() -> impl IntoView {
         Memo::new(move |_| query.with(|q| q.get("m").and_then(|m| m.parse().ok()).map(MessageId)));
     let store = use_store();
     // When the browser's fetch of the thread started (see `model::Pushes`).
-    // None for the server's render, which the socket cannot overtake: it
-    // connects after hydration.
+    // Unset in the browser while it shows the thread the server rendered
+    // (fetched there), which the socket cannot have overtaken: it connects
+    // after hydration.
     let fetched_at = StoredValue::new(None::<Mark>);
     let opened = blocking_resource(
         move || id.get(),
         move |id| async move {
-            if cfg!(feature = "hydrate") {
-                fetched_at.set_value(Some(store.model.with_untracked(|m| m.mark())));
-            }
+            fetched_at.set_value(Some(store.model.with_untracked(|m| m.mark())));
             match id {
                 Some(id) => open_thread(id).await.map(Some),
                 None => Ok(None),
@@ -161,12 +160,9 @@ fn ThreadPage() -> impl IntoView {
                         Ok(Some(OpenedThread { conversation, page, marked_from_seq })) => {
                             let id = conversation.id;
                             let cursor = conversation.last_event_seq;
-                            let mark = fetched_at.get_value();
                             store.model.update(|m| {
-                                match mark {
-                                    Some(mark) => m.merge_fetched_conversation(conversation, mark),
-                                    None => m.merge_conversation(conversation),
-                                }
+                                let mark = fetched_at.get_value().unwrap_or_else(|| m.mark());
+                                m.merge_fetched_conversation(conversation, mark);
                                 m.load_page(id, page.messages, page.has_more, Some(cursor));
                                 if let Some(seq) = marked_from_seq {
                                     m.mark_new_from(id, seq);
