@@ -289,8 +289,18 @@ fn EmojiPicker(message: MessageId, open: RwSignal<Option<MessageId>>) -> impl In
     };
 
     // Into the search, as it opens: `autofocus` alone left the focus outside.
+    // Escape closes it wherever the focus is (a click on the picker's title
+    // leaves it on the page's body).
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(crate::client::dom::focus_when_shown("emoji-search"));
+    {
+        leptos::task::spawn_local(crate::client::dom::focus_when_shown("emoji-search"));
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                close();
+            }
+        });
+        on_cleanup(move || escape.remove());
+    }
 
     view! {
         <div class="modal-backdrop" on:click=move |_| close()>
@@ -301,7 +311,6 @@ fn EmojiPicker(message: MessageId, open: RwSignal<Option<MessageId>>) -> impl In
                 aria-labelledby="emoji-picker-title"
                 data-testid="emoji-picker"
                 on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| if ev.key() == "Escape" { close() }
             >
                 <div class="modal-head">
                     <h2 id="emoji-picker-title">"Add reaction"</h2>
