@@ -99,11 +99,16 @@ test('opening group info while its code cannot be fetched says so, and it opens 
   const unblock = await blockChunk(page, 'group_info_dialog');
   // Dave and Erin: people whose lists no other spec filters by name.
   await signIn(page, 'dave@acme.test');
-  const path = await createGroup(page, unique('Chunk check'), ['Erin Evans']);
-  // The list's preview of it ("Dave Diaz created the group “…”") is long and
-  // has no room to break: it is cut, and the page never scrolls sideways.
+  const title = unique('Chunk check');
+  const path = await createGroup(page, title, ['Erin Evans']);
+  // The list's preview of it names Dave once, as the message does (not
+  // "You: Dave Diaz created…"). It is long and has no room to break: it is
+  // cut, and the page never scrolls sideways.
   await page.goto('/');
   await live(page);
+  await expect(page.getByTestId('conversation').filter({ hasText: title }).locator('.conversation-preview')).toHaveText(
+    `Dave Diaz created the group “${title}”`,
+  );
   const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(sideways).toBe(0);
   await openThread(page, path);

@@ -13,7 +13,9 @@ use super::message_search::{is_message_query, message_hits};
 use super::new_conversation::{NewKind, new_conversation_dialog};
 use crate::format::{list_time, lower_case, typing_line};
 use crate::pages::chat::open_conversation;
-use crate::protocol::{ConversationId, ConversationKind, ConversationSummary, OrgRole, UserId};
+use crate::protocol::{
+    ConversationId, ConversationKind, ConversationSummary, MessageKind, OrgRole, UserId,
+};
 use crate::store::use_store;
 
 #[component]
@@ -150,7 +152,10 @@ impl RowContent {
                 } else {
                     &last.text
                 };
-                if last.sender_id == me {
+                // "Dave Diaz created the group" names its actor already.
+                if last.message_type == MessageKind::System {
+                    text.to_owned()
+                } else if last.sender_id == me {
                     format!("You: {text}")
                 } else if row.kind == ConversationKind::Direct {
                     text.to_owned()
@@ -355,7 +360,7 @@ pub(super) fn first_name(name: &str) -> &str {
 mod tests {
     use super::*;
     use crate::fixtures::{BOB, ME, row};
-    use crate::protocol::{MessageId, MessageKind, MessagePreview};
+    use crate::protocol::{MessageId, MessagePreview};
 
     fn said(sender_id: UserId, sender_name: &str, text: &str) -> Option<MessagePreview> {
         Some(MessagePreview {
@@ -399,6 +404,24 @@ mod tests {
         assert_eq!(
             RowContent::of(&row, ME).preview,
             "You: This message was deleted"
+        );
+    }
+
+    #[test]
+    fn a_system_message_is_previewed_without_a_sender_as_it_names_its_actor() {
+        let mut row = direct_with_bob();
+        row.kind = ConversationKind::Group;
+        row.last_message = said(BOB, "Bob Stone", "Bob Stone created the group “Deals”");
+        row.last_message.as_mut().unwrap().message_type = MessageKind::System;
+        assert_eq!(
+            RowContent::of(&row, ME).preview,
+            "Bob Stone created the group “Deals”"
+        );
+        row.last_message = said(ME, "Alice", "Alice created the group “Deals”");
+        row.last_message.as_mut().unwrap().message_type = MessageKind::System;
+        assert_eq!(
+            RowContent::of(&row, ME).preview,
+            "Alice created the group “Deals”"
         );
     }
 
