@@ -537,6 +537,7 @@ impl ChatModel {
             id,
             row,
             &message.sender_name,
+            message.message_type,
             &preview(message).text,
         ))
     }
@@ -558,7 +559,15 @@ impl ChatModel {
                     && last.sender_id != self.me.id
                     && !last.is_deleted
                     && (!row.muted || self.mentions_me(&last.text));
-                missed.then(|| message_alert(row.id, Some(row), &last.sender_name, &last.text))
+                missed.then(|| {
+                    message_alert(
+                        row.id,
+                        Some(row),
+                        &last.sender_name,
+                        last.message_type,
+                        &last.text,
+                    )
+                })
             })
             .collect()
     }
@@ -1046,18 +1055,24 @@ pub fn preview_text(
 }
 
 /// A new message's alert: the sender and the text, or in a group or
-/// broadcast, its title and "Sender: text". A conversation this page does
+/// broadcast, its title and "Sender: text" (a system message's text alone:
+/// "Bob Stone added you" names its actor). A conversation this page does
 /// not list yet (`row` none) is new: most likely someone starting a direct
 /// chat.
 fn message_alert(
     conversation: ConversationId,
     row: Option<&ConversationSummary>,
     sender_name: &str,
+    kind: MessageKind,
     text: &str,
 ) -> Alert {
     let (title, body) = match row {
         Some(row) if row.kind != ConversationKind::Direct => {
-            (row.title.clone(), format!("{sender_name}: {text}"))
+            let body = match kind {
+                MessageKind::System => text.to_owned(),
+                _ => format!("{sender_name}: {text}"),
+            };
+            (row.title.clone(), body)
         }
         _ => (sender_name.to_owned(), text.to_owned()),
     };
@@ -1959,6 +1974,20 @@ mod tests {
             .expect("an alert");
         assert_eq!(alert.title, "Q3 pipeline");
         assert_eq!(alert.body, "Bob: Numbers are in");
+    }
+
+    #[test]
+    fn a_system_message_alerts_with_its_text_alone_as_it_names_its_actor() {
+        let mut model = model();
+        model.conversations[0].kind = ConversationKind::Group;
+        model.conversations[0].title = "Q3 pipeline".into();
+        let mut added = message(1, 1, BOB, "Bob added Carol");
+        added.message_type = MessageKind::System;
+        let alert = model
+            .alert_for(&ServerEvent::NewMessage(added))
+            .expect("an alert");
+        assert_eq!(alert.title, "Q3 pipeline");
+        assert_eq!(alert.body, "Bob added Carol");
     }
 
     #[test]
