@@ -131,14 +131,17 @@ fn ThreadPage() -> impl IntoView {
         Memo::new(move |_| query.with(|q| q.get("m").and_then(|m| m.parse().ok()).map(MessageId)));
     let store = use_store();
     // When the browser's fetch of the thread started (see `model::Pushes`).
-    // Unset in the browser while it shows the thread the server rendered
-    // (fetched there), which the socket cannot have overtaken: it connects
-    // after hydration.
+    // Unset while the page shows the thread the server rendered, which the
+    // socket cannot have overtaken: it connects after hydration. Never set
+    // on the server, where the fetcher can run after the request's store is
+    // gone (reading it panicked and left the page's response unfinished).
     let fetched_at = StoredValue::new(None::<Mark>);
     let opened = blocking_resource(
         move || id.get(),
         move |id| async move {
-            fetched_at.set_value(Some(store.model.with_untracked(|m| m.mark())));
+            if cfg!(feature = "hydrate") {
+                fetched_at.set_value(Some(store.model.with_untracked(|m| m.mark())));
+            }
             match id {
                 Some(id) => open_thread(id).await.map(Some),
                 None => Ok(None),
