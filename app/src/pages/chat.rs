@@ -103,7 +103,9 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
 
     let open = open_conversation();
     let unread = Memo::new(move |_| store.model.with(ChatModel::total_unread));
-    let title = move || match unread.get() {
+    // On the server the head's title can be read after the page's owner
+    // has been disposed (the stream's last part): then it has no count.
+    let title = move || match unread.try_get().unwrap_or(0) {
         0 => "crm-chat".to_owned(),
         n => format!("({n}) crm-chat"),
     };

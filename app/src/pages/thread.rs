@@ -133,8 +133,7 @@ fn ThreadPage() -> impl IntoView {
     // When the browser's fetch of the thread started (see `model::Pushes`).
     // Unset while the page shows the thread the server rendered, which the
     // socket cannot have overtaken: it connects after hydration. Never set
-    // on the server, where the fetcher can run after the request's store is
-    // gone (reading it panicked and left the page's response unfinished).
+    // on the server, where nothing reads it.
     let fetched_at = StoredValue::new(None::<Mark>);
     let opened = blocking_resource(
         move || id.get(),
