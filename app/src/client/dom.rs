@@ -39,6 +39,20 @@ pub async fn focus_when_shown(id: &str) {
     }
 }
 
+/// Calls `close` on every Escape for as long as the calling component
+/// lives, wherever the focus is: a click on a dialog's text, or a button
+/// that just became disabled, leaves it on the page's body, where the
+/// dialog's own `keydown` never sees it.
+pub fn close_on_escape(close: impl Fn() + 'static) {
+    use leptos::prelude::{on_cleanup, window_event_listener};
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            close();
+        }
+    });
+    on_cleanup(move || escape.remove());
+}
+
 /// Scrolls the element into the middle of its scroller.
 pub fn scroll_into_view(element: &web_sys::Element) {
     let options = web_sys::ScrollIntoViewOptions::new();

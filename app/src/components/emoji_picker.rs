@@ -289,17 +289,11 @@ fn EmojiPicker(message: MessageId, open: RwSignal<Option<MessageId>>) -> impl In
     };
 
     // Into the search, as it opens: `autofocus` alone left the focus outside.
-    // Escape closes it wherever the focus is (a click on the picker's title
-    // leaves it on the page's body).
+    // Escape closes it wherever the focus is.
     #[cfg(feature = "hydrate")]
     {
         leptos::task::spawn_local(crate::client::dom::focus_when_shown("emoji-search"));
-        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" {
-                close();
-            }
-        });
-        on_cleanup(move || escape.remove());
+        crate::client::dom::close_on_escape(close);
     }
 
     view! {

@@ -105,16 +105,11 @@ fn GroupInfo(id: ConversationId, open: RwSignal<bool>) -> impl IntoView {
     };
 
     // Opening moves the focus into the dialog; Escape closes it wherever the
-    // focus is (a button that just became disabled leaves it on the body).
+    // focus is.
     #[cfg(feature = "hydrate")]
     {
         leptos::task::spawn_local(crate::client::dom::focus_when_shown("group-info-title"));
-        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" {
-                close();
-            }
-        });
-        on_cleanup(move || escape.remove());
+        crate::client::dom::close_on_escape(close);
     }
 
     view! {

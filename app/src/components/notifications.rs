@@ -177,17 +177,13 @@ fn NotificationDrawer() -> impl IntoView {
         open
     });
 
-    // Escape closes it wherever the focus is (a button that just became
-    // disabled leaves it on the page's body).
+    // Escape closes it wherever the focus is.
     #[cfg(feature = "hydrate")]
-    {
-        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" && drawer.open.get_untracked() {
-                drawer.open.set(false);
-            }
-        });
-        on_cleanup(move || escape.remove());
-    }
+    crate::client::dom::close_on_escape(move || {
+        if drawer.open.get_untracked() {
+            drawer.open.set(false);
+        }
+    });
 
     let items = Memo::new(move |_| store.model.with(|m| m.notifications.items.clone()));
     let has_more = Memo::new(move |_| store.model.with(|m| m.notifications.has_more));
