@@ -19,21 +19,35 @@ pub fn element_by_id(id: &str) -> Option<web_sys::HtmlElement> {
         .ok()
 }
 
+/// The element with the focus; none when the focus is on the page's body
+/// (where it goes when its element is taken out of the page).
+pub fn focused() -> Option<web_sys::Element> {
+    let document = web_sys::window()?.document()?;
+    let body: Option<web_sys::Element> = document.body().map(Into::into);
+    document
+        .active_element()
+        .filter(|a| body.as_ref() != Some(a))
+}
+
 /// Moves focus to the element once it can take it. An element whose
 /// container has not been shown yet (a drawer whose class change has not
 /// rendered on a busy phone) refuses focus, so this tries again every 20 ms
-/// for up to half a second, and stops as soon as the focus is there.
+/// for up to half a second, and stops as soon as the focus is there. It
+/// also stops if the focus went somewhere else meanwhile: someone quick
+/// has already typed in the dialog or picked in it, and keeps their place.
 pub async fn focus_when_shown(id: &str) {
+    let before = focused();
     for _ in 0..25 {
         super::sleep(20).await;
+        let now = focused();
+        if now.is_some() && now != before {
+            return;
+        }
         let Some(element) = element_by_id(id) else {
             continue;
         };
         let _ = element.focus();
-        let focused = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.active_element());
-        if focused.is_some_and(|f| f == *element) {
+        if focused().is_some_and(|f| f == *element) {
             return;
         }
     }
