@@ -232,6 +232,56 @@ test('any emoji: the picker searches by name, keeps my skin tone and recent pick
   await box.press('Escape');
 });
 
+test('a message I have focused keeps the focus when someone reacts to it or writes under it', async ({ page, newPerson }) => {
+  // A change rebuilds a message's row; a keyboard user must not be sent
+  // back to the top of the page each time.
+  await signIn(page, 'alice@acme.test');
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const path = await openDirectChat(page, 'Bob Baker');
+  await openThread(bob.page, path);
+  const text = unique('focus-kept');
+  await send(bob.page, text);
+  const mine = message(page, text);
+  const theirs = message(bob.page, text);
+  await mine.focus();
+  await expect(mine).toBeFocused();
+
+  // Bob reacts: the row is rebuilt, and the focus is on the new one.
+  await theirs.click();
+  await theirs.getByRole('button', { name: 'React with 👍' }).click();
+  await expect(mine.getByTestId('reaction')).toContainText('👍1');
+  await expect(mine).toBeFocused();
+
+  // His next message joins the group under it, which rebuilds it again.
+  const next = unique('focus-next');
+  await send(bob.page, next);
+  await expect(message(page, next)).toBeVisible();
+  await expect(mine).toBeFocused();
+
+  // On a control inside the row, the focus goes back to that control.
+  const thumbs = mine.getByTestId('reaction').filter({ hasText: '👍' });
+  await thumbs.focus();
+  await theirs.click();
+  await theirs.getByRole('button', { name: 'React with ❤️' }).click();
+  await expect(mine.getByTestId('reaction').filter({ hasText: '❤️' })).toContainText('❤️1');
+  await expect(thumbs).toBeFocused();
+
+  // A focus I moved away, here to nowhere by a click on the title, stays
+  // there: by the time Bob's next message shows, the row rebuilt by his
+  // reaction would have taken it back.
+  await page.locator('#thread-title').click();
+  const onBody = () => page.evaluate(() => document.activeElement === document.body);
+  expect(await onBody()).toBe(true);
+  await theirs.click();
+  await theirs.getByRole('button', { name: 'React with 😂' }).click();
+  await expect(mine.getByTestId('reaction').filter({ hasText: '😂' })).toContainText('😂1');
+  const last = unique('focus-last');
+  await send(bob.page, last);
+  await expect(message(page, last)).toBeVisible();
+  expect(await onBody()).toBe(true);
+});
+
 test('switching conversations while messages arrive keeps the page working', async ({ page, newPerson }, testInfo) => {
   test.skip(testInfo.project.name === 'mobile', 'a phone shows the list or a thread, not both');
   await signIn(page, 'alice@acme.test');

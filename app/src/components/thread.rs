@@ -464,6 +464,8 @@ mod browser {
             (count, newest)
         });
 
+        keep_focus_on_rebuilt_rows(list, scroller);
+
         // Reading when the tab comes back or the connection does.
         let link = Memo::new(move |_| store.model.with(|m| m.link));
         Effect::new(move |_| {
@@ -504,6 +506,115 @@ mod browser {
                 context.jump_to.try_set(None);
             });
         });
+    }
+
+    /// Where the focus was in the message list: the element, its message's
+    /// row, and its label if it was a control inside the row.
+    struct Focused {
+        element: web_sys::Element,
+        row: String,
+        label: Option<String>,
+    }
+
+    /// A message's row is built anew when the message changes (a reaction,
+    /// an edit, the next message joining its group), and the focus on the
+    /// old row went to the page's body: a keyboard user lost their place
+    /// whenever anyone reacted. After each change of the list, a focus that
+    /// was lost that way goes to the new row (or its control with the same
+    /// label), without scrolling. A focus moved away on purpose, or into a
+    /// dialog, stays where it went.
+    fn keep_focus_on_rebuilt_rows(list: Memo<Vec<Row>>, scroller: NodeRef<Div>) {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+
+        let focused = StoredValue::new_local(None::<Focused>);
+        Effect::new(move |_| {
+            let Some(el) = scroller.get() else { return };
+            let on_focusin =
+                Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+                    let element = ev
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                    let was = element.and_then(|element| {
+                        let row = element.closest("li[id^='m-']").ok().flatten()?;
+                        let label = (element != row)
+                            .then(|| element.get_attribute("aria-label"))
+                            .flatten();
+                        Some(Focused {
+                            row: row.id(),
+                            element,
+                            label,
+                        })
+                    });
+                    focused.set_value(was);
+                });
+            // A blur on purpose leaves the element in the page; a rebuild
+            // takes it out (and some browsers send no focusout then).
+            let on_focusout =
+                Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+                    let Some(left) = ev
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    else {
+                        return;
+                    };
+                    leptos::task::spawn_local(async move {
+                        sleep(0).await;
+                        let blurred = left.is_connected()
+                            && focused
+                                .try_with_value(|f| f.as_ref().is_some_and(|f| f.element == left))
+                                == Some(true);
+                        if blurred {
+                            focused.set_value(None);
+                        }
+                    });
+                });
+            let _ =
+                el.add_event_listener_with_callback("focusin", on_focusin.as_ref().unchecked_ref());
+            let _ = el
+                .add_event_listener_with_callback("focusout", on_focusout.as_ref().unchecked_ref());
+            on_focusin.forget();
+            on_focusout.forget();
+        });
+        Effect::new(move |_| {
+            list.track();
+            leptos::task::spawn_local(async move {
+                // After the list's rows are rebuilt.
+                sleep(0).await;
+                let Some(Some(target)) = focused.try_with_value(|f| f.as_ref().and_then(rebuilt))
+                else {
+                    return;
+                };
+                let options = web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = target.focus_with_options(&options);
+            });
+        });
+    }
+
+    /// The new element to focus, if the focused one was rebuilt away and
+    /// the focus is nowhere now.
+    fn rebuilt(was: &Focused) -> Option<web_sys::HtmlElement> {
+        use wasm_bindgen::JsCast;
+        let document = document();
+        if was.element.is_connected()
+            || dom::focused().is_some()
+            || document
+                .query_selector("[aria-modal='true']")
+                .ok()
+                .flatten()
+                .is_some()
+        {
+            return None;
+        }
+        let row = document.get_element_by_id(&was.row)?;
+        let control = was.label.as_ref().and_then(|label| {
+            let controls = row.query_selector_all("[aria-label]").ok()?;
+            (0..controls.length())
+                .filter_map(|i| controls.item(i)?.dyn_into::<web_sys::Element>().ok())
+                .find(|c| c.get_attribute("aria-label").as_ref() == Some(label))
+        });
+        control.unwrap_or(row).dyn_into().ok()
     }
 
     /// The opening page reaches back 200 messages. With more unread than
