@@ -464,7 +464,7 @@ mod browser {
             (count, newest)
         });
 
-        keep_focus_on_rebuilt_rows(list, scroller);
+        keep_focus_on_rebuilt_rows(list);
 
         // Reading when the tab comes back or the connection does.
         let link = Memo::new(move |_| store.model.with(|m| m.link));
@@ -523,58 +523,42 @@ mod browser {
     /// was lost that way goes to the new row (or its control with the same
     /// label), without scrolling. A focus moved away on purpose, or into a
     /// dialog, stays where it went.
-    fn keep_focus_on_rebuilt_rows(list: Memo<Vec<Row>>, scroller: NodeRef<Div>) {
+    fn keep_focus_on_rebuilt_rows(list: Memo<Vec<Row>>) {
         use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
+        let target = |ev: &web_sys::Event| ev.target()?.dyn_into::<web_sys::Element>().ok();
 
         let focused = StoredValue::new_local(None::<Focused>);
-        Effect::new(move |_| {
-            let Some(el) = scroller.get() else { return };
-            let on_focusin =
-                Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-                    let element = ev
-                        .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-                    let was = element.and_then(|element| {
-                        let row = element.closest("li[id^='m-']").ok().flatten()?;
-                        let label = (element != row)
-                            .then(|| element.get_attribute("aria-label"))
-                            .flatten();
-                        Some(Focused {
-                            row: row.id(),
-                            element,
-                            label,
-                        })
-                    });
-                    focused.set_value(was);
-                });
-            // A blur on purpose leaves the element in the page; a rebuild
-            // takes it out (and some browsers send no focusout then).
-            let on_focusout =
-                Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-                    let Some(left) = ev
-                        .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    else {
-                        return;
-                    };
-                    leptos::task::spawn_local(async move {
-                        sleep(0).await;
-                        let blurred = left.is_connected()
-                            && focused
-                                .try_with_value(|f| f.as_ref().is_some_and(|f| f.element == left))
-                                == Some(true);
-                        if blurred {
-                            focused.set_value(None);
-                        }
-                    });
-                });
-            let _ =
-                el.add_event_listener_with_callback("focusin", on_focusin.as_ref().unchecked_ref());
-            let _ = el
-                .add_event_listener_with_callback("focusout", on_focusout.as_ref().unchecked_ref());
-            on_focusin.forget();
-            on_focusout.forget();
+        let focus_in = window_event_listener_untyped("focusin", move |ev| {
+            let was = target(&ev).and_then(|element| {
+                let row = element.closest("li[id^='m-']").ok().flatten()?;
+                let label = (element != row)
+                    .then(|| element.get_attribute("aria-label"))
+                    .flatten();
+                Some(Focused {
+                    row: row.id(),
+                    element,
+                    label,
+                })
+            });
+            focused.set_value(was);
+        });
+        // A blur on purpose leaves the element in the page; a rebuild takes
+        // it out (and some browsers send no focusout then).
+        let focus_out = window_event_listener_untyped("focusout", move |ev| {
+            let Some(left) = target(&ev) else { return };
+            leptos::task::spawn_local(async move {
+                sleep(0).await;
+                let blurred = left.is_connected()
+                    && focused.try_with_value(|f| f.as_ref().is_some_and(|f| f.element == left))
+                        == Some(true);
+                if blurred {
+                    focused.set_value(None);
+                }
+            });
+        });
+        on_cleanup(move || {
+            focus_in.remove();
+            focus_out.remove();
         });
         Effect::new(move |_| {
             list.track();
