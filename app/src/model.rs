@@ -164,9 +164,17 @@ pub struct Notifications {
 /// made after the server read the answer, and then the answer is stale
 /// there: the page keeps what the push said (every later change pushes
 /// again) or fetches once more.
+///
+/// A list row is marked by what changed in it: its counts and preview (a
+/// message, a count, a read on this page), or the whole row (a change of
+/// membership, title, role, pin or mute). Receipts and the activity time
+/// only grow, so a fetched row is merged with them by taking the larger.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pushes {
     count: u64,
+    /// Rows whose counts or preview changed.
+    counts: HashMap<ConversationId, u64>,
+    /// Rows pushed whole.
     rows: HashMap<ConversationId, u64>,
     /// Conversations the user left or lost.
     gone: HashMap<ConversationId, u64>,
@@ -195,21 +203,30 @@ impl Pushes {
         self.count
     }
 
+    fn counts(&mut self, id: ConversationId) {
+        let at = self.next();
+        self.counts.insert(id, at);
+    }
+
     fn row(&mut self, id: ConversationId) {
         let at = self.next();
         self.rows.insert(id, at);
     }
 
-    fn row_since(&self, id: ConversationId, mark: Mark) -> bool {
-        self.rows.get(&id).is_some_and(|&at| mark.overtaken_by(at))
+    fn since(map: &HashMap<ConversationId, u64>, id: ConversationId, mark: Mark) -> bool {
+        map.get(&id).is_some_and(|&at| mark.overtaken_by(at))
     }
 
-    fn any_row_since(&self, mark: Mark) -> bool {
-        self.rows.values().any(|&at| mark.overtaken_by(at))
+    fn counts_since(&self, id: ConversationId, mark: Mark) -> bool {
+        Self::since(&self.counts, id, mark)
+    }
+
+    fn row_since(&self, id: ConversationId, mark: Mark) -> bool {
+        Self::since(&self.rows, id, mark)
     }
 
     fn gone_since(&self, id: ConversationId, mark: Mark) -> bool {
-        self.gone.get(&id).is_some_and(|&at| mark.overtaken_by(at))
+        Self::since(&self.gone, id, mark)
     }
 
     fn presence_since(&self, id: UserId, mark: Mark) -> bool {
@@ -222,22 +239,23 @@ impl Pushes {
         mark.overtaken_by(self.bell)
     }
 
-    /// Numbers an event by what it changes: a list row, someone's presence
-    /// or the bell.
+    /// Numbers an event by what it changes: a list row's counts and preview,
+    /// a whole row, someone's presence or the bell.
     fn record(&mut self, event: &ServerEvent) {
         match event {
             ServerEvent::NewMessage(message)
             | ServerEvent::MessageUpdated(message)
             | ServerEvent::MessageDelivered { message, .. }
-            | ServerEvent::MessageDeleted { message, .. } => self.row(message.conversation_id),
-            ServerEvent::MessagesRead {
-                conversation_id, ..
-            }
-            | ServerEvent::MessagesDelivered {
-                conversation_id, ..
-            }
-            | ServerEvent::ConversationUpdated {
-                conversation_id, ..
+            | ServerEvent::MessageDeleted { message, .. } => self.counts(message.conversation_id),
+            ServerEvent::ConversationUpdated {
+                conversation_id,
+                conversation: None,
+                ..
+            } => self.counts(*conversation_id),
+            ServerEvent::ConversationUpdated {
+                conversation_id,
+                conversation: Some(_),
+                ..
             } => self.row(*conversation_id),
             ServerEvent::ConversationRemoved { conversation_id } => {
                 self.row(*conversation_id);
@@ -250,7 +268,10 @@ impl Pushes {
             ServerEvent::NewNotification { .. } | ServerEvent::NotificationsUpdated { .. } => {
                 self.bell = self.next();
             }
-            ServerEvent::ReactionsChanged { .. }
+            // Receipts only grow: a fetched row takes the larger.
+            ServerEvent::MessagesRead { .. }
+            | ServerEvent::MessagesDelivered { .. }
+            | ServerEvent::ReactionsChanged { .. }
             | ServerEvent::UserTyping { .. }
             | ServerEvent::Resumed { .. }
             | ServerEvent::Error { .. }
@@ -368,42 +389,43 @@ impl ChatModel {
         }
     }
 
-    /// A fresh list, fetched after `mark` (on reconnecting): rows merged, and
-    /// rows the server no longer lists removed. When the socket changed a
-    /// row meanwhile, nothing is applied (false: the caller fetches again)
-    /// unless `even_if_stale`; even then, each row the socket changed stays
-    /// as the socket left it. Whether it was applied.
-    pub fn merge_fetched_list(
-        &mut self,
-        rows: Vec<ConversationSummary>,
-        mark: Mark,
-        even_if_stale: bool,
-    ) -> bool {
-        if !even_if_stale && self.pushes.any_row_since(mark) {
-            return false;
-        }
+    /// A fresh list, fetched after `mark` (on reconnecting): rows merged as
+    /// [`Self::merge_fetched_conversation`] does, and rows the server no
+    /// longer lists removed, unless the socket pushed them meanwhile (a
+    /// group made after the server read the list).
+    pub fn merge_fetched_list(&mut self, rows: Vec<ConversationSummary>, mark: Mark) {
         let pushes = &self.pushes;
         self.conversations.retain(|known| {
-            pushes.row_since(known.id, mark) || rows.iter().any(|row| row.id == known.id)
+            pushes.row_since(known.id, mark)
+                || pushes.counts_since(known.id, mark)
+                || rows.iter().any(|row| row.id == known.id)
         });
         for row in rows {
             self.merge_fetched_conversation(row, mark);
         }
-        true
     }
 
-    /// A row fetched after `mark`. Where the socket changed it meanwhile, the
-    /// page's row stands; where it said the user left, the row stays gone.
-    /// (Where the page has no row, one the socket changed is taken: a
-    /// message in a conversation the page is fetching does not hide it.) A
-    /// participant whose presence the socket changed meanwhile keeps it.
+    /// A row fetched after `mark`, merged with what the socket pushed
+    /// meanwhile, which may be newer than the answer:
+    /// - a row the socket pushed whole stands as it is, and one it said the
+    ///   user left stays gone;
+    /// - where only its counts and preview were pushed (messages keep
+    ///   arriving), those stay and the rest comes from the answer: a group
+    ///   renamed while the page was away gets its new name;
+    /// - receipts, the change counter and the activity time take the larger;
+    /// - a participant whose presence the socket changed keeps it.
+    ///
+    /// (Where the page has no row, the answer's is taken: a message in a
+    /// conversation the page is fetching does not hide it.)
     pub fn merge_fetched_conversation(&mut self, mut row: ConversationSummary, mark: Mark) {
-        let known = self.conversation(row.id).is_some();
-        if self.pushes.gone_since(row.id, mark) || (known && self.pushes.row_since(row.id, mark)) {
+        let pushes = &self.pushes;
+        if pushes.gone_since(row.id, mark) {
             return;
         }
+        let counts_pushed = pushes.counts_since(row.id, mark);
+        let row_pushed = pushes.row_since(row.id, mark);
         for p in &mut row.participants {
-            if !self.pushes.presence_since(p.user_id, mark) {
+            if !pushes.presence_since(p.user_id, mark) {
                 continue;
             }
             let known = self
@@ -416,7 +438,29 @@ impl ChatModel {
                 p.last_seen_at = known.last_seen_at;
             }
         }
-        self.merge_conversation(row);
+        let Some(known) = self.conversation_mut(row.id) else {
+            self.conversations.push(row);
+            return;
+        };
+        if row_pushed {
+            return;
+        }
+        for p in &mut row.participants {
+            if let Some(was) = known.participants.iter().find(|k| k.user_id == p.user_id) {
+                p.last_read_seq = p.last_read_seq.max(was.last_read_seq);
+                p.last_delivered_seq = p.last_delivered_seq.max(was.last_delivered_seq);
+            }
+        }
+        if counts_pushed {
+            row.unread_count = known.unread_count;
+            row.my_last_read_seq = known.my_last_read_seq;
+            row.mentions_me = known.mentions_me;
+            row.last_message = known.last_message.take();
+            row.last_message_seq = known.last_message_seq;
+        }
+        row.last_event_seq = row.last_event_seq.max(known.last_event_seq);
+        row.last_activity_at = row.last_activity_at.max(known.last_activity_at);
+        *known = row;
     }
 
     /// Starts a thread whose first page is on its way; events for it are
@@ -891,6 +935,8 @@ impl ChatModel {
                 row.unread_count = row.unread_count.min(unread);
             }
             row.mentions_me &= row.unread_count > 0;
+            // A list read before the server has this read must not undo it.
+            self.pushes.counts(id);
         }
     }
 
@@ -1434,18 +1480,19 @@ mod tests {
         );
         assert_eq!(model.sorted_conversations()[0].id, C);
         assert_eq!(model.conversation(C).unwrap().unread_count, 1);
-        // A list fetched before that event arrives late, on its last try.
-        assert!(model.merge_fetched_list(vec![row(C, 5, 100), row(other, 1, 200)], before, true));
+        // A list fetched before that event arrives late.
+        model.merge_fetched_list(vec![row(C, 5, 100), row(other, 1, 200)], before);
         assert_eq!(model.conversation(C).unwrap().last_event_seq, 6);
         assert_eq!(model.conversation(C).unwrap().unread_count, 1);
+        assert_eq!(model.sorted_conversations()[0].id, C);
         // A conversation the server no longer lists is gone.
         let mark = model.mark();
-        assert!(model.merge_fetched_list(vec![row(C, 6, 1006)], mark, false));
+        model.merge_fetched_list(vec![row(C, 6, 1006)], mark);
         assert!(model.conversation(other).is_none());
     }
 
     #[test]
-    fn a_list_fetched_before_a_push_is_fetched_again_and_never_undoes_what_the_socket_said() {
+    fn a_list_fetched_before_pushes_is_taken_at_once_and_never_undoes_what_the_socket_said() {
         let (read_elsewhere, created, left) =
             (ConversationId(11), ConversationId(12), ConversationId(13));
         let unread = |id| ConversationSummary {
@@ -1497,12 +1544,8 @@ mod tests {
             },
             0,
         );
-        let now = model.conversations.clone();
 
-        assert!(!model.merge_fetched_list(stale.clone(), mark, false));
-        assert_eq!(model.conversations, now, "nothing applied: fetch again");
-        // Taken anyway on the last try, it still leaves the pushed rows be.
-        assert!(model.merge_fetched_list(stale, mark, true));
+        model.merge_fetched_list(stale, mark);
         assert_eq!(model.conversation(read_elsewhere).unwrap().unread_count, 0);
         assert!(model.conversation(created).is_some());
         assert!(model.conversation(left).is_none());
@@ -1516,6 +1559,99 @@ mod tests {
         let after = model.mark();
         model.merge_fetched_conversation(row(other, 2, 500), after);
         assert!(!bob(&model));
+    }
+
+    fn counts_pushed(id: ConversationId, unread: i64, read: i64, event_seq: i64) -> ServerEvent {
+        ServerEvent::ConversationUpdated {
+            conversation_id: id,
+            unread_count: Some(unread),
+            last_read_seq: Some(read),
+            last_message: None,
+            last_event_seq: Some(event_seq),
+            last_activity_at: Some(1000 + event_seq),
+            conversation: None,
+        }
+    }
+
+    #[test]
+    fn a_group_renamed_while_the_page_was_away_takes_its_new_name_though_messages_keep_arriving() {
+        let group = |title: &str, event_seq| ConversationSummary {
+            kind: ConversationKind::Group,
+            title: title.into(),
+            ..row(C, event_seq, 1000 + event_seq)
+        };
+        let mut model = ChatModel::new(me(), vec![group("Renewals", 3)], 0);
+        // Back online: the list is asked for, and the server reads it
+        // (renamed while the page was away; Bob has read to 3)...
+        let mark = model.mark();
+        let mut fetched = group("Renewals desk", 5);
+        fetched.participants[1].last_read_seq = 3;
+        // ...then Bob writes, the socket says so, and he reads it.
+        model.apply(ServerEvent::NewMessage(message(6, 6, BOB, "hi")), 0);
+        model.apply(counts_pushed(C, 1, 0, 6), 0);
+        model.apply(
+            ServerEvent::MessagesRead {
+                conversation_id: C,
+                read_by: BOB,
+                up_to_seq: 6,
+                timestamp: 0,
+            },
+            0,
+        );
+
+        model.merge_fetched_list(vec![fetched], mark);
+        let row = model.conversation(C).unwrap();
+        assert_eq!(row.title, "Renewals desk", "from the answer");
+        assert_eq!(row.unread_count, 1, "as pushed");
+        assert_eq!(row.last_message_seq, 6, "as pushed");
+        assert_eq!(row.last_event_seq, 6, "the larger");
+        assert_eq!(row.last_activity_at, 1006, "the larger");
+        assert_eq!(row.participants[1].last_read_seq, 6, "the larger");
+    }
+
+    #[test]
+    fn a_row_the_socket_pushed_whole_during_a_fetch_stays_as_the_socket_left_it() {
+        let mut model = model();
+        let mark = model.mark();
+        let pinned = ConversationSummary {
+            pinned_at: Some(5_000),
+            ..row(C, 0, 0)
+        };
+        model.apply(
+            ServerEvent::ConversationUpdated {
+                conversation_id: C,
+                unread_count: Some(0),
+                last_read_seq: Some(0),
+                last_message: None,
+                last_event_seq: Some(0),
+                last_activity_at: Some(0),
+                conversation: Some(pinned.clone()),
+            },
+            0,
+        );
+        model.merge_fetched_conversation(row(C, 0, 0), mark);
+        assert_eq!(model.conversation(C), Some(&pinned));
+    }
+
+    #[test]
+    fn a_read_on_this_page_is_not_undone_by_a_list_the_server_read_before_it() {
+        let mut model = model();
+        model.load_page(
+            C,
+            vec![message(1, 1, BOB, "a"), message(2, 2, BOB, "b")],
+            false,
+            Some(2),
+        );
+        model.apply(counts_pushed(C, 2, 0, 2), 0);
+        let mark = model.mark();
+        model.read_locally(C, 2);
+        let fetched = ConversationSummary {
+            unread_count: 2,
+            ..row(C, 2, 1002)
+        };
+        model.merge_fetched_list(vec![fetched], mark);
+        assert_eq!(model.conversation(C).unwrap().unread_count, 0);
+        assert_eq!(model.conversation(C).unwrap().my_last_read_seq, 2);
     }
 
     #[test]

@@ -242,17 +242,16 @@ async fn after_resume(store: Store, sink: &mut futures::stream::SplitSink<WebSoc
         }
     }
     spawn_local(async move {
-        let fetched = store
-            .fetch_fresh(
-                crate::api::chat::list_conversations,
-                |m, rows, mark, last| {
-                    let missed = m.missed_alerts(&rows);
-                    m.merge_fetched_list(rows, mark, last).then_some(missed)
-                },
-            )
-            .await;
-        if let Ok(Some(missed)) = fetched {
-            for alert in missed {
+        // Merged field by field with what the socket pushes meanwhile, so
+        // one answer does, however busy the organisation.
+        let mark = store.model.with_untracked(|m| m.mark());
+        if let Ok(rows) = crate::api::chat::list_conversations().await {
+            let missed = store.model.try_update(|m| {
+                let missed = m.missed_alerts(&rows);
+                m.merge_fetched_list(rows, mark);
+                missed
+            });
+            for alert in missed.into_iter().flatten() {
                 super::alerts::show(alert);
             }
         }
