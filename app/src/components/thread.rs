@@ -168,7 +168,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
     let loading_older = RwSignal::new(false);
 
     #[cfg(feature = "hydrate")]
-    browser::behave(
+    let on_scroll = browser::behave(
         store,
         context,
         list,
@@ -177,6 +177,8 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
         new_below,
         loading_older,
     );
+    #[cfg(not(feature = "hydrate"))]
+    let on_scroll = || {};
 
     let title = move || row.with(|r| r.as_ref().map(|r| r.title.clone()).unwrap_or_default());
     let kind = move || row.with(|r| r.as_ref().map_or(ConversationKind::Direct, |r| r.kind));
@@ -258,7 +260,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
             <Show when=gone>
                 <p class="thread-gone" role="alert">"You are no longer in this conversation."</p>
             </Show>
-            <div class="messages" node_ref=scroller data-testid="messages">
+            <div class="messages" node_ref=scroller data-testid="messages" on:scroll=move |_| on_scroll()>
                 <Show when=move || has_more.get()>
                     <button type="button" class="ghost load-older" on:click=load_older disabled=move || loading_older.get()>
                         {move || if loading_older.get() { "Loading…" } else { "Load older messages" }}
@@ -370,6 +372,8 @@ mod browser {
     /// Older pages fetched at most to find a message to jump to.
     const MAX_JUMP_PAGES: usize = 20;
 
+    /// Wires the thread's scrolling, reading, jumping and focus; returns what
+    /// the message list does when it scrolls.
     pub fn behave(
         store: Store,
         context: ThreadContext,
@@ -378,7 +382,7 @@ mod browser {
         at_bottom: RwSignal<bool>,
         new_below: RwSignal<usize>,
         loading_older: RwSignal<bool>,
-    ) {
+    ) -> impl Fn() + Copy + 'static {
         let id = context.id;
         let read_visible = move || {
             if !is_attended() || context.holding_reads.get_untracked() {
@@ -397,28 +401,24 @@ mod browser {
             }
         };
 
-        // Scrolling: where we are, older pages near the top, reading.
-        Effect::new(move |_| {
-            let Some(el) = scroller.get() else { return };
-            let handle = el.clone();
-            let on_scroll = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-                let bottom = dom::distance_from_bottom(&handle) <= BOTTOM_SLACK;
-                if at_bottom.get_untracked() != bottom {
-                    at_bottom.set(bottom);
-                }
-                if bottom {
-                    new_below.set(0);
-                }
-                if handle.scroll_top() < TOP_SLACK {
-                    older(store, id, scroller, loading_older);
-                }
-                read_visible();
-            });
-            use wasm_bindgen::JsCast;
-            let _ =
-                el.add_event_listener_with_callback("scroll", on_scroll.as_ref().unchecked_ref());
-            on_scroll.forget();
-        });
+        // Scrolling: where we are, older pages near the top, reading. The
+        // view listens (scroll does not bubble to the window).
+        let on_scroll = move || {
+            let Some(el) = scroller.get_untracked() else {
+                return;
+            };
+            let bottom = dom::distance_from_bottom(&el) <= BOTTOM_SLACK;
+            if at_bottom.get_untracked() != bottom {
+                at_bottom.set(bottom);
+            }
+            if bottom {
+                new_below.set(0);
+            }
+            if el.scroll_top() < TOP_SLACK {
+                older(store, id, scroller, loading_older);
+            }
+            read_visible();
+        };
 
         // New rows: stay at the bottom if we were there (or just sent);
         // otherwise count what arrived below.
@@ -506,6 +506,8 @@ mod browser {
                 context.jump_to.try_set(None);
             });
         });
+
+        on_scroll
     }
 
     /// Where the focus was in the message list: the element, its message's
