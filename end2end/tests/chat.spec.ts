@@ -916,6 +916,56 @@ test('markup: bold, italic, strikethrough and code, quotes and lists show styled
   );
 });
 
+test('the formatting bar styles the selection with a tap and keeps the box focused, for phones without Ctrl+B', async ({ page }, testInfo) => {
+  await signIn(page, 'heidi@acme.test');
+  await openDirectChat(page, 'Bob Baker');
+  const box = page.getByLabel('Message', { exact: true });
+  const word = unique('renewal');
+  await box.fill(`ship the ${word} today`);
+  const select = (w: string) =>
+    box.evaluate((el: HTMLTextAreaElement, w) => {
+      const at = el.value.indexOf(w);
+      el.setSelectionRange(at, at + w.length);
+    }, w);
+
+  const toggle = page.getByRole('button', { name: 'Formatting' });
+  const bar = page.getByRole('toolbar', { name: 'Formatting' });
+  await expect(bar).toBeHidden();
+  await select(word);
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+  await expect(bar).toBeVisible();
+  await expect(box).toBeFocused();
+  await screenshot(page, testInfo, 'formatting-bar');
+  await auditPart(page, 'form.composer');
+
+  // A button puts its markers around the selection, and takes them away again.
+  await bar.getByRole('button', { name: 'Bold' }).click();
+  await expect(box).toHaveValue(`ship the *${word}* today`);
+  await expect(box).toBeFocused();
+  await bar.getByRole('button', { name: 'Bold' }).click();
+  await expect(box).toHaveValue(`ship the ${word} today`);
+  await bar.getByRole('button', { name: 'Italic' }).click();
+  await select('today');
+  await bar.getByRole('button', { name: 'Code' }).click();
+  await select('ship');
+  await bar.getByRole('button', { name: 'Strikethrough' }).click();
+  await expect(box).toHaveValue(`~ship~ the _${word}_ \`today\``);
+  await expect(box).toBeFocused();
+
+  await box.press('Enter');
+  const sent = message(page, word);
+  await expect(sent.locator('em')).toHaveText(word);
+  await expect(sent.locator('.text > code')).toHaveText('today');
+  await expect(sent.locator('s')).toHaveText('ship');
+
+  // The bar stays open for the next message until it is closed.
+  await expect(bar).toBeVisible();
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await expect(bar).toBeHidden();
+});
+
 test('a conversation list read before a new group arrives does not hide the group when it lands after it', async ({ page, newPerson }) => {
   await signIn(page, 'alice@acme.test');
   const bob = await newPerson();

@@ -130,6 +130,48 @@ fn shortcut_marker(key: &str, shift: bool) -> Option<char> {
     }
 }
 
+/// A button of the formatting bar, for people without a keyboard's
+/// shortcuts (a phone).
+#[derive(Clone, Copy)]
+struct Format {
+    label: &'static str,
+    hint: &'static str,
+    marker: char,
+    glyph: &'static str,
+    class: &'static str,
+}
+
+const FORMATS: [Format; 4] = [
+    Format {
+        label: "Bold",
+        hint: "Bold (Ctrl+B)",
+        marker: '*',
+        glyph: "B",
+        class: "format-bold",
+    },
+    Format {
+        label: "Italic",
+        hint: "Italic (Ctrl+I)",
+        marker: '_',
+        glyph: "I",
+        class: "format-italic",
+    },
+    Format {
+        label: "Strikethrough",
+        hint: "Strikethrough (Ctrl+Shift+X)",
+        marker: '~',
+        glyph: "S",
+        class: "format-strike",
+    },
+    Format {
+        label: "Code",
+        hint: "Code",
+        marker: '`',
+        glyph: "</>",
+        class: "format-code",
+    },
+];
+
 /// The text with the selection (bytes) between `marker`s, or taken out of
 /// them if it already is, and the selection afterwards: the same words.
 /// Spaces at the selection's ends stay outside, where a marker works; with
@@ -192,6 +234,7 @@ pub fn Composer() -> impl IntoView {
     let last_typing = StoredValue::new(0i64);
     let dragging = RwSignal::new(false);
     let suggestions = RwSignal::new(None::<Suggestions>);
+    let formatting = RwSignal::new(false);
     // Answers for a `:shortcode` come back in any order: only the one for
     // the latest keystroke shows.
     let asked = StoredValue::new(0_u32);
@@ -538,6 +581,19 @@ pub fn Composer() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             }})}
+            <Show when=move || formatting.get()>
+                <div class="format-bar" id="format-bar" role="toolbar" aria-label="Formatting">
+                    {FORMATS.into_iter().map(|format| view! {
+                        <button type="button" class="icon-button" aria-label=format.label title=format.hint
+                            // Mouse down would take the focus, and on a phone
+                            // the keyboard with it: the box keeps both.
+                            on:mousedown=|ev| ev.prevent_default()
+                            on:click=move |_| style_selection(format.marker)>
+                            <span class=format.class aria-hidden="true">{format.glyph}</span>
+                        </button>
+                    }).collect_view()}
+                </div>
+            </Show>
             <div class="composer-row">
                 <label class="icon-button attach" title="Attach a file">
                     <Svg icon=Icon::Paperclip />
@@ -545,6 +601,13 @@ pub fn Composer() -> impl IntoView {
                     <input type="file" class="visually-hidden" data-testid="attach" multiple
                         on:change=move |ev| upload_files(picked_files(&ev)) />
                 </label>
+                <button type="button" class="icon-button format-toggle" aria-label="Formatting" title="Formatting"
+                    aria-controls=move || formatting.get().then_some("format-bar")
+                    aria-pressed=move || formatting.get().to_string()
+                    on:mousedown=|ev| ev.prevent_default()
+                    on:click=move |_| formatting.update(|open| *open = !*open)>
+                    <span aria-hidden="true">"Aa"</span>
+                </button>
                 <textarea
                     id="composer-input"
                     node_ref=input
