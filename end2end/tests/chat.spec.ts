@@ -959,10 +959,17 @@ test('the formatting bar styles the selection with a tap and keeps the box focus
   await expect(sent.locator('.text > code')).toHaveText('today');
   await expect(sent.locator('s')).toHaveText('ship');
 
-  // The bar stays open for the next message until it is closed.
+  // The bar stays open for the next message, and after a reload, until it is closed.
   await expect(bar).toBeVisible();
+  await page.reload();
+  await live(page);
+  await expect(bar).toBeVisible();
+  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await expect(bar).toBeHidden();
+  await page.reload();
+  await live(page);
   await expect(bar).toBeHidden();
 });
 

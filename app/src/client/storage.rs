@@ -1,6 +1,7 @@
 //! What survives a reload in the browser's localStorage, per user: the
-//! outbox of unacknowledged sends, drafts per conversation, and the emoji
-//! picker's recent emoji and skin tone.
+//! outbox of unacknowledged sends, drafts per conversation, the emoji
+//! picker's recent emoji and skin tone, and whether the composer's
+//! formatting bar is open.
 
 use std::collections::BTreeMap;
 
@@ -98,4 +99,25 @@ pub fn load_emoji_prefs(user: UserId) -> EmojiPrefs {
 
 pub fn save_emoji_prefs(user: UserId, prefs: &EmojiPrefs) {
     save_json(&emoji_key(user), prefs);
+}
+
+fn format_bar_key(user: UserId) -> String {
+    format!("crm-chat.format-bar.{user}")
+}
+
+/// Whether the composer's formatting bar was left open.
+pub fn load_format_bar(user: UserId) -> bool {
+    local_storage()
+        .and_then(|s| s.get_item(&format_bar_key(user)).ok().flatten())
+        .is_some_and(|open| open == "open")
+}
+
+pub fn save_format_bar(user: UserId, open: bool) {
+    if let Some(storage) = local_storage() {
+        let _ = if open {
+            storage.set_item(&format_bar_key(user), "open")
+        } else {
+            storage.remove_item(&format_bar_key(user))
+        };
+    }
 }

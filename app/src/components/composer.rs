@@ -234,7 +234,16 @@ pub fn Composer() -> impl IntoView {
     let last_typing = StoredValue::new(0i64);
     let dragging = RwSignal::new(false);
     let suggestions = RwSignal::new(None::<Suggestions>);
+    // Closed as the server renders it; as the user left it once hydrated.
     let formatting = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| formatting.set(crate::client::storage::load_format_bar(store.my_id())));
+    let toggle_formatting = move |_| {
+        let open = !formatting.get_untracked();
+        formatting.set(open);
+        #[cfg(feature = "hydrate")]
+        crate::client::storage::save_format_bar(store.my_id(), open);
+    };
     // Answers for a `:shortcode` come back in any order: only the one for
     // the latest keystroke shows.
     let asked = StoredValue::new(0_u32);
@@ -605,7 +614,7 @@ pub fn Composer() -> impl IntoView {
                     aria-controls=move || formatting.get().then_some("format-bar")
                     aria-pressed=move || formatting.get().to_string()
                     on:mousedown=|ev| ev.prevent_default()
-                    on:click=move |_| formatting.update(|open| *open = !*open)>
+                    on:click=toggle_formatting>
                     <span aria-hidden="true">"Aa"</span>
                 </button>
                 <textarea
