@@ -455,9 +455,15 @@ impl ChatModel {
             row.unread_count = known.unread_count;
             row.my_last_read_seq = known.my_last_read_seq;
             row.mentions_me = known.mentions_me;
-            row.last_message = known.last_message.take();
-            row.last_message_seq = known.last_message_seq;
         }
+        // The preview shows the later message; of the same one, what the
+        // socket said of it (an edit, a delete) since the answer was read.
+        let seq_of = |preview: &Option<MessagePreview>| preview.as_ref().map(|p| p.seq);
+        let (fetched, pushed) = (seq_of(&row.last_message), seq_of(&known.last_message));
+        if pushed > fetched || (pushed == fetched && counts_pushed) {
+            row.last_message = known.last_message.take();
+        }
+        row.last_message_seq = row.last_message_seq.max(known.last_message_seq);
         row.last_event_seq = row.last_event_seq.max(known.last_event_seq);
         row.last_activity_at = row.last_activity_at.max(known.last_activity_at);
         *known = row;
@@ -1607,6 +1613,48 @@ mod tests {
         assert_eq!(row.last_event_seq, 6, "the larger");
         assert_eq!(row.last_activity_at, 1006, "the larger");
         assert_eq!(row.participants[1].last_read_seq, 6, "the larger");
+    }
+
+    #[test]
+    fn a_read_pushed_during_a_fetch_keeps_the_preview_of_messages_missed_while_away() {
+        let mut model = model();
+        let mark = model.mark();
+        // Read to the end in another tab: the push carries counts, no preview.
+        model.apply(counts_pushed(C, 0, 4, 4), 0);
+        let away = message(4, 4, BOB, "sent while you were away");
+        let fetched = ConversationSummary {
+            last_message: Some(preview(&away)),
+            last_message_seq: 4,
+            my_last_read_seq: 4,
+            ..row(C, 4, 1004)
+        };
+        model.merge_fetched_list(vec![fetched], mark);
+        let row = model.conversation(C).unwrap();
+        assert_eq!(
+            row.last_message.as_ref().map(|p| p.text.as_str()),
+            Some("sent while you were away")
+        );
+        assert_eq!(row.last_message_seq, 4);
+
+        // An edit of that message pushed during the next fetch stands.
+        let mark = model.mark();
+        model.apply(
+            ServerEvent::MessageUpdated(Message {
+                edited_at: Some(2000),
+                ..message(4, 5, BOB, "edited")
+            }),
+            0,
+        );
+        let fetched = model.conversation(C).cloned().map(|r| ConversationSummary {
+            last_message: Some(preview(&away)),
+            ..r
+        });
+        model.merge_fetched_list(fetched.into_iter().collect(), mark);
+        let row = model.conversation(C).unwrap();
+        assert_eq!(
+            row.last_message.as_ref().map(|p| p.text.as_str()),
+            Some("edited")
+        );
     }
 
     #[test]
