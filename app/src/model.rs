@@ -409,9 +409,11 @@ impl ChatModel {
     /// meanwhile, which may be newer than the answer:
     /// - a row the socket pushed whole stands as it is, and one it said the
     ///   user left stays gone;
-    /// - where only its counts and preview were pushed (messages keep
-    ///   arriving), those stay and the rest comes from the answer: a group
+    /// - where only its counts were pushed (messages keep arriving, a read
+    ///   elsewhere), they stay and the rest comes from the answer: a group
     ///   renamed while the page was away gets its new name;
+    /// - the preview is the later message's, and of the same message what
+    ///   the socket said of it since;
     /// - receipts, the change counter and the activity time take the larger;
     /// - a participant whose presence the socket changed keeps it.
     ///
