@@ -166,7 +166,7 @@ pub struct Notifications {
 /// again) or fetches once more.
 ///
 /// A list row is marked by what changed in it: its counts and preview (a
-/// message, a count, a read on this page), or the whole row (a change of
+/// message, a count), or the whole row (a change of
 /// membership, title, role, pin or mute). Receipts and the activity time
 /// only grow, so a fetched row is merged with them by taking the larger.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -410,8 +410,9 @@ impl ChatModel {
     /// - a row the socket pushed whole stands as it is, and one it said the
     ///   user left stays gone;
     /// - where only its counts were pushed (messages keep arriving, a read
-    ///   elsewhere), they stay and the rest comes from the answer: a group
-    ///   renamed while the page was away gets its new name;
+    ///   elsewhere), or the page has read further than the answer says, they
+    ///   stay and the rest comes from the answer: a group renamed while the
+    ///   page was away gets its new name;
     /// - the preview is the later message's, and of the same message what
     ///   the socket said of it since;
     /// - receipts, the change counter and the activity time take the larger;
@@ -453,7 +454,9 @@ impl ChatModel {
                 p.last_delivered_seq = p.last_delivered_seq.max(was.last_delivered_seq);
             }
         }
-        if counts_pushed {
+        // Counts travel with the read cursor: a page that has read further
+        // (here, before the server had the read) keeps its own.
+        if counts_pushed || known.my_last_read_seq > row.my_last_read_seq {
             row.unread_count = known.unread_count;
             row.my_last_read_seq = known.my_last_read_seq;
             row.mentions_me = known.mentions_me;
@@ -943,8 +946,6 @@ impl ChatModel {
                 row.unread_count = row.unread_count.min(unread);
             }
             row.mentions_me &= row.unread_count > 0;
-            // A list read before the server has this read must not undo it.
-            self.pushes.counts(id);
         }
     }
 
@@ -1702,6 +1703,12 @@ mod tests {
         model.merge_fetched_list(vec![fetched], mark);
         assert_eq!(model.conversation(C).unwrap().unread_count, 0);
         assert_eq!(model.conversation(C).unwrap().my_last_read_seq, 2);
+
+        // Read here, but no longer the user's (removed while away): gone.
+        let mark = model.mark();
+        model.read_locally(C, 3);
+        model.merge_fetched_list(Vec::new(), mark);
+        assert!(model.conversation(C).is_none());
     }
 
     #[test]
