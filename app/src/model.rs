@@ -1200,16 +1200,16 @@ pub fn readers(row: &ConversationSummary, me: UserId, seq: i64) -> Vec<String> {
         .collect()
 }
 
-/// Who reacted with `reaction`, as its tooltip says it: "You and Bob Baker
-/// reacted with 👍". You first, then members by name in the order they
-/// reacted, three at most; the rest, and people no longer in the
-/// conversation, are counted.
+/// Who reacted with `reaction`: "You and Bob Baker reacted with 👍". You
+/// first, then members by name in the order they reacted, `named` at most
+/// (a tooltip names three, a long press everyone); the rest, and people no
+/// longer in the conversation, are counted.
 pub fn reacted_by(
     row: Option<&ConversationSummary>,
     me: UserId,
     reaction: &ReactionSummary,
+    named: usize,
 ) -> String {
-    const NAMED: usize = 3;
     let mut names: Vec<&str> = Vec::new();
     if reaction.me {
         names.push("You");
@@ -1222,7 +1222,7 @@ pub fn reacted_by(
             .filter(|id| **id != me)
             .filter_map(|id| members.iter().find(|p| p.user_id == *id))
             .map(|p| p.display_name.as_str())
-            .take(NAMED),
+            .take(named),
     );
     let rest = usize::try_from(reaction.count)
         .unwrap_or(0)
@@ -1838,7 +1838,7 @@ mod tests {
                 me,
                 user_ids: ids.iter().map(|id| UserId(*id)).collect(),
             };
-            reacted_by(Some(&group), ME, &reaction)
+            reacted_by(Some(&group), ME, &reaction, 3)
         };
         assert_eq!(said(&[1], true), "You reacted with 👍");
         assert_eq!(said(&[2, 1], true), "You and Bob reacted with 👍");
@@ -1856,6 +1856,18 @@ mod tests {
             "people who left are counted"
         );
         assert_eq!(said(&[99], false), "1 person reacted with 👍");
+
+        // A long press names everyone still in the conversation.
+        let everyone = ReactionSummary {
+            emoji: "👍".into(),
+            count: 6,
+            me: true,
+            user_ids: [3, 1, 2, 4, 5, 99].into_iter().map(UserId).collect(),
+        };
+        assert_eq!(
+            reacted_by(Some(&group), ME, &everyone, usize::MAX),
+            "You, Carol, Bob, Dave, Erin and 1 other reacted with 👍"
+        );
     }
 
     #[test]

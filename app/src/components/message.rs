@@ -277,19 +277,24 @@ pub fn MessageView(
                         let (shown, count, me_too) = (r.emoji.clone(), r.count, r.me);
                         // Who: the tooltip on hover, the label, and a bubble
                         // on a long press (or right-click).
-                        let who = move || row.with(|row| reacted_by(row.as_ref(), me, &r));
-                        let say_who = {
-                            let who = who.clone();
-                            move |ev: leptos::ev::MouseEvent| {
-                                ev.prevent_default();
-                                ev.stop_propagation();
-                                reacted.set(Some(who()));
-                                #[cfg(feature = "hydrate")]
-                                leptos::task::spawn_local(async move {
-                                    crate::client::sleep(4000).await;
-                                    let _ = reacted.try_set(None);
-                                });
-                            }
+                        // The tooltip names three; the bubble everyone, for
+                        // longer the more there are to read.
+                        let everyone = r.clone();
+                        let who = move || row.with(|row| reacted_by(row.as_ref(), me, &r, 3));
+                        let say_who = move |ev: leptos::ev::MouseEvent| {
+                            ev.prevent_default();
+                            ev.stop_propagation();
+                            let all = row.with_untracked(|row| {
+                                reacted_by(row.as_ref(), me, &everyone, usize::MAX)
+                            });
+                            let shown_for = 4000 + 300 * (everyone.user_ids.len().min(20) as u32);
+                            reacted.set(Some(all));
+                            #[cfg(feature = "hydrate")]
+                            leptos::task::spawn_local(async move {
+                                crate::client::sleep(shown_for).await;
+                                let _ = reacted.try_set(None);
+                            });
+                            let _ = shown_for;
                         };
                         view! {
                             <button type="button" class="reaction" class:me=me_too aria-pressed=me_too.to_string()
