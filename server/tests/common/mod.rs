@@ -94,8 +94,11 @@ impl TestApp {
             .await
             .expect("the server starts");
         let url = server.url();
+        // No answer here takes more than a second or two: one that never
+        // ends fails its test within a minute instead of holding up CI.
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("an HTTP client");
         TestApp {
