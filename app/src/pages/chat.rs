@@ -102,9 +102,17 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
     }
 
     let open = open_conversation();
-    let unread = Memo::new(move |_| store.model.with(ChatModel::total_unread));
     // On the server the head's title can be read after the page's owner
     // has been disposed (the stream's last part): then it has no count.
+    // Both reads must allow for that: the memo may be asked to recompute
+    // after the store's model is gone, and a panic there left the page's
+    // response unfinished (pages.rs hung, about 1 run in 15 under load).
+    let unread = Memo::new(move |_| {
+        store
+            .model
+            .try_with(ChatModel::total_unread)
+            .unwrap_or_default()
+    });
     let title = move || match unread.try_get().unwrap_or(0) {
         0 => "crm-chat".to_owned(),
         n => format!("({n}) crm-chat"),
