@@ -107,17 +107,9 @@ fn format_bar_key(user: UserId) -> String {
 
 /// Whether the composer's formatting bar was left open.
 pub fn load_format_bar(user: UserId) -> bool {
-    local_storage()
-        .and_then(|s| s.get_item(&format_bar_key(user)).ok().flatten())
-        .is_some_and(|open| open == "open")
+    load_json(&format_bar_key(user))
 }
 
 pub fn save_format_bar(user: UserId, open: bool) {
-    if let Some(storage) = local_storage() {
-        let _ = if open {
-            storage.set_item(&format_bar_key(user), "open")
-        } else {
-            storage.remove_item(&format_bar_key(user))
-        };
-    }
+    save_json(&format_bar_key(user), &open);
 }
