@@ -102,17 +102,17 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
     }
 
     let open = open_conversation();
-    // On the server the head's title can be read after the page's owner
-    // has been disposed (the stream's last part): then it has no count.
-    // Both reads must allow for that: the memo may be asked to recompute
-    // after the store's model is gone, and a panic there left the page's
-    // response unfinished (pages.rs hung, about 1 run in 15 under load).
-    let unread = Memo::new(move |_| {
-        store
-            .model
-            .try_with(ChatModel::total_unread)
-            .unwrap_or_default()
-    });
+    // The head's title counts what is unread. On the server it counts the
+    // page's snapshot, taken here before anything is spawned: the head is
+    // written while the thread's `Suspense` may be updating the model on
+    // another worker, and reactive_graph reads a signal with `try_read`, so
+    // a read that meets the write lock panics ("already disposed") and left
+    // the page's response unfinished (pages.rs failed or hung under load).
+    let unread: Signal<i64> = if cfg!(feature = "hydrate") {
+        Memo::new(move |_| store.model.with(ChatModel::total_unread)).into()
+    } else {
+        Signal::stored(store.model.with_untracked(ChatModel::total_unread))
+    };
     let title = move || match unread.try_get().unwrap_or(0) {
         0 => "crm-chat".to_owned(),
         n => format!("({n}) crm-chat"),
