@@ -1200,10 +1200,13 @@ pub fn readers(row: &ConversationSummary, me: UserId, seq: i64) -> Vec<String> {
         .collect()
 }
 
+/// How many others a reaction's tooltip names; a long press names everyone.
+pub const NAMED_IN_TOOLTIP: usize = 3;
+
 /// Who reacted with `reaction`: "You and Bob Baker reacted with 👍". You
 /// first, then members by name in the order they reacted, `named` at most
-/// (a tooltip names three, a long press everyone); the rest, and people no
-/// longer in the conversation, are counted.
+/// (a tooltip names [`NAMED_IN_TOOLTIP`], a long press everyone); the rest,
+/// and people no longer in the conversation, are counted.
 pub fn reacted_by(
     row: Option<&ConversationSummary>,
     me: UserId,
@@ -1838,7 +1841,7 @@ mod tests {
                 me,
                 user_ids: ids.iter().map(|id| UserId(*id)).collect(),
             };
-            reacted_by(Some(&group), ME, &reaction, 3)
+            reacted_by(Some(&group), ME, &reaction, NAMED_IN_TOOLTIP)
         };
         assert_eq!(said(&[1], true), "You reacted with 👍");
         assert_eq!(said(&[2, 1], true), "You and Bob reacted with 👍");

@@ -11,7 +11,7 @@ use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
 use crate::api::chat::{delete_message, edit_message, mark_unread_from, toggle_reaction};
 use crate::format::{EVERYONE, Node, Style, and_everyone, clock, file_size, markup};
-use crate::model::{Outgoing, Tick, preview_text, reacted_by, readers, tick_for};
+use crate::model::{NAMED_IN_TOOLTIP, Outgoing, Tick, preview_text, reacted_by, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
 use crate::store::{Store, use_store};
 
@@ -277,10 +277,10 @@ pub fn MessageView(
                         let (shown, count, me_too) = (r.emoji.clone(), r.count, r.me);
                         // Who: the tooltip on hover, the label, and a bubble
                         // on a long press (or right-click).
-                        // The tooltip names three; the bubble everyone, for
+                        // The tooltip names a few; the bubble everyone, for
                         // longer the more there are to read.
                         let everyone = r.clone();
-                        let who = move || row.with(|row| reacted_by(row.as_ref(), me, &r, 3));
+                        let who = move || row.with(|row| reacted_by(row.as_ref(), me, &r, NAMED_IN_TOOLTIP));
                         let say_who = move |ev: leptos::ev::MouseEvent| {
                             ev.prevent_default();
                             ev.stop_propagation();
