@@ -133,6 +133,9 @@ pub fn router(state: AppState, limits: gateway::Limits) -> Router {
         .route("/metrics", get(metrics::serve))
         .route("/readyz", get(health::readyz))
         .merge(compressed)
+        .layer(axum::middleware::from_fn(
+            middleware::stalled_render::rerender_stalled_pages,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::page_guard::guard_pages,

@@ -1,4 +1,6 @@
-//! Request middleware: cross-site request rejection and the page guard.
+//! Request middleware: cross-site request rejection, the page guard, and
+//! pages whose render stalls.
 
 pub mod cross_site;
 pub mod page_guard;
+pub mod stalled_render;

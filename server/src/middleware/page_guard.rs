@@ -24,7 +24,9 @@ pub async fn guard_pages(State(state): State<AppState>, request: Request, next: 
     }
 }
 
-fn is_public(path: &str) -> bool {
+/// Whether a path is open to anyone: the API (which answers 401 itself),
+/// files, probes and the socket. Everything else is a page.
+pub(crate) fn is_public(path: &str) -> bool {
     const PUBLIC_PREFIXES: &[&str] = &[
         "/api/", "/pkg/", "/icons/", "/healthz", "/readyz", "/metrics", "/ws",
     ];
