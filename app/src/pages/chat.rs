@@ -108,12 +108,17 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
     // another worker, and reactive_graph reads a signal with `try_read`, so
     // a read that meets the write lock panics ("already disposed") and left
     // the page's response unfinished (pages.rs failed or hung under load).
-    let unread: Signal<i64> = if cfg!(feature = "hydrate") {
-        Memo::new(move |_| store.model.with(ChatModel::total_unread)).into()
-    } else {
-        Signal::stored(store.model.with_untracked(ChatModel::total_unread))
+    #[cfg(feature = "hydrate")]
+    let unread = {
+        let unread = Memo::new(move |_| store.model.with(ChatModel::total_unread));
+        move || unread.try_get().unwrap_or(0)
     };
-    let title = move || match unread.try_get().unwrap_or(0) {
+    #[cfg(not(feature = "hydrate"))]
+    let unread = {
+        let unread = store.model.with_untracked(ChatModel::total_unread);
+        move || unread
+    };
+    let title = move || match unread() {
         0 => "crm-chat".to_owned(),
         n => format!("({n}) crm-chat"),
     };
