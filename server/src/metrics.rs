@@ -1,6 +1,7 @@
 //! `/metrics` in Prometheus' text format: connections, messages sent and
 //! delivered, delivery latency, the database pool, bus lag, outbound queue
-//! drops and failed sign-ins. The recorder is process-wide.
+//! drops, failed sign-ins and page renders that stalled. The recorder is
+//! process-wide.
 
 use std::sync::OnceLock;
 
