@@ -36,21 +36,20 @@ pub async fn rerender_stalled_pages(request: Request, next: Next) -> Response {
     }
     // A GET's body is empty: the head is all there is to render again.
     let (parts, _) = request.into_parts();
-    let render = || {
-        next.clone()
-            .run(Request::from_parts(parts.clone(), Body::empty()))
-    };
     let mut renders = FuturesUnordered::new();
     for attempt in 1..=ATTEMPTS {
-        renders.push(render());
-        let waited = STALL * attempt;
+        renders.push(
+            next.clone()
+                .run(Request::from_parts(parts.clone(), Body::empty())),
+        );
         tokio::select! {
             Some(response) = renders.next() => return response,
             () = tokio::time::sleep(STALL) => {
                 tracing::warn!(
                     path = parts.uri.path(),
                     attempt,
-                    "the page's render has not started after {waited:?}"
+                    "the page's render has not started after {:?}",
+                    STALL * attempt
                 );
                 metrics::counter!("crm_chat_page_renders_stalled_total").increment(1);
             }
