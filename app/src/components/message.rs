@@ -287,14 +287,15 @@ pub fn MessageView(
                             let all = row.with_untracked(|row| {
                                 reacted_by(row.as_ref(), me, &everyone, usize::MAX)
                             });
-                            let shown_for = 4000 + 300 * (everyone.user_ids.len().min(20) as u32);
                             reacted.set(Some(all));
                             #[cfg(feature = "hydrate")]
-                            leptos::task::spawn_local(async move {
-                                crate::client::sleep(shown_for).await;
-                                let _ = reacted.try_set(None);
-                            });
-                            let _ = shown_for;
+                            {
+                                let shown_for = 4000 + 300 * (everyone.user_ids.len().min(20) as u32);
+                                leptos::task::spawn_local(async move {
+                                    crate::client::sleep(shown_for).await;
+                                    let _ = reacted.try_set(None);
+                                });
+                            }
                         };
                         view! {
                             <button type="button" class="reaction" class:me=me_too aria-pressed=me_too.to_string()
