@@ -163,7 +163,7 @@ pub struct Notifications {
 /// [`Mark`] when it starts; a change pushed after that mark may have been
 /// made after the server read the answer, and then the answer is stale
 /// there: the page keeps what the push said (every later change pushes
-/// again) or fetches once more.
+/// again).
 ///
 /// A list row is marked by what changed in it: its counts and preview (a
 /// message, a count), or the whole row (a change of
@@ -180,11 +180,40 @@ pub struct Pushes {
     gone: HashMap<ConversationId, u64>,
     presence: HashMap<UserId, u64>,
     bell: u64,
+    /// What pushes did to single notifications while the drawer's first
+    /// page was not loaded (once it is, pushes keep the drawer itself).
+    notifications: NotificationPushes,
 }
 
-/// How many times a fetch is made while pushes keep overtaking it, before
-/// its answer is taken anyway.
-pub const FETCH_TRIES: u32 = 3;
+/// See [`Pushes::notifications`].
+#[derive(Clone, Debug, Default, PartialEq)]
+struct NotificationPushes {
+    /// Brought whole (new, or moved up by a message) or read.
+    touched: HashMap<NotificationId, u64>,
+    deleted: HashMap<NotificationId, u64>,
+    /// "All read": of one kind, or of every kind.
+    all_read: Vec<(u64, Option<NotificationKind>)>,
+}
+
+impl NotificationPushes {
+    fn touched_since(&self, id: NotificationId, mark: Mark) -> bool {
+        self.touched
+            .get(&id)
+            .is_some_and(|&at| mark.overtaken_by(at))
+    }
+
+    fn deleted_since(&self, id: NotificationId, mark: Mark) -> bool {
+        self.deleted
+            .get(&id)
+            .is_some_and(|&at| mark.overtaken_by(at))
+    }
+
+    fn all_read_since(&self, kind: NotificationKind, mark: Mark) -> bool {
+        self.all_read
+            .iter()
+            .any(|&(at, of)| mark.overtaken_by(at) && of.is_none_or(|of| of == kind))
+    }
+}
 
 /// When a fetch started: see [`Pushes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,8 +269,9 @@ impl Pushes {
     }
 
     /// Numbers an event by what it changes: a list row's counts and preview,
-    /// a whole row, someone's presence or the bell.
-    fn record(&mut self, event: &ServerEvent) {
+    /// a whole row, someone's presence, the bell, and (until the drawer's
+    /// first page is loaded) single notifications.
+    fn record(&mut self, event: &ServerEvent, drawer_loaded: bool) {
         match event {
             ServerEvent::NewMessage(message)
             | ServerEvent::MessageUpdated(message)
@@ -265,8 +295,31 @@ impl Pushes {
                 let at = self.next();
                 self.presence.insert(*user_id, at);
             }
-            ServerEvent::NewNotification { .. } | ServerEvent::NotificationsUpdated { .. } => {
+            ServerEvent::NewNotification { notification, .. } => {
                 self.bell = self.next();
+                if !drawer_loaded {
+                    self.notifications
+                        .touched
+                        .insert(notification.id, self.bell);
+                }
+            }
+            ServerEvent::NotificationsUpdated {
+                read,
+                deleted,
+                all_read,
+                kind,
+                ..
+            } => {
+                let at = self.next();
+                self.bell = at;
+                if !drawer_loaded {
+                    let pushed = &mut self.notifications;
+                    pushed.touched.extend(read.iter().map(|&id| (id, at)));
+                    pushed.deleted.extend(deleted.iter().map(|&id| (id, at)));
+                    if *all_read {
+                        pushed.all_read.push((at, *kind));
+                    }
+                }
             }
             // Receipts only grow: a fetched row takes the larger.
             ServerEvent::MessagesRead { .. }
@@ -629,7 +682,7 @@ impl ChatModel {
 
     /// Applies one server event; says what else needs doing.
     pub fn apply(&mut self, event: ServerEvent, now: i64) -> Vec<Followup> {
-        self.pushes.record(&event);
+        self.pushes.record(&event, self.notifications.loaded);
         let mut followups = Vec::new();
         match event {
             ServerEvent::NewMessage(message) => {
@@ -791,10 +844,10 @@ impl ChatModel {
                 unread_count,
             } => {
                 self.notifications.unread_count = unread_count;
-                if self.notifications.loaded {
-                    self.notifications.items.retain(|n| n.id != notification.id);
-                    self.notifications.items.insert(0, notification);
-                }
+                // Kept before the drawer's first page too: that page may
+                // have been read before this arrived.
+                self.notifications.items.retain(|n| n.id != notification.id);
+                self.notifications.items.insert(0, notification);
             }
             ServerEvent::NotificationsUpdated {
                 unread_count,
@@ -954,22 +1007,47 @@ impl ChatModel {
         Mark(self.pushes.count)
     }
 
-    pub fn set_notifications(
-        &mut self,
-        page: NotificationPage,
-        mark: Mark,
-        even_if_stale: bool,
-    ) -> bool {
-        if self.pushes.bell_since(mark) && !even_if_stale {
-            return false;
+    /// The drawer's first page, fetched after `mark`. The server may have
+    /// read it before changes the socket pushed since, so it is merged with
+    /// them: a notification pushed since (new, moved up, read) stays as
+    /// pushed, one deleted since stays gone, one read since (alone or by
+    /// "all read") stays read, and the bell keeps a count pushed since. So
+    /// one answer does, however busy the feed.
+    pub fn set_notifications(&mut self, page: NotificationPage, mark: Mark) {
+        let pushed = std::mem::take(&mut self.pushes.notifications);
+        let mut kept = std::mem::take(&mut self.notifications.items);
+        // What the page held before: pushes the answer already includes,
+        // or older notifications that "Show older" brings in their place.
+        kept.retain(|n| pushed.touched_since(n.id, mark));
+        let mut items = Vec::with_capacity(page.notifications.len() + kept.len());
+        for mut fetched in page.notifications {
+            if pushed.deleted_since(fetched.id, mark) {
+                continue;
+            }
+            if let Some(at) = kept.iter().position(|n| n.id == fetched.id) {
+                items.push(kept.swap_remove(at));
+                continue;
+            }
+            // Read by a push that did not bring it.
+            if pushed.touched_since(fetched.id, mark) || pushed.all_read_since(fetched.kind, mark) {
+                fetched.read_at = fetched.read_at.or(Some(0));
+            }
+            items.push(fetched);
         }
+        items.extend(kept);
+        // The server's order: newest activity first.
+        items.sort_by_key(|n| std::cmp::Reverse((n.updated_at, n.id)));
+        let unread_count = if self.pushes.bell_since(mark) {
+            self.notifications.unread_count
+        } else {
+            page.unread_count
+        };
         self.notifications = Notifications {
-            unread_count: page.unread_count,
-            items: page.notifications,
+            unread_count,
+            items,
             has_more: page.has_more,
             loaded: true,
         };
-        true
     }
 
     /// The bell's count, fetched after `mark`. A push that arrived meanwhile
@@ -2275,34 +2353,100 @@ mod tests {
         assert_eq!(model.notifications.unread_count, 3);
     }
 
+    fn notification_at(id: i64, kind: NotificationKind, updated_at: i64) -> Notification {
+        Notification {
+            kind,
+            updated_at,
+            ..lead_assigned(id)
+        }
+    }
+
+    fn updated(unread_count: i64, read: &[i64], deleted: &[i64]) -> ServerEvent {
+        ServerEvent::NotificationsUpdated {
+            unread_count,
+            read: read.iter().copied().map(NotificationId).collect(),
+            deleted: deleted.iter().copied().map(NotificationId).collect(),
+            all_read: false,
+            kind: None,
+        }
+    }
+
+    fn ids(model: &ChatModel) -> Vec<(i64, bool)> {
+        let items = &model.notifications.items;
+        items
+            .iter()
+            .map(|n| (n.id.0, n.read_at.is_some()))
+            .collect()
+    }
+
     #[test]
-    fn a_first_page_read_before_a_push_is_read_again_unless_it_is_the_last_try() {
+    fn a_first_page_read_before_pushes_keeps_what_they_brought_read_and_deleted() {
+        use NotificationKind::{LeadAssigned, Reminder};
         let mut model = model();
         let mark = model.mark();
-        model.apply(pushed(lead_assigned(9), 1), 0);
-        let stale = || NotificationPage {
-            notifications: Vec::new(),
-            has_more: false,
-            unread_count: 0,
+        // The server reads the page; then, before it arrives, a reminder
+        // comes, another tab reads 8 and deletes 7.
+        model.apply(pushed(notification_at(10, Reminder, 40), 4), 0);
+        model.apply(updated(3, &[8], &[7]), 0);
+        let stale = NotificationPage {
+            notifications: vec![
+                notification_at(9, LeadAssigned, 30),
+                notification_at(8, LeadAssigned, 20),
+                notification_at(7, LeadAssigned, 10),
+            ],
+            has_more: true,
+            unread_count: 3,
         };
-        assert!(!model.set_notifications(stale(), mark, false));
-        assert!(!model.notifications.loaded);
-        assert_eq!(model.notifications.unread_count, 1);
-
-        let fresh = NotificationPage {
-            notifications: vec![lead_assigned(9)],
-            has_more: false,
-            unread_count: 1,
-        };
-        assert!(model.set_notifications(fresh, model.mark(), false));
+        model.set_notifications(stale, mark);
         assert!(model.notifications.loaded);
-        assert_eq!(model.notifications.items.len(), 1);
+        assert_eq!(ids(&model), vec![(10, false), (9, false), (8, true)]);
+        assert_eq!(model.notifications.unread_count, 3, "the pushed count");
+        assert!(model.notifications.has_more);
 
-        // Pushes that keep overtaking it give way on the last try.
+        // Once loaded, the drawer follows pushes itself.
+        model.apply(updated(2, &[9], &[]), 0);
+        assert_eq!(ids(&model), vec![(10, false), (9, true), (8, true)]);
+    }
+
+    #[test]
+    fn a_first_page_read_after_a_push_is_taken_as_it_is_and_all_read_of_a_kind_since_stays_read() {
+        use NotificationKind::{LeadAssigned, Reminder};
+        let mut model = model();
+        // Pushed before the page was asked for: the answer includes it, and
+        // one that is not in it (deleted while offline, or an older one "Show
+        // older" will bring) does not stay at the top.
+        model.apply(pushed(notification_at(6, Reminder, 5), 1), 0);
+        model.apply(pushed(notification_at(9, Reminder, 30), 2), 0);
         let mark = model.mark();
-        model.apply(pushed(lead_assigned(10), 2), 0);
-        assert!(model.set_notifications(stale(), mark, true));
-        assert_eq!(model.notifications.unread_count, 0);
+        model.apply(
+            ServerEvent::NotificationsUpdated {
+                unread_count: 1,
+                read: Vec::new(),
+                deleted: Vec::new(),
+                all_read: true,
+                kind: Some(Reminder),
+            },
+            0,
+        );
+        let mut read_elsewhere = notification_at(9, Reminder, 30);
+        read_elsewhere.read_at = Some(25);
+        let page = NotificationPage {
+            notifications: vec![
+                read_elsewhere,
+                notification_at(8, Reminder, 20),
+                notification_at(7, LeadAssigned, 10),
+            ],
+            has_more: false,
+            unread_count: 3,
+        };
+        model.set_notifications(page, mark);
+        assert_eq!(ids(&model), vec![(9, true), (8, true), (7, false)]);
+        assert_eq!(
+            model.notifications.items[0].read_at,
+            Some(25),
+            "the answer's"
+        );
+        assert_eq!(model.notifications.unread_count, 1);
     }
 
     #[test]

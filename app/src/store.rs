@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::format::Offset;
-use crate::model::{ChatModel, FETCH_TRIES, Link, Mark, Outgoing};
+use crate::model::{ChatModel, Link, Outgoing};
 use crate::protocol::{
     Attachment, ClientEvent, ConversationId, Me, MessageId, MessageKind, UserId,
 };
@@ -138,33 +138,6 @@ impl Store {
         {
             self.model.update(|m| m.read_locally(conversation_id, seq));
         }
-    }
-
-    /// Fetches an answer and applies it unless the socket pushed a change
-    /// since the fetch started that the answer may predate (see
-    /// `model::Pushes`): then it fetches again, up to [`FETCH_TRIES`] times,
-    /// and the last answer is applied anyway. `apply(model, answer, mark,
-    /// even_if_stale)` returns `None` when it applied nothing. The result is
-    /// what `apply` returned, or `None` when the page went away meanwhile.
-    pub async fn fetch_fresh<T, E, R, F>(
-        &self,
-        fetch: impl Fn() -> F,
-        apply: impl Fn(&mut ChatModel, T, Mark, bool) -> Option<R>,
-    ) -> Result<Option<R>, E>
-    where
-        F: Future<Output = Result<T, E>>,
-    {
-        for attempt in 1..=FETCH_TRIES {
-            let mark = self.model.with_untracked(|m| m.mark());
-            let answer = fetch().await?;
-            let last = attempt == FETCH_TRIES;
-            match self.model.try_update(|m| apply(m, answer, mark, last)) {
-                Some(None) if !last => continue,
-                Some(applied) => return Ok(applied),
-                None => break,
-            }
-        }
-        Ok(None)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::api::notifications::{
 use crate::components::icon::{Icon, Svg};
 use crate::components::{ChunkUnavailable, ReloadButton, chunk_error_message};
 use crate::format::relative;
+use crate::model::ChatModel;
 use crate::protocol::{Notification, NotificationId, NotificationKind};
 use crate::store::use_store;
 
@@ -144,13 +145,12 @@ fn NotificationDrawer() -> impl IntoView {
                         .model
                         .update(|m| m.append_notifications(page.notifications, page.has_more));
                 }),
-                None => store
-                    .fetch_fresh(
-                        || list_notifications(None, false),
-                        |m, page, mark, last| m.set_notifications(page, mark, last).then_some(()),
-                    )
-                    .await
-                    .map(drop),
+                None => {
+                    let mark = store.model.with_untracked(ChatModel::mark);
+                    list_notifications(None, false).await.map(|page| {
+                        store.model.try_update(|m| m.set_notifications(page, mark));
+                    })
+                }
             };
             if let Err(e) = loaded {
                 error.set(Some(e.message));
