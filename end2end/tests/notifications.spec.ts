@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { hydrated, landHeldAnswer, live, newTabHoldingFirstAnswer, screenshot, signIn, unique } from './helpers';
+import { holdFirstAnswer, hydrated, landHeldAnswer, live, newTabHoldingFirstAnswer, screenshot, signIn, unique } from './helpers';
 
 test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mark all read clears it', async ({ page, newPerson, request }, testInfo) => {
   // Alice, an organisation admin, creates an API key for the CRM.
@@ -115,4 +115,47 @@ test('a bell count read before a notification arrives does not take its badge aw
   await tab.locator('#bell').click();
   const drawer = tab.getByRole('dialog', { name: 'Notifications' });
   await expect(drawer.getByTestId('notification').filter({ hasText: title })).toContainText('Renewal call at 3 pm');
+});
+
+test('notifications pushed while the drawer’s first page is on its way show at once and stay, as read as they were, when it lands', async ({ page, newPerson, request }) => {
+  await signIn(page, 'alice@acme.test');
+  const made = await page.request.post('/api/fn/api-key-create', { data: { name: unique('Lead router') } });
+  expect(made.status()).toBe(200);
+  const { key } = await made.json();
+
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
+  const notify = async (type: string, title: string): Promise<number> => {
+    const created = await request.post('/api/notifications', {
+      headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': unique('notify') },
+      data: { type, title, body: 'From the CRM', recipientId: me.id },
+    });
+    expect(created.status()).toBe(201);
+    return (await created.json()).notifications[0].id;
+  };
+  const older = unique('Lead assigned: Globex');
+  const olderId = await notify('LEAD_ASSIGNED', older);
+  await bob.page.reload();
+  await live(bob.page);
+
+  // The server reads the drawer's first page; its answer is held back.
+  const url = '**/api/fn/notifications';
+  const held = await holdFirstAnswer(bob.page, url);
+  await bob.page.locator('#bell').click();
+  await held.read;
+
+  // Meanwhile a reminder arrives, and Bob reads the older one elsewhere.
+  const reminder = unique('Reminder: call Globex');
+  await notify('REMINDER', reminder);
+  expect((await bob.page.request.post(`/api/notifications/${olderId}/read`)).status()).toBeLessThan(300);
+  const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
+  const item = (title: string) => drawer.getByTestId('notification').filter({ hasText: title });
+  await expect(item(reminder)).toBeVisible();
+
+  await landHeldAnswer(bob.page, url, held);
+  await expect(item(reminder)).toHaveClass(/unread/);
+  await expect(item(older)).toBeVisible();
+  await expect(item(older)).not.toHaveClass(/unread/);
+  expect(held.asked(), 'one answer does').toBe(1);
 });
