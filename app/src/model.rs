@@ -1050,6 +1050,17 @@ impl ChatModel {
         };
     }
 
+    /// After a resume. A drawer that is loaded missed what was pushed while
+    /// the socket was away: its first page is fetched again and merged as
+    /// the first one was ([`ChatModel::set_notifications`]), and it shows
+    /// what it has meanwhile. Returns the mark to fetch that page with, or
+    /// `None` when the drawer has not been loaded (its first opening fetches
+    /// it; only the bell's count is fetched now).
+    pub fn refetch_notifications(&mut self) -> Option<Mark> {
+        let loaded = std::mem::replace(&mut self.notifications.loaded, false);
+        loaded.then(|| self.mark())
+    }
+
     /// The bell's count, fetched after `mark`. A push that arrived meanwhile
     /// carried a count at least as new, and every later change pushes again,
     /// so the fetched count is dropped then.
@@ -2447,6 +2458,47 @@ mod tests {
             "the answer's"
         );
         assert_eq!(model.notifications.unread_count, 1);
+    }
+
+    #[test]
+    fn after_a_resume_a_loaded_drawer_fetches_its_first_page_again_and_keeps_what_is_pushed_meanwhile()
+     {
+        use NotificationKind::{LeadAssigned, Reminder};
+        let mut model = model();
+        assert_eq!(
+            model.refetch_notifications(),
+            None,
+            "never loaded: the count will do"
+        );
+        let first = NotificationPage {
+            notifications: vec![notification_at(5, LeadAssigned, 10)],
+            has_more: false,
+            unread_count: 1,
+        };
+        model.set_notifications(first, model.mark());
+
+        // While the socket was away, 10 came and 5 was read elsewhere. Back
+        // online, 11 is pushed while the page is on its way.
+        let mark = model
+            .refetch_notifications()
+            .expect("the drawer was loaded");
+        model.apply(pushed(notification_at(11, Reminder, 40), 3), 0);
+        assert_eq!(
+            ids(&model),
+            vec![(11, false), (5, false)],
+            "shown meanwhile"
+        );
+        let mut read_elsewhere = notification_at(5, LeadAssigned, 10);
+        read_elsewhere.read_at = Some(15);
+        let page = NotificationPage {
+            notifications: vec![notification_at(10, LeadAssigned, 30), read_elsewhere],
+            has_more: false,
+            unread_count: 1,
+        };
+        model.set_notifications(page, mark);
+        assert_eq!(ids(&model), vec![(11, false), (10, false), (5, true)]);
+        assert_eq!(model.notifications.unread_count, 3);
+        assert!(model.notifications.loaded);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{is_online, now_ms, sleep};
+use crate::api::notifications::{list_notifications, notification_count};
 use crate::model::{Followup, Link};
 use crate::protocol::{ClientEvent, ServerEvent, close_code};
 use crate::store::Store;
@@ -255,11 +256,23 @@ async fn after_resume(store: Store, sink: &mut futures::stream::SplitSink<WebSoc
                 super::alerts::show(alert);
             }
         }
-        let mark = store.model.with_untracked(|m| m.mark());
-        if let Ok(count) = crate::api::notifications::notification_count().await {
-            store
-                .model
-                .update(|m| m.fetched_notification_count(count, mark));
+        // A loaded drawer catches up on notifications too; the first page
+        // carries the bell's count.
+        match store.model.try_update(|m| m.refetch_notifications()) {
+            Some(Some(mark)) => {
+                if let Ok(page) = list_notifications(None, false).await {
+                    store.model.update(|m| m.set_notifications(page, mark));
+                }
+            }
+            Some(None) => {
+                let mark = store.model.with_untracked(|m| m.mark());
+                if let Ok(count) = notification_count().await {
+                    store
+                        .model
+                        .update(|m| m.fetched_notification_count(count, mark));
+                }
+            }
+            None => {}
         }
     });
     if store.model.with_untracked(|m| m.link == Link::Restored) {
