@@ -1050,15 +1050,13 @@ impl ChatModel {
         };
     }
 
-    /// After a resume. A drawer that is loaded missed what was pushed while
-    /// the socket was away: its first page is fetched again and merged as
-    /// the first one was ([`ChatModel::set_notifications`]), and it shows
-    /// what it has meanwhile. Returns the mark to fetch that page with, or
-    /// `None` when the drawer has not been loaded (its first opening fetches
-    /// it; only the bell's count is fetched now).
-    pub fn refetch_notifications(&mut self) -> Option<Mark> {
-        let loaded = std::mem::replace(&mut self.notifications.loaded, false);
-        loaded.then(|| self.mark())
+    /// After a resume: a loaded drawer missed what was pushed while the
+    /// socket was away (notifications are not replayed). Its first page is
+    /// to be fetched again, by the drawer (at once if it is open, or when it
+    /// next opens), and merged as the first one was
+    /// ([`ChatModel::set_notifications`]); it shows what it has meanwhile.
+    pub fn notifications_missed(&mut self) {
+        self.notifications.loaded = false;
     }
 
     /// The bell's count, fetched after `mark`. A push that arrived meanwhile
@@ -2461,15 +2459,9 @@ mod tests {
     }
 
     #[test]
-    fn after_a_resume_a_loaded_drawer_fetches_its_first_page_again_and_keeps_what_is_pushed_meanwhile()
-     {
+    fn after_a_resume_the_drawer_is_fetched_again_and_keeps_what_is_pushed_meanwhile() {
         use NotificationKind::{LeadAssigned, Reminder};
         let mut model = model();
-        assert_eq!(
-            model.refetch_notifications(),
-            None,
-            "never loaded: the count will do"
-        );
         let first = NotificationPage {
             notifications: vec![notification_at(5, LeadAssigned, 10)],
             has_more: false,
@@ -2479,9 +2471,9 @@ mod tests {
 
         // While the socket was away, 10 came and 5 was read elsewhere. Back
         // online, 11 is pushed while the page is on its way.
-        let mark = model
-            .refetch_notifications()
-            .expect("the drawer was loaded");
+        model.notifications_missed();
+        assert!(!model.notifications.loaded, "the drawer fetches it again");
+        let mark = model.mark();
         model.apply(pushed(notification_at(11, Reminder, 40), 3), 0);
         assert_eq!(
             ids(&model),

@@ -15,7 +15,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{is_online, now_ms, sleep};
-use crate::api::notifications::{list_notifications, notification_count};
 use crate::model::{Followup, Link};
 use crate::protocol::{ClientEvent, ServerEvent, close_code};
 use crate::store::Store;
@@ -256,23 +255,12 @@ async fn after_resume(store: Store, sink: &mut futures::stream::SplitSink<WebSoc
                 super::alerts::show(alert);
             }
         }
-        // A loaded drawer catches up on notifications too; the first page
-        // carries the bell's count.
-        match store.model.try_update(|m| m.refetch_notifications()) {
-            Some(Some(mark)) => {
-                if let Ok(page) = list_notifications(None, false).await {
-                    store.model.update(|m| m.set_notifications(page, mark));
-                }
-            }
-            Some(None) => {
-                let mark = store.model.with_untracked(|m| m.mark());
-                if let Ok(count) = notification_count().await {
-                    store
-                        .model
-                        .update(|m| m.fetched_notification_count(count, mark));
-                }
-            }
-            None => {}
+        let mark = store.model.with_untracked(|m| m.mark());
+        store.model.update(|m| m.notifications_missed());
+        if let Ok(count) = crate::api::notifications::notification_count().await {
+            store
+                .model
+                .update(|m| m.fetched_notification_count(count, mark));
         }
     });
     if store.model.with_untracked(|m| m.link == Link::Restored) {

@@ -162,9 +162,11 @@ fn NotificationDrawer() -> impl IntoView {
     // The first opening loads the list. Opening moves focus into the
     // drawer (it is mounted by its first opening, so that counts too), and
     // closing returns it to the bell.
+    // Loaded is tracked too: after a resume the first page is fetched again.
+    let loaded = Memo::new(move |_| store.model.with(|m| m.notifications.loaded));
     Effect::new(move |was_open: Option<bool>| {
         let open = drawer.open.get();
-        if open && !store.model.with_untracked(|m| m.notifications.loaded) {
+        if open && !loaded.get() && !loading.get_untracked() {
             load(None);
         }
         #[cfg(feature = "hydrate")]
