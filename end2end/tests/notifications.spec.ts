@@ -159,3 +159,40 @@ test('notifications pushed while the drawer’s first page is on its way show at
   await expect(item(older)).not.toHaveClass(/unread/);
   expect(held.asked(), 'one answer does').toBe(1);
 });
+
+test('a drawer opened before the network dropped shows what arrived while it was away once the page is back', async ({ page, newPerson, request }) => {
+  await signIn(page, 'alice@acme.test');
+  const made = await page.request.post('/api/fn/api-key-create', { data: { name: unique('Task router') } });
+  expect(made.status()).toBe(200);
+  const { key } = await made.json();
+
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
+  expect((await bob.page.request.post('/api/notifications/read-all')).status()).toBeLessThan(300);
+  await bob.page.reload();
+  await live(bob.page);
+
+  // Bob has looked at his notifications: the drawer is loaded.
+  const bell = bob.page.locator('#bell');
+  await bell.click();
+  const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
+  await expect(drawer.getByRole('heading', { name: 'Notifications' })).toBeFocused();
+  await bob.page.keyboard.press('Escape');
+  await expect(drawer).toBeHidden();
+
+  // His phone loses the network; the CRM assigns him a task meanwhile.
+  await bob.context.setOffline(true);
+  await expect(bob.page.locator('html[data-link="reconnecting"]')).toHaveCount(1);
+  const title = unique('Task: send the Initech quote');
+  const created = await request.post('/api/notifications', {
+    headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': unique('task') },
+    data: { type: 'TASK_ASSIGNED', title, body: 'Due Friday', recipientId: me.id },
+  });
+  expect(created.status()).toBe(201);
+
+  await bob.context.setOffline(false);
+  await expect(bob.page.getByTestId('bell-count')).toHaveText('1');
+  await bell.click();
+  await expect(drawer.getByTestId('notification').filter({ hasText: title })).toHaveClass(/unread/);
+});
