@@ -9,10 +9,13 @@ import { test as base, expect, type BrowserContext, type Page } from '@playwrigh
  */
 const EXPECTED_REFUSAL = /^Failed to load resource: the server responded with a status of 4\d\d/;
 
+/** Someone else at a browser of their own. */
+export type Person = { context: BrowserContext; page: Page };
+
 type Fixtures = {
   consoleErrors: string[];
   /** Opens a new browser context (another person) with this project's device. */
-  newPerson: () => Promise<{ context: BrowserContext; page: Page }>;
+  newPerson: () => Promise<Person>;
 };
 
 function watch(page: Page, errors: string[]) {

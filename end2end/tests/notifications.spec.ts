@@ -1,5 +1,31 @@
-import { test, expect } from './fixtures';
+import type { APIRequestContext, Page } from '@playwright/test';
+import { test, expect, type Person } from './fixtures';
 import { holdFirstAnswer, hydrated, landHeldAnswer, live, newTabHoldingFirstAnswer, screenshot, signIn, unique } from './helpers';
+
+/**
+ * Alice makes an API key for the CRM, and Bob signs in with nothing unread.
+ * `notify` sends Bob a notification from the CRM and returns its id.
+ */
+async function crmAndBob(page: Page, newPerson: () => Promise<Person>, request: APIRequestContext, keyName: string) {
+  await signIn(page, 'alice@acme.test');
+  const made = await page.request.post('/api/fn/api-key-create', { data: { name: unique(keyName) } });
+  expect(made.status()).toBe(200);
+  const { key } = await made.json();
+
+  const bob = await newPerson();
+  await signIn(bob.page, 'bob@acme.test');
+  const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
+  expect((await bob.page.request.post('/api/notifications/read-all')).status()).toBeLessThan(300);
+  const notify = async (type: string, title: string, body = 'From the CRM'): Promise<number> => {
+    const created = await request.post('/api/notifications', {
+      headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': unique('notify') },
+      data: { type, title, body, recipientId: me.id },
+    });
+    expect(created.status()).toBe(201);
+    return (await created.json()).notifications[0].id;
+  };
+  return { bob, notify };
+}
 
 test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mark all read clears it', async ({ page, newPerson, request }, testInfo) => {
   // Alice, an organisation admin, creates an API key for the CRM.
@@ -81,16 +107,7 @@ test('a LEAD_ASSIGNED notification from the CRM appears live with the badge; mar
 });
 
 test('a bell count read before a notification arrives does not take its badge away when it lands after it', async ({ page, newPerson, request }) => {
-  // Alice makes a key for the CRM.
-  await signIn(page, 'alice@acme.test');
-  const made = await page.request.post('/api/fn/api-key-create', { data: { name: unique('Reminders') } });
-  expect(made.status()).toBe(200);
-  const { key } = await made.json();
-
-  const bob = await newPerson();
-  await signIn(bob.page, 'bob@acme.test');
-  const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
-  expect((await bob.page.request.post('/api/notifications/read-all')).status()).toBeLessThan(300);
+  const { bob, notify } = await crmAndBob(page, newPerson, request, 'Reminders');
 
   // Each time its socket connects, a page asks for the bell's count. Here
   // the server reads that count (0) before the CRM's notification, and the
@@ -100,11 +117,7 @@ test('a bell count read before a notification arrives does not take its badge aw
   const { tab, held } = await newTabHoldingFirstAnswer(bob.context, url);
 
   const title = unique('Reminder: call Initech');
-  const created = await request.post('/api/notifications', {
-    headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': unique('reminder') },
-    data: { type: 'REMINDER', title, body: 'Renewal call at 3 pm', recipientId: me.id },
-  });
-  expect(created.status()).toBe(201);
+  await notify('REMINDER', title, 'Renewal call at 3 pm');
   const badge = tab.getByTestId('bell-count');
   await expect(badge).toHaveText('1');
 
@@ -118,22 +131,7 @@ test('a bell count read before a notification arrives does not take its badge aw
 });
 
 test('notifications pushed while the drawer’s first page is on its way show at once and stay, as read as they were, when it lands', async ({ page, newPerson, request }) => {
-  await signIn(page, 'alice@acme.test');
-  const made = await page.request.post('/api/fn/api-key-create', { data: { name: unique('Lead router') } });
-  expect(made.status()).toBe(200);
-  const { key } = await made.json();
-
-  const bob = await newPerson();
-  await signIn(bob.page, 'bob@acme.test');
-  const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
-  const notify = async (type: string, title: string): Promise<number> => {
-    const created = await request.post('/api/notifications', {
-      headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': unique('notify') },
-      data: { type, title, body: 'From the CRM', recipientId: me.id },
-    });
-    expect(created.status()).toBe(201);
-    return (await created.json()).notifications[0].id;
-  };
+  const { bob, notify } = await crmAndBob(page, newPerson, request, 'Lead router');
   const older = unique('Lead assigned: Globex');
   const olderId = await notify('LEAD_ASSIGNED', older);
   await bob.page.reload();
@@ -161,15 +159,7 @@ test('notifications pushed while the drawer’s first page is on its way show at
 });
 
 test('a drawer opened before the network dropped shows what arrived while it was away once the page is back', async ({ page, newPerson, request }) => {
-  await signIn(page, 'alice@acme.test');
-  const made = await page.request.post('/api/fn/api-key-create', { data: { name: unique('Task router') } });
-  expect(made.status()).toBe(200);
-  const { key } = await made.json();
-
-  const bob = await newPerson();
-  await signIn(bob.page, 'bob@acme.test');
-  const me = await bob.page.request.get('/api/auth/me').then((r) => r.json());
-  expect((await bob.page.request.post('/api/notifications/read-all')).status()).toBeLessThan(300);
+  const { bob, notify } = await crmAndBob(page, newPerson, request, 'Task router');
   await bob.page.reload();
   await live(bob.page);
 
@@ -185,11 +175,7 @@ test('a drawer opened before the network dropped shows what arrived while it was
   await bob.context.setOffline(true);
   await expect(bob.page.locator('html[data-link="reconnecting"]')).toHaveCount(1);
   const title = unique('Task: send the Initech quote');
-  const created = await request.post('/api/notifications', {
-    headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': unique('task') },
-    data: { type: 'TASK_ASSIGNED', title, body: 'Due Friday', recipientId: me.id },
-  });
-  expect(created.status()).toBe(201);
+  await notify('TASK_ASSIGNED', title, 'Due Friday');
 
   await bob.context.setOffline(false);
   await expect(bob.page.getByTestId('bell-count')).toHaveText('1');
