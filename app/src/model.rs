@@ -152,9 +152,12 @@ pub enum Link {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Notifications {
     pub unread_count: i64,
-    /// Newest first. Empty until the drawer first opens.
+    /// Newest first. Until the drawer's first page is loaded, only what
+    /// was pushed since the page opened.
     pub items: Vec<Notification>,
     pub has_more: bool,
+    /// Whether the drawer's first page is loaded. A resume clears it, so
+    /// that the drawer fetches the page again.
     pub loaded: bool,
 }
 
@@ -1016,8 +1019,8 @@ impl ChatModel {
     pub fn set_notifications(&mut self, page: NotificationPage, mark: Mark) {
         let pushed = std::mem::take(&mut self.pushes.notifications);
         let mut kept = std::mem::take(&mut self.notifications.items);
-        // What the page held before: pushes the answer already includes,
-        // or older notifications that "Show older" brings in their place.
+        // Of what the drawer holds, only pushes since the mark stay: the
+        // answer includes the rest, or "Show older" brings it again.
         kept.retain(|n| pushed.touched_since(n.id, mark));
         let mut items = Vec::with_capacity(page.notifications.len() + kept.len());
         for mut fetched in page.notifications {

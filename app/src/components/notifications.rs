@@ -159,10 +159,10 @@ fn NotificationDrawer() -> impl IntoView {
         });
     };
 
-    // The first opening loads the list. Opening moves focus into the
-    // drawer (it is mounted by its first opening, so that counts too), and
-    // closing returns it to the bell.
-    // Loaded is tracked too: after a resume the first page is fetched again.
+    // The first opening loads the list, and so does the first after a
+    // resume (at once, if the drawer is open then). Opening moves focus into
+    // the drawer (it is mounted by its first opening, so that counts too),
+    // and closing returns it to the bell.
     let loaded = Memo::new(move |_| store.model.with(|m| m.notifications.loaded));
     Effect::new(move |was_open: Option<bool>| {
         let open = drawer.open.get();
