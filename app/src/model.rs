@@ -200,15 +200,11 @@ struct NotificationPushes {
 
 impl NotificationPushes {
     fn touched_since(&self, id: NotificationId, mark: Mark) -> bool {
-        self.touched
-            .get(&id)
-            .is_some_and(|&at| mark.overtaken_by(at))
+        Pushes::since(&self.touched, id, mark)
     }
 
     fn deleted_since(&self, id: NotificationId, mark: Mark) -> bool {
-        self.deleted
-            .get(&id)
-            .is_some_and(|&at| mark.overtaken_by(at))
+        Pushes::since(&self.deleted, id, mark)
     }
 
     fn all_read_since(&self, kind: NotificationKind, mark: Mark) -> bool {
@@ -245,7 +241,8 @@ impl Pushes {
         self.rows.insert(id, at);
     }
 
-    fn since(map: &HashMap<ConversationId, u64>, id: ConversationId, mark: Mark) -> bool {
+    /// Whether a push numbered in `map` changed `id` after `mark`.
+    fn since<K: Eq + std::hash::Hash>(map: &HashMap<K, u64>, id: K, mark: Mark) -> bool {
         map.get(&id).is_some_and(|&at| mark.overtaken_by(at))
     }
 
@@ -262,9 +259,7 @@ impl Pushes {
     }
 
     fn presence_since(&self, id: UserId, mark: Mark) -> bool {
-        self.presence
-            .get(&id)
-            .is_some_and(|&at| mark.overtaken_by(at))
+        Self::since(&self.presence, id, mark)
     }
 
     fn bell_since(&self, mark: Mark) -> bool {
