@@ -157,8 +157,12 @@ pub struct Notifications {
     pub items: Vec<Notification>,
     pub has_more: bool,
     /// Whether the drawer's first page is loaded. A resume clears it, so
-    /// that the drawer fetches the page again.
+    /// that the drawer fetches the page again, and so does a change of view.
     pub loaded: bool,
+    /// Whether the drawer shows unread notifications only. One read while
+    /// it does stays, shown read, until the view loads again: what the user
+    /// is looking at does not jump away under the pointer.
+    pub unread_only: bool,
 }
 
 /// What the socket has changed, numbered in the order it arrived, so that
@@ -183,6 +187,11 @@ pub struct Pushes {
     gone: HashMap<ConversationId, u64>,
     presence: HashMap<UserId, u64>,
     bell: u64,
+    /// Notifications pushed new or moved up, whether or not the drawer is
+    /// loaded: a local "all read" leaves those since its mark alone.
+    brought: HashMap<NotificationId, u64>,
+    /// The last resume: the socket was away before it.
+    resumed: u64,
     /// What pushes did to single notifications while the drawer's first
     /// page was not loaded (once it is, pushes keep the drawer itself).
     notifications: NotificationPushes,
@@ -295,6 +304,7 @@ impl Pushes {
             }
             ServerEvent::NewNotification { notification, .. } => {
                 self.bell = self.next();
+                self.brought.insert(notification.id, self.bell);
                 if !drawer_loaded {
                     self.notifications
                         .touched
@@ -1005,13 +1015,26 @@ impl ChatModel {
         Mark(self.pushes.count)
     }
 
-    /// The drawer's first page, fetched after `mark`. The server may have
-    /// read it before changes the socket pushed since, so it is merged with
-    /// them: a notification pushed since (new, moved up, read) stays as
-    /// pushed, one deleted since stays gone, one read since (alone or by
-    /// "all read") stays read, and the bell keeps a count pushed since. So
-    /// one answer does, however busy the feed.
-    pub fn set_notifications(&mut self, page: NotificationPage, mark: Mark) {
+    /// The drawer's first page, fetched after `mark` for the view
+    /// `unread_only`. The server may have read it before changes the socket
+    /// pushed since, so it is merged with them: a notification pushed since
+    /// (new, moved up, read) stays as pushed, one deleted since stays gone,
+    /// one read since (alone or by "all read") stays read, and the bell
+    /// keeps a count pushed since. So one answer does, however busy the
+    /// feed.
+    ///
+    /// Returns false, taking nothing, when the user has switched to the
+    /// other view meanwhile, or the socket resumed (so the answer may lack
+    /// what came while it was away): the drawer asks again.
+    pub fn set_notifications(
+        &mut self,
+        page: NotificationPage,
+        mark: Mark,
+        unread_only: bool,
+    ) -> bool {
+        if unread_only != self.notifications.unread_only || mark.overtaken_by(self.pushes.resumed) {
+            return false;
+        }
         let pushed = std::mem::take(&mut self.pushes.notifications);
         let mut kept = std::mem::take(&mut self.notifications.items);
         // Of what the drawer holds, only pushes since the mark stay: the
@@ -1045,7 +1068,24 @@ impl ChatModel {
             items,
             has_more: page.has_more,
             loaded: true,
+            unread_only,
         };
+        true
+    }
+
+    /// Switches the drawer between every notification and the unread ones.
+    /// The new view's first page is to be fetched (by the drawer, as after a
+    /// resume); meanwhile it shows what it holds that belongs there.
+    pub fn show_unread_notifications_only(&mut self, unread_only: bool) {
+        let n = &mut self.notifications;
+        if n.unread_only == unread_only {
+            return;
+        }
+        n.unread_only = unread_only;
+        n.loaded = false;
+        if unread_only {
+            n.items.retain(|i| i.read_at.is_none());
+        }
     }
 
     /// After a resume: a loaded drawer missed what was pushed while the
@@ -1054,6 +1094,7 @@ impl ChatModel {
     /// next opens), and merged as the first one was
     /// ([`ChatModel::set_notifications`]); it shows what it has meanwhile.
     pub fn notifications_missed(&mut self) {
+        self.pushes.resumed = self.pushes.next();
         self.notifications.loaded = false;
     }
 
@@ -1066,24 +1107,47 @@ impl ChatModel {
         }
     }
 
-    pub fn append_notifications(&mut self, items: Vec<Notification>, has_more: bool) {
-        for item in items {
-            if !self.notifications.items.iter().any(|n| n.id == item.id) {
-                self.notifications.items.push(item);
+    /// An older page ("Show older") for the view `unread_only`; dropped
+    /// when the user has switched views meanwhile.
+    pub fn append_notifications(&mut self, page: NotificationPage, unread_only: bool) {
+        let n = &mut self.notifications;
+        if unread_only != n.unread_only {
+            return;
+        }
+        for item in page.notifications {
+            if !n.items.iter().any(|i| i.id == item.id) {
+                n.items.push(item);
             }
         }
-        self.notifications.has_more = has_more;
+        n.has_more = page.has_more;
     }
 
-    /// A notification the user read here (`None`: all of them). The server
-    /// confirms with the count; until then the badge follows locally.
-    pub fn notifications_read_locally(&mut self, id: Option<NotificationId>) {
+    /// A notification the user read here, or all of them (`None`), in a
+    /// request that started at `mark`. The server confirms with a push;
+    /// until then the drawer and the badge follow locally. "All read" leaves
+    /// alone what was pushed since the mark (the server may have made it
+    /// after it marked the rest; if not, its push of "all read" follows),
+    /// and the unread view lets go of what it read, as it is no longer
+    /// what the user is looking at.
+    pub fn notifications_read_locally(&mut self, id: Option<NotificationId>, mark: Mark) {
+        let pushes = &self.pushes;
         let n = &mut self.notifications;
         match id {
             None => {
-                n.unread_count = 0;
+                let mut still_unread = 0;
                 for item in n.items.iter_mut().filter(|i| i.read_at.is_none()) {
-                    item.read_at = Some(0);
+                    if Pushes::since(&pushes.brought, item.id, mark) {
+                        still_unread += 1;
+                    } else {
+                        item.read_at = Some(0);
+                    }
+                }
+                if !pushes.bell_since(mark) {
+                    n.unread_count = still_unread;
+                }
+                if n.unread_only {
+                    n.items.retain(|i| i.read_at.is_none());
+                    n.has_more = false;
                 }
             }
             Some(id) => {
@@ -2404,7 +2468,7 @@ mod tests {
             has_more: true,
             unread_count: 3,
         };
-        model.set_notifications(stale, mark);
+        assert!(model.set_notifications(stale, mark, false));
         assert!(model.notifications.loaded);
         assert_eq!(ids(&model), vec![(10, false), (9, false), (8, true)]);
         assert_eq!(model.notifications.unread_count, 3, "the pushed count");
@@ -2446,7 +2510,7 @@ mod tests {
             has_more: false,
             unread_count: 3,
         };
-        model.set_notifications(page, mark);
+        assert!(model.set_notifications(page, mark, false));
         assert_eq!(ids(&model), vec![(9, true), (8, true), (7, false)]);
         assert_eq!(
             model.notifications.items[0].read_at,
@@ -2465,7 +2529,7 @@ mod tests {
             has_more: false,
             unread_count: 1,
         };
-        model.set_notifications(first, model.mark());
+        assert!(model.set_notifications(first, model.mark(), false));
 
         // While the socket was away, 10 came and 5 was read elsewhere. Back
         // online, 11 is pushed while the page is on its way.
@@ -2485,10 +2549,114 @@ mod tests {
             has_more: false,
             unread_count: 1,
         };
-        model.set_notifications(page, mark);
+        assert!(model.set_notifications(page, mark, false));
         assert_eq!(ids(&model), vec![(11, false), (10, false), (5, true)]);
         assert_eq!(model.notifications.unread_count, 3);
         assert!(model.notifications.loaded);
+    }
+
+    fn page_of(notifications: Vec<Notification>, unread_count: i64) -> NotificationPage {
+        NotificationPage {
+            notifications,
+            has_more: false,
+            unread_count,
+        }
+    }
+
+    #[test]
+    fn the_unread_view_keeps_what_is_read_in_it_until_it_loads_again() {
+        use NotificationKind::{LeadAssigned, Reminder};
+        let mut model = model();
+        let mut read = notification_at(8, LeadAssigned, 20);
+        read.read_at = Some(25);
+        let all = page_of(vec![notification_at(9, Reminder, 30), read], 1);
+        assert!(model.set_notifications(all, model.mark(), false));
+
+        // Switching shows at once what belongs there, and asks for its page.
+        model.show_unread_notifications_only(true);
+        assert!(!model.notifications.loaded);
+        assert_eq!(ids(&model), vec![(9, false)]);
+        let mark = model.mark();
+        let unread = page_of(
+            vec![
+                notification_at(9, Reminder, 30),
+                notification_at(3, LeadAssigned, 5),
+            ],
+            2,
+        );
+        assert!(model.set_notifications(unread, mark, true));
+        assert_eq!(ids(&model), vec![(9, false), (3, false)]);
+
+        // Read here or elsewhere, it stays (shown read) where the user is
+        // looking; a new one comes in at the top.
+        model.apply(updated(1, &[9], &[]), 0);
+        model.apply(pushed(notification_at(10, Reminder, 40), 2), 0);
+        assert_eq!(ids(&model), vec![(10, false), (9, true), (3, false)]);
+        assert_eq!(model.notifications.unread_count, 2);
+    }
+
+    #[test]
+    fn an_answer_for_the_other_view_or_from_before_a_resume_is_not_taken() {
+        use NotificationKind::LeadAssigned;
+        let mut model = model();
+        let mark = model.mark();
+        model.show_unread_notifications_only(true);
+        let all = page_of(vec![notification_at(5, LeadAssigned, 10)], 1);
+        assert!(!model.set_notifications(all, mark, false), "the other view");
+        assert!(!model.notifications.loaded);
+
+        // Asked before the socket was away: it may lack what came meanwhile.
+        let mark = model.mark();
+        model.notifications_missed();
+        let stale = page_of(vec![notification_at(5, LeadAssigned, 10)], 1);
+        assert!(!model.set_notifications(stale.clone(), mark, true));
+        assert!(!model.notifications.loaded);
+        assert!(model.set_notifications(stale, model.mark(), true));
+        assert!(model.notifications.loaded);
+
+        // An older page for the other view is dropped too.
+        model.append_notifications(page_of(vec![notification_at(2, LeadAssigned, 1)], 1), false);
+        assert_eq!(ids(&model), vec![(5, false)]);
+    }
+
+    #[test]
+    fn all_read_here_leaves_alone_what_was_pushed_since_it_was_asked() {
+        use NotificationKind::{LeadAssigned, Reminder};
+        let mut model = model();
+        let page = page_of(
+            vec![
+                notification_at(8, LeadAssigned, 20),
+                notification_at(7, LeadAssigned, 10),
+            ],
+            2,
+        );
+        assert!(model.set_notifications(page, model.mark(), false));
+        let mark = model.mark();
+        // A reminder arrives while "Mark all read" is on its way; the server
+        // may have made it after marking the rest.
+        model.apply(pushed(notification_at(9, Reminder, 30), 3), 0);
+        model.notifications_read_locally(None, mark);
+        assert_eq!(ids(&model), vec![(9, false), (8, true), (7, true)]);
+        assert_eq!(
+            model.notifications.unread_count, 3,
+            "the pushed count, until the server's own push of all read"
+        );
+
+        // In the unread view, what it read goes, and what came since stays.
+        model.show_unread_notifications_only(true);
+        let page = page_of(
+            vec![
+                notification_at(9, Reminder, 30),
+                notification_at(6, LeadAssigned, 5),
+            ],
+            2,
+        );
+        assert!(model.set_notifications(page, model.mark(), true));
+        let mark = model.mark();
+        model.apply(pushed(notification_at(11, Reminder, 50), 3), 0);
+        model.notifications_read_locally(None, mark);
+        assert_eq!(ids(&model), vec![(11, false)]);
+        assert!(!model.notifications.has_more);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What survives a reload in the browser's localStorage, per user: the
 //! outbox of unacknowledged sends, drafts per conversation, the emoji
-//! picker's recent emoji and skin tone, and whether the composer's
-//! formatting bar is open.
+//! picker's recent emoji and skin tone, whether the composer's formatting
+//! bar is open, and whether the notification drawer shows unread ones only.
 
 use std::collections::BTreeMap;
 
@@ -112,4 +112,17 @@ pub fn load_format_bar(user: UserId) -> bool {
 
 pub fn save_format_bar(user: UserId, open: bool) {
     save_json(&format_bar_key(user), &open);
+}
+
+fn unread_notifications_only_key(user: UserId) -> String {
+    format!("crm-chat.notifications-unread-only.{user}")
+}
+
+/// Whether the notification drawer was left showing unread ones only.
+pub fn load_unread_notifications_only(user: UserId) -> bool {
+    load_json(&unread_notifications_only_key(user))
+}
+
+pub fn save_unread_notifications_only(user: UserId, unread_only: bool) {
+    save_json(&unread_notifications_only_key(user), &unread_only);
 }

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use crate::api::AppError;
 use crate::api::notifications::{
     delete_notification, list_notifications, mark_all_notifications_read, mark_notification_read,
 };
@@ -136,23 +137,48 @@ fn NotificationDrawer() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
 
+    // The view the user chose last time, once per page load.
+    #[cfg(feature = "hydrate")]
+    {
+        let me = store.model.with_untracked(|m| m.me.id);
+        if crate::client::storage::load_unread_notifications_only(me) {
+            store
+                .model
+                .update(|m| m.show_unread_notifications_only(true));
+        }
+    }
+
+    // Brings an older page (`before`), then the first page if the drawer
+    // needs it: until that is in for the view the user is looking at, as
+    // they may switch views, or the socket resume, while it is on its way.
     let load = move |before: Option<NotificationId>| {
         loading.set(true);
+        error.set(None);
         leptos::task::spawn_local(async move {
-            let loaded = match before {
-                Some(_) => list_notifications(before, false).await.map(|page| {
+            let view = move || store.model.with_untracked(|m| m.notifications.unread_only);
+            let needs_first_page = move || {
+                drawer.open.get_untracked()
+                    && !store.model.with_untracked(|m| m.notifications.loaded)
+            };
+            let loaded = async move {
+                if let Some(before) = before {
+                    let unread_only = view();
+                    let page = list_notifications(Some(before), unread_only).await?;
                     store
                         .model
-                        .update(|m| m.append_notifications(page.notifications, page.has_more));
-                }),
-                None => {
-                    let mark = store.model.with_untracked(ChatModel::mark);
-                    list_notifications(None, false).await.map(|page| {
-                        store.model.try_update(|m| m.set_notifications(page, mark));
-                    })
+                        .update(|m| m.append_notifications(page, unread_only));
                 }
+                while needs_first_page() {
+                    let unread_only = view();
+                    let mark = store.model.with_untracked(ChatModel::mark);
+                    let page = list_notifications(None, unread_only).await?;
+                    store
+                        .model
+                        .try_update(|m| m.set_notifications(page, mark, unread_only));
+                }
+                Ok::<(), AppError>(())
             };
-            if let Err(e) = loaded {
+            if let Err(e) = loaded.await {
                 error.set(Some(e.message));
             }
             loading.set(false);
@@ -190,11 +216,27 @@ fn NotificationDrawer() -> impl IntoView {
     let items = Memo::new(move |_| store.model.with(|m| m.notifications.items.clone()));
     let has_more = Memo::new(move |_| store.model.with(|m| m.notifications.has_more));
     let unread = Memo::new(move |_| store.model.with(|m| m.notifications.unread_count));
+    let unread_only = Memo::new(move |_| store.model.with(|m| m.notifications.unread_only));
+    let show = move |only: bool| {
+        move |_| {
+            store
+                .model
+                .update(|m| m.show_unread_notifications_only(only));
+            #[cfg(feature = "hydrate")]
+            crate::client::storage::save_unread_notifications_only(
+                store.model.with_untracked(|m| m.me.id),
+                only,
+            );
+        }
+    };
 
     let read_all = move |_| {
+        let mark = store.model.with_untracked(ChatModel::mark);
         leptos::task::spawn_local(async move {
             match mark_all_notifications_read(None).await {
-                Ok(_) => store.model.update(|m| m.notifications_read_locally(None)),
+                Ok(_) => store
+                    .model
+                    .update(|m| m.notifications_read_locally(None, mark)),
                 Err(e) => error.set(Some(e.message)),
             }
         });
@@ -220,6 +262,12 @@ fn NotificationDrawer() -> impl IntoView {
                 <button type="button" class="icon-button" aria-label="Close notifications"
                     on:click=move |_| drawer.open.set(false)><Svg icon=Icon::Close /></button>
             </div>
+            <div class="drawer-views" role="group" aria-label="Show">
+                <button type="button" class="view-toggle" aria-pressed=move || (!unread_only.get()).to_string()
+                    on:click=show(false)>"All"</button>
+                <button type="button" class="view-toggle" aria-pressed=move || unread_only.get().to_string()
+                    on:click=show(true)>"Unread"</button>
+            </div>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <ul class="notification-list" aria-label="Notifications">
                 <For each=move || items.get() key=|n| (n.id, n.read_at.is_some(), n.updated_at) let:notification>
@@ -227,9 +275,11 @@ fn NotificationDrawer() -> impl IntoView {
                 </For>
             </ul>
             <Show when=move || { items.with(Vec::is_empty) && !loading.get() }>
-                <p class="muted empty-list">"You are all caught up."</p>
+                <p class="muted empty-list">
+                    {move || if unread_only.get() { "No unread notifications." } else { "You are all caught up." }}
+                </p>
             </Show>
-            <Show when=move || has_more.get()>
+            <Show when=move || has_more.get() && loaded.get()>
                 <button type="button" class="ghost load-more" disabled=move || loading.get() on:click=move |_| {
                     let last = items.with_untracked(|i| i.last().map(|n| n.id));
                     load(last);
@@ -258,11 +308,12 @@ fn NotificationItem(notification: Notification, error: RwSignal<Option<String>>)
     };
 
     let read = move || {
+        let mark = store.model.with_untracked(ChatModel::mark);
         leptos::task::spawn_local(async move {
             match mark_notification_read(id).await {
                 Ok(_) => store
                     .model
-                    .update(|m| m.notifications_read_locally(Some(id))),
+                    .update(|m| m.notifications_read_locally(Some(id), mark)),
                 Err(e) => error.set(Some(e.message)),
             }
         });
