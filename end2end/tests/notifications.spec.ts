@@ -182,3 +182,55 @@ test('a drawer opened before the network dropped shows what arrived while it was
   await bell.click();
   await expect(drawer.getByTestId('notification').filter({ hasText: title })).toHaveClass(/unread/);
 });
+
+test('the drawer’s Unread view finds an unread notification behind a page of read ones, keeps one read there until the view changes, and is remembered', async ({ page, newPerson, request }) => {
+  const { bob, notify } = await crmAndBob(page, newPerson, request, 'Task router');
+  // An unread task, then a page's worth of lead updates Bob has read since:
+  // the first page of every notification does not reach the task.
+  const task = unique('Task: renew the Initech contract');
+  await notify('TASK_ASSIGNED', task);
+  for (let i = 0; i < 31; i++) await notify('LEAD_UPDATED', unique('Lead updated: Globex'));
+  expect((await bob.page.request.post('/api/notifications/read-all?type=LEAD_UPDATED')).status()).toBeLessThan(300);
+  const reminder = unique('Reminder: call Globex');
+  await notify('REMINDER', reminder);
+  await bob.page.reload();
+  await live(bob.page);
+  await expect(bob.page.getByTestId('bell-count')).toHaveText('2');
+
+  await bob.page.locator('#bell').click();
+  const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
+  const item = (title: string) => drawer.getByTestId('notification').filter({ hasText: title });
+  const all = drawer.getByRole('button', { name: 'All', exact: true });
+  const unreadOnly = drawer.getByRole('button', { name: 'Unread', exact: true });
+  await expect(all).toHaveAttribute('aria-pressed', 'true');
+  await expect(item(reminder)).toBeVisible();
+  await expect(drawer.getByRole('button', { name: 'Show older' })).toBeVisible();
+  await expect(item(task)).toHaveCount(0);
+
+  await unreadOnly.click();
+  await expect(unreadOnly).toHaveAttribute('aria-pressed', 'true');
+  await expect(drawer.getByTestId('notification')).toHaveCount(2);
+  await expect(item(task)).toHaveClass(/unread/);
+  await expect(item(reminder)).toHaveClass(/unread/);
+
+  // Read here, the reminder stays in view, shown read, until Bob switches.
+  await item(reminder).getByRole('button', { name: 'Mark read' }).click();
+  await expect(item(reminder)).not.toHaveClass(/unread/);
+  await expect(bob.page.getByTestId('bell-count')).toHaveText('1');
+  await all.click();
+  await expect(item(reminder)).not.toHaveClass(/unread/);
+  await unreadOnly.click();
+  await expect(item(task)).toBeVisible();
+  await expect(item(reminder)).toHaveCount(0);
+
+  // The choice outlives the page; "Mark all read" empties the view.
+  await bob.page.reload();
+  await live(bob.page);
+  await bob.page.locator('#bell').click();
+  await expect(unreadOnly).toHaveAttribute('aria-pressed', 'true');
+  await expect(drawer.getByTestId('notification')).toHaveCount(1);
+  await drawer.getByRole('button', { name: 'Mark all read' }).click();
+  await expect(drawer.getByTestId('notification')).toHaveCount(0);
+  await expect(drawer.getByText('No unread notifications.')).toBeVisible();
+  await expect(bob.page.getByTestId('bell-count')).toHaveCount(0);
+});
