@@ -159,10 +159,32 @@ pub struct Notifications {
     /// Whether the drawer's first page is loaded. A resume clears it, so
     /// that the drawer fetches the page again, and so does a change of view.
     pub loaded: bool,
-    /// Whether the drawer shows unread notifications only. One read while
-    /// it does stays, shown read, until the view loads again: what the user
-    /// is looking at does not jump away under the pointer.
+    /// Which of them the drawer shows.
+    pub view: NotificationView,
+}
+
+/// Which notifications the drawer shows: every one or the unread ones, of
+/// every kind or of one. One read while it shows unread ones stays, shown
+/// read, until the view loads again: what the user is looking at does not
+/// jump away under the pointer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationView {
     pub unread_only: bool,
+    pub kind: Option<NotificationKind>,
+}
+
+impl NotificationView {
+    /// Whether a notification pushed now goes into this view: new ones are
+    /// unread, so only the kind can keep one out.
+    fn takes(self, n: &Notification) -> bool {
+        self.kind.is_none_or(|kind| kind == n.kind)
+    }
+
+    /// Whether a notification the drawer holds belongs to this view.
+    fn holds(self, n: &Notification) -> bool {
+        self.takes(n) && (!self.unread_only || n.read_at.is_none())
+    }
 }
 
 /// What the socket has changed, numbered in the order it arrived, so that
@@ -854,8 +876,11 @@ impl ChatModel {
                 self.notifications.unread_count = unread_count;
                 // Kept before the drawer's first page too: that page may
                 // have been read before this arrived.
-                self.notifications.items.retain(|n| n.id != notification.id);
-                self.notifications.items.insert(0, notification);
+                let n = &mut self.notifications;
+                n.items.retain(|item| item.id != notification.id);
+                if n.view.takes(&notification) {
+                    n.items.insert(0, notification);
+                }
             }
             ServerEvent::NotificationsUpdated {
                 unread_count,
@@ -1015,24 +1040,23 @@ impl ChatModel {
         Mark(self.pushes.count)
     }
 
-    /// The drawer's first page, fetched after `mark` for the view
-    /// `unread_only`. The server may have read it before changes the socket
-    /// pushed since, so it is merged with them: a notification pushed since
-    /// (new, moved up, read) stays as pushed, one deleted since stays gone,
-    /// one read since (alone or by "all read") stays read, and the bell
-    /// keeps a count pushed since. So one answer does, however busy the
-    /// feed.
+    /// The drawer's first page, fetched after `mark` for `view`. The server
+    /// may have read it before changes the socket pushed since, so it is
+    /// merged with them: a notification pushed since (new, moved up, read)
+    /// stays as pushed, one deleted since stays gone, one read since (alone
+    /// or by "all read") stays read, and the bell keeps a count pushed
+    /// since. So one answer does, however busy the feed.
     ///
-    /// Returns false, taking nothing, when the user has switched to the
-    /// other view meanwhile, or the socket resumed (so the answer may lack
+    /// Returns false, taking nothing, when the user has switched to another
+    /// view meanwhile, or the socket resumed (so the answer may lack
     /// what came while it was away): the drawer asks again.
     pub fn set_notifications(
         &mut self,
         page: NotificationPage,
         mark: Mark,
-        unread_only: bool,
+        view: NotificationView,
     ) -> bool {
-        if unread_only != self.notifications.unread_only || mark.overtaken_by(self.pushes.resumed) {
+        if view != self.notifications.view || mark.overtaken_by(self.pushes.resumed) {
             return false;
         }
         let pushed = std::mem::take(&mut self.pushes.notifications);
@@ -1068,24 +1092,22 @@ impl ChatModel {
             items,
             has_more: page.has_more,
             loaded: true,
-            unread_only,
+            view,
         };
         true
     }
 
-    /// Switches the drawer between every notification and the unread ones.
-    /// The new view's first page is to be fetched (by the drawer, as after a
-    /// resume); meanwhile it shows what it holds that belongs there.
-    pub fn show_unread_notifications_only(&mut self, unread_only: bool) {
+    /// Switches the drawer to another view. Its first page is to be
+    /// fetched (by the drawer, as after a resume); meanwhile the drawer
+    /// shows what it holds that belongs there.
+    pub fn show_notifications(&mut self, view: NotificationView) {
         let n = &mut self.notifications;
-        if n.unread_only == unread_only {
+        if n.view == view {
             return;
         }
-        n.unread_only = unread_only;
+        n.view = view;
         n.loaded = false;
-        if unread_only {
-            n.items.retain(|i| i.read_at.is_none());
-        }
+        n.items.retain(|i| view.holds(i));
     }
 
     /// After a resume: a loaded drawer missed what was pushed while the
@@ -1107,11 +1129,11 @@ impl ChatModel {
         }
     }
 
-    /// An older page ("Show older") for the view `unread_only`; dropped
-    /// when the user has switched views meanwhile.
-    pub fn append_notifications(&mut self, page: NotificationPage, unread_only: bool) {
+    /// An older page ("Show older") for `view`; dropped when the user has
+    /// switched views meanwhile.
+    pub fn append_notifications(&mut self, page: NotificationPage, view: NotificationView) {
         let n = &mut self.notifications;
-        if unread_only != n.unread_only {
+        if view != n.view {
             return;
         }
         for item in page.notifications {
@@ -1122,44 +1144,42 @@ impl ChatModel {
         n.has_more = page.has_more;
     }
 
-    /// A notification the user read here, or all of them (`None`), in a
-    /// request that started at `mark`. The server confirms with a push;
-    /// until then the drawer and the badge follow locally. "All read" leaves
-    /// alone what was pushed since the mark (the server may have made it
+    /// A notification the user read here. The server confirms with a push;
+    /// until then the drawer and the badge follow locally.
+    pub fn notification_read_locally(&mut self, id: NotificationId) {
+        let n = &mut self.notifications;
+        if let Some(item) = n
+            .items
+            .iter_mut()
+            .find(|i| i.id == id && i.read_at.is_none())
+        {
+            item.read_at = Some(0);
+            n.unread_count = (n.unread_count - 1).max(0);
+        }
+    }
+
+    /// "Mark all read" of the drawer's view (of its kind, or of every kind),
+    /// asked at `mark`; the server read `changed` notifications. The drawer
+    /// and the badge follow locally until the server's own push. What was
+    /// pushed since the mark is left alone (the server may have made it
     /// after it marked the rest; if not, its push of "all read" follows),
-    /// and the unread view lets go of what it read, as it is no longer
-    /// what the user is looking at.
-    pub fn notifications_read_locally(&mut self, id: Option<NotificationId>, mark: Mark) {
+    /// as is the badge if a push since carried a count. The unread view
+    /// lets go of what it read, as it is no longer what the user is
+    /// looking at.
+    pub fn notifications_all_read_locally(&mut self, mark: Mark, changed: u64) {
         let pushes = &self.pushes;
         let n = &mut self.notifications;
-        match id {
-            None => {
-                let mut still_unread = 0;
-                for item in n.items.iter_mut().filter(|i| i.read_at.is_none()) {
-                    if Pushes::since(&pushes.brought, item.id, mark) {
-                        still_unread += 1;
-                    } else {
-                        item.read_at = Some(0);
-                    }
-                }
-                if !pushes.bell_since(mark) {
-                    n.unread_count = still_unread;
-                }
-                if n.unread_only {
-                    n.items.retain(|i| i.read_at.is_none());
-                    n.has_more = false;
-                }
+        for item in n.items.iter_mut().filter(|i| i.read_at.is_none()) {
+            if n.view.takes(item) && !Pushes::since(&pushes.brought, item.id, mark) {
+                item.read_at = Some(0);
             }
-            Some(id) => {
-                if let Some(item) = n
-                    .items
-                    .iter_mut()
-                    .find(|i| i.id == id && i.read_at.is_none())
-                {
-                    item.read_at = Some(0);
-                    n.unread_count = (n.unread_count - 1).max(0);
-                }
-            }
+        }
+        if !pushes.bell_since(mark) {
+            n.unread_count = (n.unread_count - i64::try_from(changed).unwrap_or(i64::MAX)).max(0);
+        }
+        if n.view.unread_only {
+            n.items.retain(|i| i.read_at.is_none());
+            n.has_more = false;
         }
     }
 
@@ -1170,10 +1190,6 @@ impl ChatModel {
         {
             n.unread_count = (n.unread_count - 1).max(0);
         }
-    }
-
-    pub fn notification(&self, id: NotificationId) -> Option<&Notification> {
-        self.notifications.items.iter().find(|n| n.id == id)
     }
 }
 
@@ -2468,7 +2484,7 @@ mod tests {
             has_more: true,
             unread_count: 3,
         };
-        assert!(model.set_notifications(stale, mark, false));
+        assert!(model.set_notifications(stale, mark, ALL));
         assert!(model.notifications.loaded);
         assert_eq!(ids(&model), vec![(10, false), (9, false), (8, true)]);
         assert_eq!(model.notifications.unread_count, 3, "the pushed count");
@@ -2510,7 +2526,7 @@ mod tests {
             has_more: false,
             unread_count: 3,
         };
-        assert!(model.set_notifications(page, mark, false));
+        assert!(model.set_notifications(page, mark, ALL));
         assert_eq!(ids(&model), vec![(9, true), (8, true), (7, false)]);
         assert_eq!(
             model.notifications.items[0].read_at,
@@ -2529,7 +2545,7 @@ mod tests {
             has_more: false,
             unread_count: 1,
         };
-        assert!(model.set_notifications(first, model.mark(), false));
+        assert!(model.set_notifications(first, model.mark(), ALL));
 
         // While the socket was away, 10 came and 5 was read elsewhere. Back
         // online, 11 is pushed while the page is on its way.
@@ -2549,11 +2565,20 @@ mod tests {
             has_more: false,
             unread_count: 1,
         };
-        assert!(model.set_notifications(page, mark, false));
+        assert!(model.set_notifications(page, mark, ALL));
         assert_eq!(ids(&model), vec![(11, false), (10, false), (5, true)]);
         assert_eq!(model.notifications.unread_count, 3);
         assert!(model.notifications.loaded);
     }
+
+    const ALL: NotificationView = NotificationView {
+        unread_only: false,
+        kind: None,
+    };
+    const UNREAD: NotificationView = NotificationView {
+        unread_only: true,
+        kind: None,
+    };
 
     fn page_of(notifications: Vec<Notification>, unread_count: i64) -> NotificationPage {
         NotificationPage {
@@ -2570,10 +2595,10 @@ mod tests {
         let mut read = notification_at(8, LeadAssigned, 20);
         read.read_at = Some(25);
         let all = page_of(vec![notification_at(9, Reminder, 30), read], 1);
-        assert!(model.set_notifications(all, model.mark(), false));
+        assert!(model.set_notifications(all, model.mark(), ALL));
 
         // Switching shows at once what belongs there, and asks for its page.
-        model.show_unread_notifications_only(true);
+        model.show_notifications(UNREAD);
         assert!(!model.notifications.loaded);
         assert_eq!(ids(&model), vec![(9, false)]);
         let mark = model.mark();
@@ -2584,7 +2609,7 @@ mod tests {
             ],
             2,
         );
-        assert!(model.set_notifications(unread, mark, true));
+        assert!(model.set_notifications(unread, mark, UNREAD));
         assert_eq!(ids(&model), vec![(9, false), (3, false)]);
 
         // Read here or elsewhere, it stays (shown read) where the user is
@@ -2600,22 +2625,22 @@ mod tests {
         use NotificationKind::LeadAssigned;
         let mut model = model();
         let mark = model.mark();
-        model.show_unread_notifications_only(true);
+        model.show_notifications(UNREAD);
         let all = page_of(vec![notification_at(5, LeadAssigned, 10)], 1);
-        assert!(!model.set_notifications(all, mark, false), "the other view");
+        assert!(!model.set_notifications(all, mark, ALL), "the other view");
         assert!(!model.notifications.loaded);
 
         // Asked before the socket was away: it may lack what came meanwhile.
         let mark = model.mark();
         model.notifications_missed();
         let stale = page_of(vec![notification_at(5, LeadAssigned, 10)], 1);
-        assert!(!model.set_notifications(stale.clone(), mark, true));
+        assert!(!model.set_notifications(stale.clone(), mark, UNREAD));
         assert!(!model.notifications.loaded);
-        assert!(model.set_notifications(stale, model.mark(), true));
+        assert!(model.set_notifications(stale, model.mark(), UNREAD));
         assert!(model.notifications.loaded);
 
         // An older page for the other view is dropped too.
-        model.append_notifications(page_of(vec![notification_at(2, LeadAssigned, 1)], 1), false);
+        model.append_notifications(page_of(vec![notification_at(2, LeadAssigned, 1)], 1), ALL);
         assert_eq!(ids(&model), vec![(5, false)]);
     }
 
@@ -2630,12 +2655,12 @@ mod tests {
             ],
             2,
         );
-        assert!(model.set_notifications(page, model.mark(), false));
+        assert!(model.set_notifications(page, model.mark(), ALL));
         let mark = model.mark();
         // A reminder arrives while "Mark all read" is on its way; the server
         // may have made it after marking the rest.
         model.apply(pushed(notification_at(9, Reminder, 30), 3), 0);
-        model.notifications_read_locally(None, mark);
+        model.notifications_all_read_locally(mark, 2);
         assert_eq!(ids(&model), vec![(9, false), (8, true), (7, true)]);
         assert_eq!(
             model.notifications.unread_count, 3,
@@ -2643,7 +2668,7 @@ mod tests {
         );
 
         // In the unread view, what it read goes, and what came since stays.
-        model.show_unread_notifications_only(true);
+        model.show_notifications(UNREAD);
         let page = page_of(
             vec![
                 notification_at(9, Reminder, 30),
@@ -2651,12 +2676,51 @@ mod tests {
             ],
             2,
         );
-        assert!(model.set_notifications(page, model.mark(), true));
+        assert!(model.set_notifications(page, model.mark(), UNREAD));
         let mark = model.mark();
         model.apply(pushed(notification_at(11, Reminder, 50), 3), 0);
-        model.notifications_read_locally(None, mark);
+        model.notifications_all_read_locally(mark, 2);
         assert_eq!(ids(&model), vec![(11, false)]);
         assert!(!model.notifications.has_more);
+    }
+
+    #[test]
+    fn a_view_of_one_kind_leaves_out_pushes_of_others_and_reads_only_its_own() {
+        use NotificationKind::{LeadAssigned, Reminder};
+        let mut model = model();
+        let all = page_of(
+            vec![
+                notification_at(9, Reminder, 30),
+                notification_at(8, LeadAssigned, 20),
+            ],
+            2,
+        );
+        assert!(model.set_notifications(all, model.mark(), ALL));
+        let reminders = NotificationView {
+            unread_only: false,
+            kind: Some(Reminder),
+        };
+        model.show_notifications(reminders);
+        assert_eq!(ids(&model), vec![(9, false)], "shown while its page comes");
+        let page = page_of(
+            vec![
+                notification_at(9, Reminder, 30),
+                notification_at(4, Reminder, 5),
+            ],
+            2,
+        );
+        assert!(model.set_notifications(page, model.mark(), reminders));
+
+        // A lead counts on the bell but stays out of the reminders.
+        model.apply(pushed(notification_at(10, LeadAssigned, 40), 3), 0);
+        assert_eq!(ids(&model), vec![(9, false), (4, false)]);
+        assert_eq!(model.notifications.unread_count, 3);
+
+        // "Mark all read" here read the two reminders: the lead stays unread.
+        let mark = model.mark();
+        model.notifications_all_read_locally(mark, 2);
+        assert_eq!(ids(&model), vec![(9, true), (4, true)]);
+        assert_eq!(model.notifications.unread_count, 1);
     }
 
     #[test]

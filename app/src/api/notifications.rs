@@ -14,17 +14,19 @@ use crate::protocol::{
     NotificationId, NotificationKind, NotificationPage, NotificationSetting,
 };
 
-/// A page of the caller's notifications, newest first.
+/// A page of the caller's notifications, newest first: every one or the
+/// unread ones, of every kind or of one.
 #[server(prefix = "/api/fn", endpoint = "notifications", input = Json)]
 pub async fn list_notifications(
     before: Option<NotificationId>,
     unread_only: bool,
+    kind: Option<NotificationKind>,
 ) -> Result<NotificationPage, AppError> {
     use crate::backend::db::notifications::Filter;
     let me = current_user().await.map_err(fail)?;
     let filter = Filter {
         unread_only,
-        kind: None,
+        kind,
         before,
     };
     app_state()?

@@ -1,12 +1,12 @@
 //! What survives a reload in the browser's localStorage, per user: the
 //! outbox of unacknowledged sends, drafts per conversation, the emoji
 //! picker's recent emoji and skin tone, whether the composer's formatting
-//! bar is open, and whether the notification drawer shows unread ones only.
+//! bar is open, and which notifications the drawer shows.
 
 use std::collections::BTreeMap;
 
 use crate::components::emoji_picker::EmojiPrefs;
-use crate::model::Outgoing;
+use crate::model::{NotificationView, Outgoing};
 use crate::protocol::{ConversationId, UserId};
 
 pub(super) fn local_storage() -> Option<web_sys::Storage> {
@@ -114,15 +114,15 @@ pub fn save_format_bar(user: UserId, open: bool) {
     save_json(&format_bar_key(user), &open);
 }
 
-fn unread_notifications_only_key(user: UserId) -> String {
-    format!("crm-chat.notifications-unread-only.{user}")
+fn notification_view_key(user: UserId) -> String {
+    format!("crm-chat.notification-view.{user}")
 }
 
-/// Whether the notification drawer was left showing unread ones only.
-pub fn load_unread_notifications_only(user: UserId) -> bool {
-    load_json(&unread_notifications_only_key(user))
+/// Which notifications the drawer was left showing.
+pub fn load_notification_view(user: UserId) -> NotificationView {
+    load_json(&notification_view_key(user))
 }
 
-pub fn save_unread_notifications_only(user: UserId, unread_only: bool) {
-    save_json(&unread_notifications_only_key(user), &unread_only);
+pub fn save_notification_view(user: UserId, view: NotificationView) {
+    save_json(&notification_view_key(user), &view);
 }

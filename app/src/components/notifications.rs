@@ -13,7 +13,7 @@ use crate::api::notifications::{
 use crate::components::icon::{Icon, Svg};
 use crate::components::{ChunkUnavailable, ReloadButton, chunk_error_message};
 use crate::format::relative;
-use crate::model::ChatModel;
+use crate::model::{ChatModel, NotificationView};
 use crate::protocol::{Notification, NotificationId, NotificationKind};
 use crate::store::use_store;
 
@@ -140,12 +140,9 @@ fn NotificationDrawer() -> impl IntoView {
     // The view the user chose last time, once per page load.
     #[cfg(feature = "hydrate")]
     {
-        let me = store.model.with_untracked(|m| m.me.id);
-        if crate::client::storage::load_unread_notifications_only(me) {
-            store
-                .model
-                .update(|m| m.show_unread_notifications_only(true));
-        }
+        let view =
+            crate::client::storage::load_notification_view(store.model.with_untracked(|m| m.me.id));
+        store.model.update(|m| m.show_notifications(view));
     }
 
     // Brings an older page (`before`), then the first page if the drawer
@@ -155,26 +152,25 @@ fn NotificationDrawer() -> impl IntoView {
         loading.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let view = move || store.model.with_untracked(|m| m.notifications.unread_only);
+            let current_view = move || store.model.with_untracked(|m| m.notifications.view);
             let needs_first_page = move || {
                 drawer.open.get_untracked()
                     && !store.model.with_untracked(|m| m.notifications.loaded)
             };
             let loaded = async move {
                 if let Some(before) = before {
-                    let unread_only = view();
-                    let page = list_notifications(Some(before), unread_only).await?;
-                    store
-                        .model
-                        .update(|m| m.append_notifications(page, unread_only));
+                    let view = current_view();
+                    let page =
+                        list_notifications(Some(before), view.unread_only, view.kind).await?;
+                    store.model.update(|m| m.append_notifications(page, view));
                 }
                 while needs_first_page() {
-                    let unread_only = view();
+                    let view = current_view();
                     let mark = store.model.with_untracked(ChatModel::mark);
-                    let page = list_notifications(None, unread_only).await?;
+                    let page = list_notifications(None, view.unread_only, view.kind).await?;
                     store
                         .model
-                        .try_update(|m| m.set_notifications(page, mark, unread_only));
+                        .try_update(|m| m.set_notifications(page, mark, view));
                 }
                 Ok::<(), AppError>(())
             };
@@ -216,27 +212,28 @@ fn NotificationDrawer() -> impl IntoView {
     let items = Memo::new(move |_| store.model.with(|m| m.notifications.items.clone()));
     let has_more = Memo::new(move |_| store.model.with(|m| m.notifications.has_more));
     let unread = Memo::new(move |_| store.model.with(|m| m.notifications.unread_count));
-    let unread_only = Memo::new(move |_| store.model.with(|m| m.notifications.unread_only));
-    let show = move |only: bool| {
-        move |_| {
-            store
-                .model
-                .update(|m| m.show_unread_notifications_only(only));
-            #[cfg(feature = "hydrate")]
-            crate::client::storage::save_unread_notifications_only(
-                store.model.with_untracked(|m| m.me.id),
-                only,
-            );
-        }
+    let view = Memo::new(move |_| store.model.with(|m| m.notifications.view));
+    let unread_only = Memo::new(move |_| view.get().unread_only);
+    let show = move |change: &dyn Fn(&mut NotificationView)| {
+        let mut next = view.get_untracked();
+        change(&mut next);
+        store.model.update(|m| m.show_notifications(next));
+        #[cfg(feature = "hydrate")]
+        crate::client::storage::save_notification_view(
+            store.model.with_untracked(|m| m.me.id),
+            next,
+        );
     };
 
+    // Of the view's kind, or of every kind.
     let read_all = move |_| {
         let mark = store.model.with_untracked(ChatModel::mark);
+        let kind = view.get_untracked().kind;
         leptos::task::spawn_local(async move {
-            match mark_all_notifications_read(None).await {
-                Ok(_) => store
+            match mark_all_notifications_read(kind).await {
+                Ok(changed) => store
                     .model
-                    .update(|m| m.notifications_read_locally(None, mark)),
+                    .update(|m| m.notifications_all_read_locally(mark, changed)),
                 Err(e) => error.set(Some(e.message)),
             }
         });
@@ -262,11 +259,31 @@ fn NotificationDrawer() -> impl IntoView {
                 <button type="button" class="icon-button" aria-label="Close notifications"
                     on:click=move |_| drawer.open.set(false)><Svg icon=Icon::Close /></button>
             </div>
-            <div class="drawer-views" role="group" aria-label="Show">
-                <button type="button" class="view-toggle" aria-pressed=move || (!unread_only.get()).to_string()
-                    on:click=show(false)>"All"</button>
-                <button type="button" class="view-toggle" aria-pressed=move || unread_only.get().to_string()
-                    on:click=show(true)>"Unread"</button>
+            <div class="drawer-views">
+                <div class="view-toggles" role="group" aria-label="Show">
+                    <button type="button" class="view-toggle" aria-pressed=move || (!unread_only.get()).to_string()
+                        on:click=move |_| show(&|v| v.unread_only = false)>"All"</button>
+                    <button type="button" class="view-toggle" aria-pressed=move || unread_only.get().to_string()
+                        on:click=move |_| show(&|v| v.unread_only = true)>"Unread"</button>
+                </div>
+                <select
+                    class="view-kind"
+                    aria-label="Type"
+                    on:change=move |ev| {
+                        let kind = NotificationKind::parse(&event_target_value(&ev));
+                        show(&|v| v.kind = kind);
+                    }
+                >
+                    <option value="" prop:selected=move || view.get().kind.is_none()>"Every type"</option>
+                    {NotificationKind::ALL
+                        .into_iter()
+                        .map(|kind| view! {
+                            <option value=kind.as_str() prop:selected=move || view.get().kind == Some(kind)>
+                                {kind.label()}
+                            </option>
+                        })
+                        .collect::<Vec<_>>()}
+                </select>
             </div>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <ul class="notification-list" aria-label="Notifications">
@@ -276,7 +293,12 @@ fn NotificationDrawer() -> impl IntoView {
             </ul>
             <Show when=move || { items.with(Vec::is_empty) && !loading.get() }>
                 <p class="muted empty-list">
-                    {move || if unread_only.get() { "No unread notifications." } else { "You are all caught up." }}
+                    {move || match (view.get().unread_only, view.get().kind.is_some()) {
+                        (true, false) => "No unread notifications.",
+                        (true, true) => "No unread notifications of this type.",
+                        (false, true) => "No notifications of this type.",
+                        (false, false) => "You are all caught up.",
+                    }}
                 </p>
             </Show>
             <Show when=move || has_more.get() && loaded.get()>
@@ -308,12 +330,9 @@ fn NotificationItem(notification: Notification, error: RwSignal<Option<String>>)
     };
 
     let read = move || {
-        let mark = store.model.with_untracked(ChatModel::mark);
         leptos::task::spawn_local(async move {
             match mark_notification_read(id).await {
-                Ok(_) => store
-                    .model
-                    .update(|m| m.notifications_read_locally(Some(id), mark)),
+                Ok(_) => store.model.update(|m| m.notification_read_locally(id)),
                 Err(e) => error.set(Some(e.message)),
             }
         });
