@@ -234,3 +234,40 @@ test('the drawer’s Unread view finds an unread notification behind a page of r
   await expect(drawer.getByText('No unread notifications.')).toBeVisible();
   await expect(bob.page.getByTestId('bell-count')).toHaveCount(0);
 });
+
+test('the drawer shows one type when asked: others still count on the bell, and Mark all read reads only that type', async ({ page, newPerson, request }) => {
+  const { bob, notify } = await crmAndBob(page, newPerson, request, 'Reminder service');
+  const lead = unique('Lead assigned: Umbrella');
+  await notify('LEAD_ASSIGNED', lead);
+  const first = unique('Reminder: demo for Umbrella');
+  await notify('REMINDER', first);
+  await bob.page.reload();
+  await live(bob.page);
+
+  await bob.page.locator('#bell').click();
+  const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
+  const item = (title: string) => drawer.getByTestId('notification').filter({ hasText: title });
+  await expect(item(lead)).toBeVisible();
+  await drawer.getByRole('combobox', { name: 'Type' }).selectOption({ label: 'Reminders' });
+  await expect(item(lead)).toHaveCount(0);
+  await expect(item(first)).toHaveClass(/unread/);
+
+  // Live: a new lead counts on the bell but stays out; a reminder comes in.
+  const later = unique('Lead assigned: Hooli');
+  await notify('LEAD_ASSIGNED', later);
+  const second = unique('Reminder: send the Umbrella quote');
+  await notify('REMINDER', second);
+  await expect(item(second)).toHaveClass(/unread/);
+  await expect(bob.page.getByTestId('bell-count')).toHaveText('4');
+  await expect(item(later)).toHaveCount(0);
+
+  await drawer.getByRole('button', { name: 'Mark all read' }).click();
+  await expect(item(first)).not.toHaveClass(/unread/);
+  await expect(item(second)).not.toHaveClass(/unread/);
+  await expect(bob.page.getByTestId('bell-count')).toHaveText('2');
+
+  await drawer.getByRole('combobox', { name: 'Type' }).selectOption({ label: 'Every type' });
+  await expect(item(lead)).toHaveClass(/unread/);
+  await expect(item(later)).toHaveClass(/unread/);
+  await expect(item(first)).not.toHaveClass(/unread/);
+});
