@@ -161,6 +161,9 @@ pub struct Notifications {
     pub loaded: bool,
     /// Which of them the drawer shows.
     pub view: NotificationView,
+    /// How many it held when the socket resumed: see
+    /// [`ChatModel::older_page_to_restore`].
+    pub restore_depth: usize,
 }
 
 /// Which notifications the drawer shows: every one or the unread ones, of
@@ -1093,6 +1096,7 @@ impl ChatModel {
             has_more: page.has_more,
             loaded: true,
             view,
+            restore_depth: self.notifications.restore_depth,
         };
         true
     }
@@ -1107,6 +1111,7 @@ impl ChatModel {
         }
         n.view = view;
         n.loaded = false;
+        n.restore_depth = 0;
         n.items.retain(|i| view.holds(i));
     }
 
@@ -1115,9 +1120,30 @@ impl ChatModel {
     /// to be fetched again, by the drawer (at once if it is open, or when it
     /// next opens), and merged as the first one was
     /// ([`ChatModel::set_notifications`]); it shows what it has meanwhile.
+    /// Then older pages, as many as it held ([`ChatModel::older_page_to_restore`]).
     pub fn notifications_missed(&mut self) {
         self.pushes.resumed = self.pushes.next();
-        self.notifications.loaded = false;
+        let n = &mut self.notifications;
+        if n.loaded {
+            n.restore_depth = n.items.len();
+        }
+        n.loaded = false;
+    }
+
+    /// After a resume's first page: where the next older page starts, while
+    /// the drawer holds fewer notifications than it did before (the user
+    /// had brought older ones with "Show older", and they may have been
+    /// read or deleted elsewhere meanwhile, so they are fetched again).
+    pub fn older_page_to_restore(&mut self) -> Option<NotificationId> {
+        let n = &mut self.notifications;
+        if !n.loaded {
+            return None;
+        }
+        if n.has_more && n.items.len() < n.restore_depth {
+            return n.items.last().map(|i| i.id);
+        }
+        n.restore_depth = 0;
+        None
     }
 
     /// The bell's count, fetched after `mark`. A push that arrived meanwhile
@@ -2721,6 +2747,36 @@ mod tests {
         model.notifications_all_read_locally(mark, 2);
         assert_eq!(ids(&model), vec![(9, true), (4, true)]);
         assert_eq!(model.notifications.unread_count, 1);
+    }
+
+    #[test]
+    fn after_a_resume_older_pages_come_again_as_deep_as_the_drawer_was() {
+        use NotificationKind::LeadAssigned;
+        let mut model = model();
+        let page = |ids: std::ops::RangeInclusive<i64>, has_more| NotificationPage {
+            notifications: ids
+                .rev()
+                .map(|id| notification_at(id, LeadAssigned, id))
+                .collect(),
+            has_more,
+            unread_count: 0,
+        };
+        assert!(model.set_notifications(page(7..=9, true), model.mark(), ALL));
+        model.append_notifications(page(4..=6, true), ALL);
+        assert_eq!(model.older_page_to_restore(), None, "no resume yet");
+
+        model.notifications_missed();
+        assert_eq!(model.older_page_to_restore(), None, "the first page comes first");
+        assert!(model.set_notifications(page(8..=10, true), model.mark(), ALL));
+        assert_eq!(model.older_page_to_restore(), Some(NotificationId(8)));
+        model.append_notifications(page(5..=7, true), ALL);
+        assert_eq!(model.older_page_to_restore(), None, "six again");
+        let held: Vec<i64> = ids(&model).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(held, vec![10, 9, 8, 7, 6, 5]);
+
+        // Done: "Show older" later does not start it again.
+        model.append_notifications(page(2..=4, false), ALL);
+        assert_eq!(model.older_page_to_restore(), None);
     }
 
     #[test]

@@ -148,6 +148,7 @@ fn NotificationDrawer() -> impl IntoView {
     // Brings an older page (`before`), then the first page if the drawer
     // needs it: until that is in for the view the user is looking at, as
     // they may switch views, or the socket resume, while it is on its way.
+    // After a resume, older pages follow, as deep as the drawer was.
     let load = move |before: Option<NotificationId>| {
         loading.set(true);
         error.set(None);
@@ -157,20 +158,33 @@ fn NotificationDrawer() -> impl IntoView {
                 drawer.open.get_untracked()
                     && !store.model.with_untracked(|m| m.notifications.loaded)
             };
+            let older = move |before| async move {
+                let view = current_view();
+                let page = list_notifications(Some(before), view.unread_only, view.kind).await?;
+                store.model.update(|m| m.append_notifications(page, view));
+                Ok::<(), AppError>(())
+            };
             let loaded = async move {
                 if let Some(before) = before {
-                    let view = current_view();
-                    let page =
-                        list_notifications(Some(before), view.unread_only, view.kind).await?;
-                    store.model.update(|m| m.append_notifications(page, view));
+                    older(before).await?;
                 }
-                while needs_first_page() {
-                    let view = current_view();
-                    let mark = store.model.with_untracked(ChatModel::mark);
-                    let page = list_notifications(None, view.unread_only, view.kind).await?;
-                    store
+                loop {
+                    if needs_first_page() {
+                        let view = current_view();
+                        let mark = store.model.with_untracked(ChatModel::mark);
+                        let page = list_notifications(None, view.unread_only, view.kind).await?;
+                        store
+                            .model
+                            .try_update(|m| m.set_notifications(page, mark, view));
+                    } else if let Some(before) = store
                         .model
-                        .try_update(|m| m.set_notifications(page, mark, view));
+                        .try_update(ChatModel::older_page_to_restore)
+                        .flatten()
+                    {
+                        older(before).await?;
+                    } else {
+                        break;
+                    }
                 }
                 Ok::<(), AppError>(())
             };
