@@ -271,3 +271,29 @@ test('the drawer shows one type when asked: others still count on the bell, and 
   await expect(item(later)).toHaveClass(/unread/);
   await expect(item(first)).not.toHaveClass(/unread/);
 });
+
+test('older notifications brought with Show older are still there after the network comes back', async ({ page, newPerson, request }) => {
+  const { bob, notify } = await crmAndBob(page, newPerson, request, 'Lead feed');
+  const oldest = unique('Lead updated: Acme 1');
+  await notify('LEAD_UPDATED', oldest);
+  for (let i = 0; i < 31; i++) await notify('LEAD_UPDATED', unique('Lead updated: Acme'));
+  await bob.page.reload();
+  await live(bob.page);
+
+  await bob.page.locator('#bell').click();
+  const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
+  const item = (title: string) => drawer.getByTestId('notification').filter({ hasText: title });
+  await expect(item(oldest)).toHaveCount(0);
+  await drawer.getByRole('button', { name: 'Show older' }).click();
+  await expect(item(oldest)).toBeVisible();
+
+  // The phone loses the network with the drawer open; a task comes meanwhile.
+  await bob.context.setOffline(true);
+  await expect(bob.page.locator('html[data-link="reconnecting"]')).toHaveCount(1);
+  const task = unique('Task: call Acme back');
+  await notify('TASK_ASSIGNED', task);
+  await bob.context.setOffline(false);
+
+  await expect(item(task)).toHaveClass(/unread/);
+  await expect(item(oldest)).toBeVisible();
+});
