@@ -2766,7 +2766,11 @@ mod tests {
         assert_eq!(model.older_page_to_restore(), None, "no resume yet");
 
         model.notifications_missed();
-        assert_eq!(model.older_page_to_restore(), None, "the first page comes first");
+        assert_eq!(
+            model.older_page_to_restore(),
+            None,
+            "the first page comes first"
+        );
         assert!(model.set_notifications(page(8..=10, true), model.mark(), ALL));
         assert_eq!(model.older_page_to_restore(), Some(NotificationId(8)));
         model.append_notifications(page(5..=7, true), ALL);
