@@ -1162,12 +1162,18 @@ impl ChatModel {
         if view != n.view {
             return;
         }
+        let held = n.items.len();
         for item in page.notifications {
             if !n.items.iter().any(|i| i.id == item.id) {
                 n.items.push(item);
             }
         }
         n.has_more = page.has_more;
+        // A page that brought nothing new would be asked for again, from
+        // the same place: the restore after a resume stops instead.
+        if n.items.len() == held {
+            n.restore_depth = 0;
+        }
     }
 
     /// A notification the user read here. The server confirms with a push;
@@ -2780,6 +2786,14 @@ mod tests {
 
         // Done: "Show older" later does not start it again.
         model.append_notifications(page(2..=4, false), ALL);
+        assert_eq!(model.older_page_to_restore(), None);
+
+        // A page with nothing new ends a restore rather than being asked
+        // for again and again.
+        model.notifications_missed();
+        assert!(model.set_notifications(page(9..=10, true), model.mark(), ALL));
+        assert_eq!(model.older_page_to_restore(), Some(NotificationId(9)));
+        model.append_notifications(page(9..=10, true), ALL);
         assert_eq!(model.older_page_to_restore(), None);
     }
 
