@@ -166,6 +166,16 @@ pub struct Notifications {
     pub restore_depth: usize,
 }
 
+impl Notifications {
+    /// Ends a restore after a resume once the drawer holds as many as
+    /// before, or there are no older ones.
+    fn settle_restore(&mut self) {
+        if !self.has_more || self.items.len() >= self.restore_depth {
+            self.restore_depth = 0;
+        }
+    }
+}
+
 /// Which notifications the drawer shows: every one or the unread ones, of
 /// every kind or of one. One read while it shows unread ones stays, shown
 /// read, until the view loads again: what the user is looking at does not
@@ -1098,6 +1108,7 @@ impl ChatModel {
             view,
             restore_depth: self.notifications.restore_depth,
         };
+        self.notifications.settle_restore();
         true
     }
 
@@ -1134,16 +1145,13 @@ impl ChatModel {
     /// the drawer holds fewer notifications than it did before (the user
     /// had brought older ones with "Show older", and they may have been
     /// read or deleted elsewhere meanwhile, so they are fetched again).
-    pub fn older_page_to_restore(&mut self) -> Option<NotificationId> {
-        let n = &mut self.notifications;
-        if !n.loaded {
-            return None;
+    pub fn older_page_to_restore(&self) -> Option<NotificationId> {
+        let n = &self.notifications;
+        if n.loaded && n.has_more && n.items.len() < n.restore_depth {
+            n.items.last().map(|i| i.id)
+        } else {
+            None
         }
-        if n.has_more && n.items.len() < n.restore_depth {
-            return n.items.last().map(|i| i.id);
-        }
-        n.restore_depth = 0;
-        None
     }
 
     /// The bell's count, fetched after `mark`. A push that arrived meanwhile
@@ -1174,6 +1182,7 @@ impl ChatModel {
         if n.items.len() == held {
             n.restore_depth = 0;
         }
+        n.settle_restore();
     }
 
     /// A notification the user read here. The server confirms with a push;
@@ -1201,8 +1210,9 @@ impl ChatModel {
     pub fn notifications_all_read_locally(&mut self, mark: Mark, changed: u64) {
         let pushes = &self.pushes;
         let n = &mut self.notifications;
+        // The drawer holds only what its view takes, so all of it is read.
         for item in n.items.iter_mut().filter(|i| i.read_at.is_none()) {
-            if n.view.takes(item) && !Pushes::since(&pushes.brought, item.id, mark) {
+            if !Pushes::since(&pushes.brought, item.id, mark) {
                 item.read_at = Some(0);
             }
         }

@@ -178,7 +178,7 @@ fn NotificationDrawer() -> impl IntoView {
                             .try_update(|m| m.set_notifications(page, mark, view));
                     } else if let Some(before) = store
                         .model
-                        .try_update(ChatModel::older_page_to_restore)
+                        .try_with_untracked(ChatModel::older_page_to_restore)
                         .flatten()
                     {
                         older(before).await?;
