@@ -24,6 +24,13 @@ pub const TYPING_TTL_MS: i64 = 6_000;
 /// Sends tried this many times without an answer show as failed.
 pub const MAX_SEND_ATTEMPTS: u32 = 3;
 
+/// Which way Alt+↑/↓ moves through the conversation list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Up,
+    Down,
+}
+
 /// One conversation's loaded history.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Thread {
@@ -468,6 +475,49 @@ impl ChatModel {
                 .then(b.id.cmp(&a.id))
         });
         rows
+    }
+
+    /// The conversation Alt+↑ or Alt+↓ opens from `from`, among the rows
+    /// `shown` (in the list's order, filtered or not): the row above or
+    /// below, stopping at either end; from no row (nothing open, or a row
+    /// the filter hides), the first row down or the last one up. With
+    /// `unread` (Alt+Shift, as in Slack), the nearest row that asks to be
+    /// read, going round the list. `None`: nowhere to go.
+    pub fn step_conversation(
+        &self,
+        shown: &[ConversationId],
+        from: Option<ConversationId>,
+        step: Step,
+        unread: bool,
+    ) -> Option<ConversationId> {
+        let at = from.and_then(|from| shown.iter().position(|id| *id == from));
+        if !unread {
+            return match (step, at) {
+                (Step::Down, None) => shown.first(),
+                (Step::Up, None) => shown.last(),
+                (Step::Down, Some(i)) => shown.get(i + 1),
+                (Step::Up, Some(i)) => i.checked_sub(1).and_then(|i| shown.get(i)),
+            }
+            .copied();
+        }
+        let count = shown.len();
+        // Every row once, beginning beside `from` and ending on it.
+        let start = match (step, at) {
+            (Step::Down, Some(i)) => i + 1,
+            (Step::Down, None) => 0,
+            (Step::Up, Some(i)) => i + count - 1,
+            (Step::Up, None) => count.checked_sub(1)?,
+        };
+        (0..count)
+            .map(|k| match step {
+                Step::Down => shown[(start + k) % count],
+                Step::Up => shown[(start + count - k) % count],
+            })
+            .filter(|id| Some(*id) != from)
+            .find(|id| {
+                self.conversation(*id)
+                    .is_some_and(ConversationSummary::asks_to_be_read)
+            })
     }
 
     /// Unread messages over every conversation, for the tab title.
@@ -1276,6 +1326,12 @@ fn apply_row_update(
 const PREVIEW_CHARS: usize = 140;
 
 impl ConversationSummary {
+    /// Unread and not muted (unless it mentions me), or marked as unread:
+    /// where Alt+Shift+↓ goes next.
+    pub fn asks_to_be_read(&self) -> bool {
+        (self.unread_count > 0 && (!self.muted || self.mentions_me)) || self.marked_unread
+    }
+
     /// Whether its title or a member's name contains `needle`, which is in
     /// lower case (see `format::lower_case`); every row matches an empty one.
     /// The list's filter and the forward dialog's.
@@ -1508,6 +1564,83 @@ mod tests {
             cursors: Default::default(),
             build: build.map(str::to_owned),
         }
+    }
+
+    /// Five rows, 1 to 5, in that order; 2 is unread, 3 muted and unread,
+    /// 4 marked as unread.
+    fn list_of_five() -> (ChatModel, Vec<ConversationId>) {
+        let ids: Vec<ConversationId> = (1..=5).map(ConversationId).collect();
+        let rows = ids
+            .iter()
+            .map(|id| {
+                let mut row = row(*id, 0, 0);
+                match id.0 {
+                    2 => row.unread_count = 3,
+                    3 => {
+                        row.unread_count = 1;
+                        row.muted = true;
+                    }
+                    4 => row.marked_unread = true,
+                    _ => {}
+                }
+                row
+            })
+            .collect();
+        (ChatModel::new(me(), rows, 0), ids)
+    }
+
+    #[test]
+    fn alt_and_an_arrow_open_the_row_above_or_below_and_stop_at_the_ends() {
+        let (model, ids) = list_of_five();
+        let step = |from: Option<i64>, step| {
+            model
+                .step_conversation(&ids, from.map(ConversationId), step, false)
+                .map(|id| id.0)
+        };
+        assert_eq!(step(Some(3), Step::Down), Some(4));
+        assert_eq!(step(Some(3), Step::Up), Some(2));
+        assert_eq!(step(Some(5), Step::Down), None, "no wrapping round");
+        assert_eq!(step(Some(1), Step::Up), None);
+        assert_eq!(step(None, Step::Down), Some(1), "nothing open: the first");
+        assert_eq!(step(None, Step::Up), Some(5), "nothing open: the last");
+        assert_eq!(step(Some(9), Step::Down), Some(1), "a row the filter hides");
+        assert_eq!(model.step_conversation(&[], None, Step::Down, false), None);
+    }
+
+    #[test]
+    fn alt_shift_and_an_arrow_find_the_nearest_unread_row_going_round_and_skip_muted_ones() {
+        let (mut model, ids) = list_of_five();
+        let unread = |model: &ChatModel, from: Option<i64>, step| {
+            model
+                .step_conversation(&ids, from.map(ConversationId), step, true)
+                .map(|id| id.0)
+        };
+        assert_eq!(unread(&model, Some(2), Step::Down), Some(4), "3 is muted");
+        assert_eq!(
+            unread(&model, Some(4), Step::Down),
+            Some(2),
+            "round the end"
+        );
+        assert_eq!(unread(&model, Some(2), Step::Up), Some(4), "round the top");
+        assert_eq!(unread(&model, Some(5), Step::Up), Some(4));
+        assert_eq!(unread(&model, None, Step::Down), Some(2));
+        assert_eq!(unread(&model, None, Step::Up), Some(4));
+        // A mention in a muted conversation asks to be read.
+        model
+            .conversation_mut(ConversationId(3))
+            .expect("row")
+            .mentions_me = true;
+        assert_eq!(unread(&model, Some(2), Step::Down), Some(3));
+        // The open row alone is unread: nowhere to go.
+        for id in [2, 3] {
+            model
+                .conversation_mut(ConversationId(id))
+                .expect("row")
+                .unread_count = 0;
+        }
+        assert_eq!(unread(&model, Some(4), Step::Down), None);
+        assert_eq!(unread(&model, Some(4), Step::Up), None);
+        assert_eq!(unread(&model, None, Step::Down), Some(4));
     }
 
     #[test]

@@ -29,6 +29,15 @@ pub fn focused() -> Option<web_sys::Element> {
         .filter(|a| body.as_ref() != Some(a))
 }
 
+/// Whether a modal dialog is open (the emoji picker, a form): page-wide
+/// shortcuts leave it alone.
+pub fn modal_open() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("[aria-modal='true']").ok().flatten())
+        .is_some()
+}
+
 /// Moves focus to the element once it can take it. An element whose
 /// container has not been shown yet (a drawer whose class change has not
 /// rendered on a busy phone) refuses focus, so this tries again every 20 ms

@@ -26,24 +26,6 @@ pub fn ConversationList() -> impl IntoView {
     let is_admin = store.model.with_untracked(|m| m.me.role == OrgRole::Admin);
     let open = open_conversation();
 
-    // Ctrl+K (⌘K on a Mac) jumps to the search box from anywhere, as in
-    // Slack and Mattermost. On a phone with the thread open, the list is
-    // hidden: the shortcut is for keyboards anyway.
-    #[cfg(feature = "hydrate")]
-    {
-        let shortcut = window_event_listener(leptos::ev::keydown, move |ev| {
-            if (ev.ctrl_key() || ev.meta_key())
-                && !ev.alt_key()
-                && ev.key().eq_ignore_ascii_case("k")
-                && let Some(search) = crate::client::dom::element_by_id(SEARCH_BOX)
-            {
-                ev.prevent_default();
-                let _ = search.focus();
-            }
-        });
-        on_cleanup(move || shortcut.remove());
-    }
-
     let rows = Memo::new(move |_| {
         let needle = filter.with(|f| lower_case(f.trim()));
         store.model.with(|m| {
@@ -54,6 +36,45 @@ pub fn ConversationList() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+
+    // Ctrl+K (⌘K on a Mac) jumps to the search box from anywhere, as in
+    // Slack and Mattermost; Alt+↑/↓ opens the conversation above or below
+    // the open one, and Alt+Shift+↑/↓ the nearest unread one, as in Slack.
+    // On a phone with the thread open, the list is hidden: the shortcuts
+    // are for keyboards anyway.
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::model::Step;
+        let navigate = leptos_router::hooks::use_navigate();
+        let shortcut = window_event_listener(leptos::ev::keydown, move |ev| {
+            let step = match ev.key().as_str() {
+                "ArrowUp" => Some(Step::Up),
+                "ArrowDown" => Some(Step::Down),
+                _ => None,
+            };
+            if (ev.ctrl_key() || ev.meta_key())
+                && !ev.alt_key()
+                && ev.key().eq_ignore_ascii_case("k")
+                && let Some(search) = crate::client::dom::element_by_id(SEARCH_BOX)
+            {
+                ev.prevent_default();
+                let _ = search.focus();
+            } else if let Some(step) = step
+                && ev.alt_key()
+                && !ev.default_prevented()
+                && !(ev.ctrl_key() || ev.meta_key())
+                && !crate::client::dom::modal_open()
+                && let Some(target) = store.model.with_untracked(|m| {
+                    let shown = rows.get_untracked();
+                    m.step_conversation(&shown, open.get_untracked(), step, ev.shift_key())
+                })
+            {
+                ev.prevent_default();
+                navigate(&format!("/c/{target}"), Default::default());
+            }
+        });
+        on_cleanup(move || shortcut.remove());
+    }
 
     view! {
         <div class="list-head">
@@ -83,7 +104,8 @@ pub fn ConversationList() -> impl IntoView {
                 on:input=move |ev| filter.set(event_target_value(&ev))
             />
         </div>
-        <nav class="conversations" aria-label="Conversation list">
+        <nav class="conversations" aria-label="Conversation list"
+            aria-keyshortcuts="Alt+ArrowUp Alt+ArrowDown Alt+Shift+ArrowUp Alt+Shift+ArrowDown">
             <Show
                 when=move || rows.with(|r| !r.is_empty())
                 fallback=move || view! {

@@ -583,14 +583,7 @@ mod browser {
     fn rebuilt(was: &Focused) -> Option<web_sys::HtmlElement> {
         use wasm_bindgen::JsCast;
         let document = document();
-        if was.element.is_connected()
-            || dom::focused().is_some()
-            || document
-                .query_selector("[aria-modal='true']")
-                .ok()
-                .flatten()
-                .is_some()
-        {
+        if was.element.is_connected() || dom::focused().is_some() || dom::modal_open() {
             return None;
         }
         let row = document.get_element_by_id(&was.row)?;
