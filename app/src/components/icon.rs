@@ -1,6 +1,7 @@
 //! Line icons as inline SVG, so they look the same on every device whatever
 //! its fonts (emoji are kept for reactions, where people expect them).
-//! Paths from Feather (https://feathericons.com, MIT licence).
+//! Paths from Feather (https://feathericons.com, MIT licence); the keyboard
+//! after Lucide's (https://lucide.dev, ISC licence).
 
 use leptos::prelude::*;
 
@@ -34,6 +35,7 @@ pub enum Icon {
     Copy,
     Forward,
     AddReaction,
+    Keyboard,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -79,6 +81,17 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M15 9h.01",
             "M16 5h6",
             "M19 2v6",
+        ],
+        Icon::Keyboard => &[
+            "M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+            "M6 8h.01",
+            "M10 8h.01",
+            "M14 8h.01",
+            "M18 8h.01",
+            "M8 12h.01",
+            "M12 12h.01",
+            "M16 12h.01",
+            "M7 16h10",
         ],
         Icon::Edit => &["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"],
         Icon::Close => &["M18 6L6 18", "M6 6l12 12"],

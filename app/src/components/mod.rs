@@ -15,6 +15,7 @@ pub mod message;
 pub mod message_search;
 pub mod new_conversation;
 pub mod notifications;
+pub mod shortcuts;
 pub mod thread;
 
 /// A part of the page whose WASM chunk could not be fetched, because the

@@ -12,6 +12,7 @@ use crate::api::json::blocking_resource;
 use crate::components::conversation_list::ConversationList;
 use crate::components::header::AppHeader;
 use crate::components::notifications::{DrawerState, NotificationDrawerSlot};
+use crate::components::shortcuts::shortcuts_dialog;
 use crate::components::{reload_page, update_available};
 use crate::format::Offset;
 use crate::model::{ChatModel, Link};
@@ -90,6 +91,22 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
     provide_context(store);
     let drawer = DrawerState::new();
     provide_context(drawer);
+    let shortcuts = RwSignal::new(false);
+
+    // Ctrl+/ (⌘/ on a Mac) shows the keyboard shortcuts, or hides them.
+    #[cfg(feature = "hydrate")]
+    {
+        let key = window_event_listener(leptos::ev::keydown, move |ev| {
+            if (ev.ctrl_key() || ev.meta_key()) && !ev.alt_key() && ev.key() == "/" {
+                ev.prevent_default();
+                // Not on top of another dialog.
+                if shortcuts.get_untracked() || !crate::client::dom::modal_open() {
+                    shortcuts.update(|open| *open = !*open);
+                }
+            }
+        });
+        on_cleanup(move || key.remove());
+    }
 
     #[cfg(feature = "hydrate")]
     {
@@ -126,7 +143,7 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
     view! {
         <Title text=title />
         <div class="app" class:thread-open=move || open.get().is_some()>
-            <AppHeader me bell=true />
+            <AppHeader me bell=true shortcuts />
             <UpdateBar />
             <ConnectionBanner />
             <div class="panes">
@@ -138,6 +155,7 @@ fn ChatApp(boot: Bootstrap) -> impl IntoView {
                 </main>
             </div>
             <NotificationDrawerSlot />
+            {move || shortcuts.get().then(|| Suspend::new(shortcuts_dialog(shortcuts)))}
         </div>
     }
 }
