@@ -46,8 +46,33 @@ const ALLOWED: &[&str] = &[
     "audio/mpeg",
     "audio/mp4",
     "audio/ogg",
+    "audio/webm",
     "video/mp4",
 ];
+
+/// Whether a WebM file's tracks, in its head, are audio alone: an audio
+/// codec is named and no video codec is.
+fn webm_is_audio_only(head: &[u8]) -> bool {
+    let names = |codecs: &[&[u8]]| {
+        codecs
+            .iter()
+            .any(|codec| head.windows(codec.len()).any(|w| w == *codec))
+    };
+    names(&[b"A_OPUS", b"A_VORBIS"]) && !names(&[b"V_VP8", b"V_VP9", b"V_AV1", b"V_MPEG"])
+}
+
+/// Whether an MP4 file's tracks, in its head, are audio alone: every track
+/// handler (`hdlr`) is for sound.
+fn mp4_is_audio_only(head: &[u8]) -> bool {
+    // A handler box: "hdlr", version and flags, pre_defined, then the type.
+    let handlers: Vec<&[u8]> = head
+        .windows(16)
+        .filter(|w| &w[..4] == b"hdlr")
+        .map(|w| &w[12..16])
+        .filter(|kind| matches!(*kind, b"soun" | b"vide"))
+        .collect();
+    !handlers.is_empty() && handlers.iter().all(|kind| *kind == b"soun")
+}
 
 /// Images that are safe to show inline (no SVG: it can carry script).
 pub fn is_inline_image(content_type: &str) -> bool {
@@ -81,10 +106,15 @@ pub fn sanitize_file_name(raw: &str) -> String {
 /// and it is UTF-8 without NUL bytes.
 pub fn sniff(head: &[u8], file_name: &str) -> Option<&'static str> {
     if let Some(kind) = infer::get(head) {
-        return ALLOWED
-            .iter()
-            .copied()
-            .find(|allowed| *allowed == kind.mime_type());
+        let sniffed = match kind.mime_type() {
+            // A voice message as browsers record it: Opus in WebM (Chrome,
+            // Firefox, Safari 18.4+) or AAC in MP4 (older Safari). The
+            // containers hold video too, which is not accepted.
+            "video/webm" | "video/x-matroska" if webm_is_audio_only(head) => "audio/webm",
+            "video/mp4" | "audio/m4a" if mp4_is_audio_only(head) => "audio/mp4",
+            other => other,
+        };
+        return ALLOWED.iter().copied().find(|allowed| *allowed == sniffed);
     }
     let extension = file_name
         .rsplit_once('.')
@@ -266,6 +296,51 @@ mod tests {
         assert_eq!(sniff(b"hello", "notes.txt"), Some("text/plain"));
         assert_eq!(sniff(b"hello", "notes.html"), None);
         assert_eq!(sniff(b"he\0llo", "notes.txt"), None);
+    }
+
+    /// The start of a WebM file with one track of this codec, as
+    /// MediaRecorder writes it.
+    fn webm(codec: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x84];
+        bytes.extend_from_slice(b"webm");
+        bytes.extend_from_slice(&[0x16, 0x54, 0xAE, 0x6B, 0xAE, 0x83, 0x81, 0x02, 0x86, 0x86]);
+        bytes.extend_from_slice(codec);
+        bytes
+    }
+
+    /// The start of an MP4 file with tracks of these handler types.
+    fn mp4(brand: &[u8; 4], handlers: &[&[u8; 4]]) -> Vec<u8> {
+        let mut bytes = vec![0, 0, 0, 0x18];
+        bytes.extend_from_slice(b"ftyp");
+        bytes.extend_from_slice(brand);
+        bytes.extend_from_slice(&[0; 12]);
+        for handler in handlers {
+            bytes.extend_from_slice(&[0, 0, 0, 0x21]);
+            bytes.extend_from_slice(b"hdlr");
+            bytes.extend_from_slice(&[0; 8]);
+            bytes.extend_from_slice(*handler);
+            bytes.extend_from_slice(&[0; 13]);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_recorded_voice_message_is_audio_and_a_video_in_the_same_container_is_refused() {
+        assert_eq!(sniff(&webm(b"A_OPUS"), "voice.webm"), Some("audio/webm"));
+        assert_eq!(sniff(&webm(b"V_VP8"), "voice.webm"), None);
+        assert_eq!(
+            sniff(&mp4(b"iso5", &[b"soun"]), "voice.mp4"),
+            Some("audio/mp4")
+        );
+        assert_eq!(
+            sniff(&mp4(b"M4A ", &[b"soun"]), "voice.m4a"),
+            Some("audio/mp4")
+        );
+        assert_eq!(
+            sniff(&mp4(b"isom", &[b"vide", b"soun"]), "clip.mp4"),
+            Some("video/mp4"),
+            "a video with sound stays a video"
+        );
     }
 
     #[test]
