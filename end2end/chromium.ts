@@ -1,5 +1,7 @@
 // Debian's Chromium. Without the background-networking flags it stalls on
-// connections this machine's closed network refuses.
+// connections this machine's closed network refuses. The fake media flags
+// give getUserMedia a microphone that plays a tone, allowed without asking
+// (voice messages).
 export const chromium = {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: [
@@ -10,5 +12,7 @@ export const chromium = {
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
   ],
 };

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod connection;
 pub mod dom;
+pub mod recorder;
 pub mod storage;
 pub mod upload;
 

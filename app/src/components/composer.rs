@@ -15,6 +15,7 @@ use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
+use super::voice::VoiceRecorder;
 use crate::format::{EVERYONE_WORDS, mention_at_caret, name_fits, shortcode_at_caret};
 use crate::protocol::{ClientEvent, ConversationKind, ShortcodeMatch};
 use crate::store::use_store;
@@ -233,6 +234,7 @@ pub fn Composer() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let last_typing = StoredValue::new(0i64);
     let dragging = RwSignal::new(false);
+    let recording = RwSignal::new(false);
     let suggestions = RwSignal::new(None::<Suggestions>);
     // Closed as the server renders it; as the user left it once hydrated.
     let formatting = RwSignal::new(false);
@@ -537,6 +539,7 @@ pub fn Composer() -> impl IntoView {
         <form
             class="composer"
             class:dragging=move || dragging.get()
+            class:recording=move || recording.get()
             on:submit=move |ev| {
                 ev.prevent_default();
                 submit();
@@ -645,9 +648,15 @@ pub fn Composer() -> impl IntoView {
                         }
                     }
                 ></textarea>
-                <button type="submit" class="primary send" aria-label="Send" disabled=move || text.with(|t| t.trim().is_empty())>
-                    "Send"
-                </button>
+                // An empty box offers a voice message instead, as WhatsApp does.
+                <Show
+                    when=move || recording.get() || (text.with(|t| t.trim().is_empty()) && context.editing.with(Option::is_none))
+                    fallback=move || view! {
+                        <button type="submit" class="primary send" aria-label="Send">"Send"</button>
+                    }
+                >
+                    <VoiceRecorder recording error send=Callback::new(move |file| upload_files(vec![file])) />
+                </Show>
             </div>
         </form>
     }
@@ -671,9 +680,9 @@ fn preview(message: &crate::protocol::Message) -> String {
 }
 
 #[cfg(feature = "hydrate")]
-type FileHandle = web_sys::File;
+pub(super) type FileHandle = web_sys::File;
 #[cfg(not(feature = "hydrate"))]
-type FileHandle = ();
+pub(super) type FileHandle = ();
 
 #[cfg(feature = "hydrate")]
 fn files_of(list: Option<web_sys::FileList>) -> Vec<FileHandle> {

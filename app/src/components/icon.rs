@@ -36,6 +36,7 @@ pub enum Icon {
     Forward,
     AddReaction,
     Keyboard,
+    Mic,
 }
 
 fn paths(icon: Icon) -> &'static [&'static str] {
@@ -81,6 +82,12 @@ fn paths(icon: Icon) -> &'static [&'static str] {
             "M15 9h.01",
             "M16 5h6",
             "M19 2v6",
+        ],
+        Icon::Mic => &[
+            "M12 1a3 3 0 0 0-3 3v8a3 3 0 0 0 6 0V4a3 3 0 0 0-3-3z",
+            "M19 10v2a7 7 0 0 1-14 0v-2",
+            "M12 19v4",
+            "M8 23h8",
         ],
         Icon::Keyboard => &[
             "M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",

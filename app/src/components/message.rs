@@ -484,6 +484,9 @@ fn items_of(items: Vec<Vec<Node>>, me: crate::protocol::UserId) -> AnyView {
 /// name, size and a download link.
 #[component]
 fn AttachmentView(attachment: Attachment) -> impl IntoView {
+    if attachment.content_type.starts_with("audio/") {
+        return view! { <AudioView attachment /> }.into_any();
+    }
     match (attachment.width, attachment.height) {
         (Some(width), Some(height)) => {
             // Shown at most 320 px wide and 320 px high, keeping the ratio.
@@ -513,6 +516,51 @@ fn AttachmentView(attachment: Attachment) -> impl IntoView {
         }
         .into_any(),
     }
+}
+
+/// A voice message or another recording: a player, and the file to keep.
+#[component]
+fn AudioView(attachment: Attachment) -> impl IntoView {
+    // A browser's own recording (WebM from MediaRecorder) does not say how
+    // long it is, so the player would show no length and could not seek:
+    // asking for a time past the end makes the browser find it, and the
+    // player then goes back to the start.
+    #[cfg(feature = "hydrate")]
+    let finding_length = StoredValue::new(false);
+    view! {
+        <div class="audio-attachment">
+            <audio controls preload="metadata" src=attachment.url.clone() aria-label=attachment.file_name.clone()
+                on:loadedmetadata=move |ev| {
+                    #[cfg(feature = "hydrate")]
+                    if let Some(audio) = media(&ev).filter(|a| a.duration().is_infinite()) {
+                        finding_length.set_value(true);
+                        audio.set_current_time(1e7);
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
+                }
+                on:timeupdate=move |ev| {
+                    #[cfg(feature = "hydrate")]
+                    if finding_length.get_value() && let Some(audio) = media(&ev) {
+                        finding_length.set_value(false);
+                        audio.set_current_time(0.0);
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
+                }
+            ></audio>
+            <a class="file-size muted" href=attachment.url.clone() download=attachment.file_name.clone()>
+                {format!("Download ({})", file_size(attachment.size_bytes))}
+            </a>
+        </div>
+    }
+}
+
+/// The media element an event is about.
+#[cfg(feature = "hydrate")]
+fn media(ev: &leptos::ev::Event) -> Option<web_sys::HtmlMediaElement> {
+    use wasm_bindgen::JsCast;
+    ev.target()?.dyn_into().ok()
 }
 
 /// A changed message the server returned, applied at once (the socket's

@@ -17,6 +17,7 @@ pub mod new_conversation;
 pub mod notifications;
 pub mod shortcuts;
 pub mod thread;
+pub mod voice;
 
 /// A part of the page whose WASM chunk could not be fetched, because the
 /// network is down or the server is unreachable. Leptos's `#[lazy]` panics on
