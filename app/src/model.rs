@@ -1345,12 +1345,16 @@ impl ConversationSummary {
     }
 }
 
-/// A one-line preview of a message body.
+/// The name a voice message is recorded under (`components::voice`).
+pub const VOICE_MESSAGE_NAME: &str = "Voice message";
+
+/// A one-line preview of a message body; `file` is its attachment's name
+/// and type.
 pub fn preview_text(
     kind: MessageKind,
     body: &str,
     deleted: bool,
-    file_name: Option<&str>,
+    file: Option<(&str, &str)>,
 ) -> String {
     if deleted {
         return String::new();
@@ -1361,7 +1365,15 @@ pub fn preview_text(
         .join(" ");
     let text = match (kind, text.is_empty()) {
         (MessageKind::Image, true) => "📷 Photo".to_owned(),
-        (MessageKind::File, true) => format!("📎 {}", file_name.unwrap_or("File")),
+        (MessageKind::File, true) => match file {
+            Some((name, kind))
+                if kind.starts_with("audio/") && name.starts_with(VOICE_MESSAGE_NAME) =>
+            {
+                format!("🎤 {VOICE_MESSAGE_NAME}")
+            }
+            Some((name, _)) => format!("📎 {name}"),
+            None => "📎 File".to_owned(),
+        },
         _ => text,
     };
     if text.chars().count() <= PREVIEW_CHARS {
@@ -1408,7 +1420,10 @@ pub fn preview(message: &Message) -> MessagePreview {
         message.message_type,
         &message.content,
         message.deleted_at.is_some(),
-        message.attachment.as_ref().map(|a| a.file_name.as_str()),
+        message
+            .attachment
+            .as_ref()
+            .map(|a| (a.file_name.as_str(), a.content_type.as_str())),
     );
     MessagePreview {
         message_id: message.id,
@@ -2396,8 +2411,28 @@ mod tests {
             "📷 Photo"
         );
         assert_eq!(
-            preview_text(MessageKind::File, "", false, Some("q3.pdf")),
+            preview_text(
+                MessageKind::File,
+                "",
+                false,
+                Some(("q3.pdf", "application/pdf"))
+            ),
             "📎 q3.pdf"
+        );
+        let voice = ("Voice message.webm", "audio/webm");
+        assert_eq!(
+            preview_text(MessageKind::File, "", false, Some(voice)),
+            "🎤 Voice message"
+        );
+        assert_eq!(
+            preview_text(
+                MessageKind::File,
+                "",
+                false,
+                Some(("intro.mp3", "audio/mpeg"))
+            ),
+            "📎 intro.mp3",
+            "an audio file someone attached"
         );
     }
 

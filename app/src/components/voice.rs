@@ -130,7 +130,7 @@ fn finish(
         return;
     };
     leptos::task::spawn_local(async move {
-        match recording.finish("Voice message").await {
+        match recording.finish(crate::model::VOICE_MESSAGE_NAME).await {
             Ok(file) => send.run(file),
             Err(message) => {
                 error.try_set(Some(message));

@@ -5,13 +5,14 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use super::events::ChatEvent;
+use super::views::preview_of;
 use super::writer::Outcome;
 use crate::backend::db::testing::{TestDb, people};
 use crate::backend::db::{Engine, participants};
 use crate::backend::{Backend, Error};
 use crate::protocol::{
-    ConversationId, ConversationKind, CreateConversation, ForwardMessage, Me, MessageKind,
-    ParticipantRole, SendMessage,
+    ConversationId, ConversationKind, ConversationSummary, CreateConversation, ForwardMessage, Me,
+    MessageKind, ParticipantRole, SendMessage,
 };
 use crate::test_both_dbs;
 
@@ -967,6 +968,27 @@ test_both_dbs! {
         // Someone else's upload cannot be sent as one's own.
         let stolen = SendMessage { attachment_id: Some(pdf.id), ..text("") };
         assert!(matches!(backend.send_message(&p[1], id, stolen, None).await, Err(Error::NotFound)));
+    }
+
+    async fn the_list_names_a_last_file_or_voice_message_as_the_live_preview_does(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let id = backend.direct_conversation(&p[0], p[1].id).await.unwrap();
+        let listed = |rows: Vec<ConversationSummary>| {
+            rows.into_iter().find(|c| c.id == id).and_then(|c| c.last_message).map(|m| m.text)
+        };
+        let pdf = backend.upload_attachment(&p[0], id, "q3.pdf", bytes_stream(b"%PDF-1.7\n%..."), 1 << 20).await.unwrap();
+        let sent = backend.send_message(&p[0], id, SendMessage { attachment_id: Some(pdf.id), ..text("") }, None).await.unwrap();
+        assert_eq!(preview_of(&sent).text, "📎 q3.pdf");
+        assert_eq!(listed(backend.conversations(&p[1]).await.unwrap()).as_deref(), Some("📎 q3.pdf"));
+
+        // The start of a recording as Chrome makes it: Opus in WebM.
+        let webm: &'static [u8] = b"\x1a\x45\xdf\xa3\x9f\x42\x82\x84webm\x16\x54\xae\x6b\xae\x83\x81\x02\x86\x86A_OPUS";
+        let voice = backend.upload_attachment(&p[0], id, "Voice message.webm", bytes_stream(webm), 1 << 20).await.unwrap();
+        assert_eq!(voice.content_type, "audio/webm");
+        let sent = backend.send_message(&p[0], id, SendMessage { attachment_id: Some(voice.id), ..text("") }, None).await.unwrap();
+        assert_eq!(sent.message_type, MessageKind::File);
+        assert_eq!(preview_of(&sent).text, "🎤 Voice message");
+        assert_eq!(listed(backend.conversations(&p[1]).await.unwrap()).as_deref(), Some("🎤 Voice message"));
     }
 
     async fn uploads_over_the_limit_of_the_wrong_type_or_from_outsiders_are_refused(engine) {

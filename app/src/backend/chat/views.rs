@@ -135,7 +135,10 @@ pub fn preview_of(message: &Message) -> MessagePreview {
             message.message_type,
             &message.content,
             message.deleted_at.is_some(),
-            message.attachment.as_ref().map(|a| a.file_name.as_str()),
+            message
+                .attachment
+                .as_ref()
+                .map(|a| (a.file_name.as_str(), a.content_type.as_str())),
         ),
         is_deleted: message.deleted_at.is_some(),
         created_at: message.created_at,
@@ -190,7 +193,12 @@ pub fn summary_from_rows(
                 sender_id: UserId(sender_id),
                 sender_name: row.lm_sender_name.clone().unwrap_or_default(),
                 message_type: kind,
-                text: preview_text(kind, row.lm_body.as_deref().unwrap_or(""), is_deleted, None),
+                text: preview_text(
+                    kind,
+                    row.lm_body.as_deref().unwrap_or(""),
+                    is_deleted,
+                    row.lm_file_name.as_deref().zip(row.lm_file_type.as_deref()),
+                ),
                 is_deleted,
                 created_at,
             })

@@ -48,6 +48,9 @@ pub struct SummaryRow {
     pub lm_sender_name: Option<String>,
     pub lm_kind: Option<String>,
     pub lm_body: Option<String>,
+    /// The last message's file: its name and type.
+    pub lm_file_name: Option<String>,
+    pub lm_file_type: Option<String>,
     pub lm_deleted_at: Option<i64>,
     pub lm_created_at: Option<i64>,
     pub last_delivered_seq: i64,
@@ -423,6 +426,7 @@ fn summary_select(engine: Engine) -> String {
                      ELSE (SELECT COUNT(*) FROM participants pc WHERE pc.conversation_id = c.id) END AS participant_count,
                 lm.id AS lm_id, lm.sender_id AS lm_sender_id, lu.display_name AS lm_sender_name,
                 lm.kind AS lm_kind, lm.body AS lm_body, lm.deleted_at AS lm_deleted_at, lm.created_at AS lm_created_at,
+                la.file_name AS lm_file_name, la.content_type AS lm_file_type,
                 op.user_id AS other_id, op.role AS other_role, op.last_read_seq AS other_last_read_seq,
                 op.last_delivered_seq AS other_last_delivered_seq, ou.last_seen_at AS other_last_seen_at,
                 ou.display_name AS other_name,
@@ -444,6 +448,7 @@ fn summary_select(engine: Engine) -> String {
          LEFT JOIN users ou ON ou.id = op.user_id
          LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_message_seq
          LEFT JOIN users lu ON lu.id = lm.sender_id
+         LEFT JOIN attachments la ON la.id = lm.attachment_id
          WHERE p.user_id = $1"
     )
 }
@@ -470,6 +475,8 @@ const SUMMARY_FIELDS: &[&str] = &[
     "lm_sender_name",
     "lm_kind",
     "lm_body",
+    "lm_file_name",
+    "lm_file_type",
     "lm_deleted_at",
     "lm_created_at",
     "other_id",
