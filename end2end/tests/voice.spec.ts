@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
+import { forgiveOfflineErrors, live, message, openDirectChat, openThread, screenshot, send, signIn, unique } from './helpers';
 
 test('a voice message is recorded, sent, and plays on the other side with its length; a cancelled one is not sent', async ({ page, newPerson }, testInfo) => {
   await signIn(page, 'erin@acme.test');
@@ -42,13 +42,41 @@ test('a voice message is recorded, sent, and plays on the other side with its le
   expect(file.headers()['content-type']).toBe('audio/webm');
   await screenshot(frank.page, testInfo, 'voice-received');
 
-  // Recorded and thrown away: nothing goes out.
+  // Recorded and thrown away, with the bin or with Escape: nothing goes out.
   await record.click();
   await expect(timer).toBeVisible();
   await page.getByRole('button', { name: 'Cancel recording' }).click();
+  await expect(record).toBeVisible();
+  await record.click();
+  await expect(page.getByRole('button', { name: 'Send voice message' })).toBeFocused();
+  await page.keyboard.press('Escape');
   await expect(record).toBeVisible();
   const after = unique('after the voice note');
   await send(page, after);
   await expect(message(frank.page, after)).toBeVisible();
   await expect(audio).toHaveCount(before + 1);
+});
+
+test('a voice message that could not be uploaded waits to be sent again, and then arrives', async ({ page, newPerson, consoleErrors }) => {
+  await signIn(page, 'heidi@acme.test');
+  const dave = await newPerson();
+  await signIn(dave.page, 'dave@acme.test');
+  const path = await openDirectChat(page, 'Dave Diaz');
+  await openThread(dave.page, path);
+  const audio = dave.page.locator('audio[aria-label^="Voice message"]');
+  const before = await audio.count();
+
+  await page.getByRole('button', { name: 'Record a voice message' }).click();
+  await expect(page.getByRole('timer', { name: 'Recording time' })).toHaveText('0:01', { timeout: 5_000 });
+  await page.context().setOffline(true);
+  await page.getByRole('button', { name: 'Send voice message' }).click();
+  await expect(page.getByRole('alert')).toContainText('check your connection');
+  await expect(page.getByText('Your voice message has not been sent.')).toBeVisible();
+
+  await page.context().setOffline(false);
+  await live(page);
+  await page.getByRole('button', { name: 'Send it again' }).click();
+  await expect(page.getByText('Your voice message has not been sent.')).toBeHidden();
+  await expect(audio).toHaveCount(before + 1);
+  forgiveOfflineErrors(consoleErrors);
 });

@@ -514,14 +514,35 @@ pub fn Composer() -> impl IntoView {
         request_animation_frame(move || grow(input));
     });
 
+    let sent = move |attachment| {
+        context.stick_to_bottom.try_set(true);
+        context.holding_reads.try_set(false);
+        store.send_message(id, String::new(), None, Some(attachment), crate::now_ms());
+    };
     let upload_files = move |files: Vec<FileHandle>| {
         for file in files {
-            upload_one(id, file, progress, error, move |attachment| {
-                context.stick_to_bottom.try_set(true);
-                context.holding_reads.try_set(false);
-                store.send_message(id, String::new(), None, Some(attachment), crate::now_ms());
-            });
+            upload_one(id, file, progress, error, sent, None);
         }
+    };
+    // A voice message exists nowhere else: one that could not be uploaded
+    // (offline) waits here to be tried again.
+    let unsent = Unsent::new();
+    let upload_voice = move |file: FileHandle| {
+        unsent.shown.set(false);
+        upload_one(id, file, progress, error, sent, Some(unsent));
+    };
+    let retry_voice = move |_| {
+        unsent.shown.set(false);
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = unsent.file.try_update_value(Option::take).flatten() {
+            upload_voice(file);
+        }
+    };
+    let discard_voice = move |_| {
+        unsent.shown.set(false);
+        error.set(None);
+        #[cfg(feature = "hydrate")]
+        unsent.file.try_update_value(Option::take);
     };
 
     let chip = move || {
@@ -571,6 +592,13 @@ pub fn Composer() -> impl IntoView {
                 <progress class="upload-progress" max="100" value=p aria-label="Upload progress"></progress>
             })}
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <Show when=move || unsent.shown.get()>
+                <div class="voice-unsent">
+                    <span>"Your voice message has not been sent."</span>
+                    <button type="button" class="ghost small" on:click=retry_voice>"Send it again"</button>
+                    <button type="button" class="ghost small" on:click=discard_voice>"Discard"</button>
+                </div>
+            </Show>
             {move || suggestions.get().map(|open| { let label = open.label(); view! {
                 <ul class="mentions-menu" id="mention-options" role="listbox" aria-label=label>
                     {open.offers.into_iter().enumerate().map(|(index, offer)| view! {
@@ -655,7 +683,7 @@ pub fn Composer() -> impl IntoView {
                         <button type="submit" class="primary send" aria-label="Send">"Send"</button>
                     }
                 >
-                    <VoiceRecorder recording error send=Callback::new(move |file| upload_files(vec![file])) />
+                    <VoiceRecorder recording error send=Callback::new(upload_voice) />
                 </Show>
             </div>
         </form>
@@ -729,13 +757,35 @@ fn pasted_files(_: &leptos::ev::ClipboardEvent) -> Vec<FileHandle> {
     Vec::new()
 }
 
+/// A file that could not be uploaded, kept to be sent again: shown as
+/// waiting, and (in the browser) the file itself, which is the browser's own
+/// and so is kept apart from the signal the server renders too.
+#[derive(Clone, Copy)]
+struct Unsent {
+    shown: RwSignal<bool>,
+    #[cfg(feature = "hydrate")]
+    file: StoredValue<Option<FileHandle>, LocalStorage>,
+}
+
+impl Unsent {
+    fn new() -> Unsent {
+        Unsent {
+            shown: RwSignal::new(false),
+            #[cfg(feature = "hydrate")]
+            file: StoredValue::new_local(None),
+        }
+    }
+}
+
 /// Uploads one file with a progress bar; `sent` sends the message for it.
+/// When it cannot go, the file is kept in `keep`, if given.
 fn upload_one(
     id: crate::protocol::ConversationId,
     file: FileHandle,
     progress: RwSignal<Option<u8>>,
     error: RwSignal<Option<String>>,
     sent: impl Fn(crate::protocol::Attachment) + 'static,
+    keep: Option<Unsent>,
 ) {
     #[cfg(feature = "hydrate")]
     {
@@ -744,7 +794,7 @@ fn upload_one(
         // The file goes out even if its conversation was closed meanwhile;
         // the bar and the error show only while the composer is there.
         leptos::task::spawn_local(async move {
-            let result = crate::client::upload::upload(id, file, move |p| {
+            let result = crate::client::upload::upload(id, file.clone(), move |p| {
                 progress.try_set(Some(p));
             })
             .await;
@@ -753,13 +803,17 @@ fn upload_one(
                 Ok(attachment) => sent(attachment),
                 Err(message) => {
                     error.try_set(Some(message));
+                    if let Some(keep) = keep {
+                        keep.file.try_set_value(Some(file));
+                        keep.shown.try_set(true);
+                    }
                 }
             }
         });
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (id, file, progress, error, sent);
+        let _ = (id, file, progress, error, sent, keep);
     }
 }
 

@@ -60,7 +60,7 @@ const GROUPS: &[(&str, &[Shortcut])] = &[
             },
             Shortcut {
                 keys: &[&["Esc"]],
-                does: "Stop replying or editing",
+                does: "Stop replying, editing or recording",
             },
             Shortcut {
                 keys: &[&["Ctrl", "B"], &["Ctrl", "I"], &["Ctrl", "Shift", "X"]],

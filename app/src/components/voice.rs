@@ -38,6 +38,16 @@ pub fn VoiceRecorder(
         under_way.try_update_value(Option::take);
     });
 
+    // Escape throws the recording away, as the bin button does.
+    #[cfg(feature = "hydrate")]
+    crate::client::dom::close_on_escape(move || {
+        if recording.get_untracked() {
+            under_way.try_update_value(Option::take);
+            recording.set(false);
+            refocus();
+        }
+    });
+
     let start = move |_| {
         error.set(None);
         #[cfg(feature = "hydrate")]
@@ -50,6 +60,8 @@ pub fn VoiceRecorder(
                     elapsed.try_set(0);
                     recording.try_set(true);
                     tick(elapsed, recording, under_way, send, error);
+                    // Enter sends it, Escape throws it away.
+                    crate::client::dom::focus_when_shown("voice-send").await;
                 }
                 Err(message) => {
                     error.try_set(Some(message));
@@ -61,11 +73,13 @@ pub fn VoiceRecorder(
         #[cfg(feature = "hydrate")]
         under_way.try_update_value(Option::take);
         recording.set(false);
+        refocus();
     };
     let send_now = move |_| {
         #[cfg(feature = "hydrate")]
         finish(under_way, send, error);
         recording.set(false);
+        refocus();
     };
 
     view! {
@@ -87,11 +101,20 @@ pub fn VoiceRecorder(
                 <span class="voice-time" role="timer" aria-label="Recording time">
                     {move || clock(elapsed.get())}
                 </span>
-                <button type="button" class="primary send" aria-label="Send voice message" on:click=send_now>
+                <button type="button" id="voice-send" class="primary send" aria-label="Send voice message" on:click=send_now>
                     "Send"
                 </button>
             </div>
         </Show>
+    }
+}
+
+/// Back to the box once the bar has gone; not on a phone, where that
+/// would bring up the keyboard.
+fn refocus() {
+    #[cfg(feature = "hydrate")]
+    if !crate::client::dom::one_pane() {
+        leptos::task::spawn_local(crate::client::dom::focus_when_shown("composer-input"));
     }
 }
 
