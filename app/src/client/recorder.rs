@@ -94,9 +94,14 @@ impl Recording {
         });
         self.recorder
             .set_onstop(Some(on_stop.as_ref().unchecked_ref()));
-        let _ = self.recorder.stop();
-        // The last data comes before `stop`.
-        let _ = wait.await;
+        // A recorder that stopped by itself (the microphone went away) has
+        // given its data already, and will not say `stop` again.
+        if self.recorder.state() != web_sys::RecordingState::Inactive
+            && self.recorder.stop().is_ok()
+        {
+            // The last data comes before `stop`.
+            let _ = wait.await;
+        }
         self.recorder.set_onstop(None);
         drop(on_stop);
         stop_tracks(&self.stream);
