@@ -32,10 +32,6 @@ pub fn VoiceRecorder(
     let elapsed = RwSignal::new(0_i64);
     #[cfg(feature = "hydrate")]
     let under_way = StoredValue::new_local(None::<crate::client::recorder::Recording>);
-    // When the recording under way started: a clock left from a recording
-    // thrown away a moment ago stops counting.
-    #[cfg(feature = "hydrate")]
-    let started_at = StoredValue::new(0_i64);
     #[cfg(feature = "hydrate")]
     on_cleanup(move || {
         // The microphone goes off with the composer (another conversation).
@@ -61,13 +57,9 @@ pub fn VoiceRecorder(
                     if under_way.try_set_value(Some(started)).is_some() {
                         return;
                     }
-                    let started = crate::now_ms();
-                    started_at.try_set_value(started);
                     elapsed.try_set(0);
                     recording.try_set(true);
-                    tick(
-                        started, started_at, elapsed, recording, under_way, send, error,
-                    );
+                    tick(elapsed, recording, under_way, send, error);
                     // Enter sends it, Escape throws it away.
                     crate::client::dom::focus_when_shown("voice-send").await;
                 }
@@ -130,26 +122,19 @@ fn refocus() {
 /// longest.
 #[cfg(feature = "hydrate")]
 fn tick(
-    started: i64,
-    started_at: StoredValue<i64>,
     elapsed: RwSignal<i64>,
     recording: RwSignal<bool>,
     under_way: StoredValue<Option<crate::client::recorder::Recording>, LocalStorage>,
     send: Callback<super::composer::FileHandle>,
     error: RwSignal<Option<String>>,
 ) {
-    let still_this_one = move || {
-        recording.try_get_untracked() == Some(true) && started_at.try_get_value() == Some(started)
-    };
+    let started = crate::now_ms();
     leptos::task::spawn_local(async move {
-        while still_this_one() {
+        while recording.try_get_untracked() == Some(true) {
             crate::client::sleep(250).await;
-            if !still_this_one() {
-                break;
-            }
             let seconds = (crate::now_ms() - started) / 1000;
             elapsed.try_set(seconds);
-            if seconds >= MAX_SECONDS {
+            if seconds >= MAX_SECONDS && recording.try_get_untracked() == Some(true) {
                 finish(under_way, send, error);
                 recording.try_set(false);
             }
