@@ -124,25 +124,10 @@ pub fn messages_from_rows(rows: Vec<MessageRow>, viewer: UserId) -> Vec<Message>
         .collect()
 }
 
+/// A message's list preview: the same as the browser makes from a live
+/// message (`model::preview`).
 pub fn preview_of(message: &Message) -> MessagePreview {
-    MessagePreview {
-        message_id: message.id,
-        seq: message.seq,
-        sender_id: message.sender_id,
-        sender_name: message.sender_name.clone(),
-        message_type: message.message_type,
-        text: preview_text(
-            message.message_type,
-            &message.content,
-            message.deleted_at.is_some(),
-            message
-                .attachment
-                .as_ref()
-                .map(|a| (a.file_name.as_str(), a.content_type.as_str())),
-        ),
-        is_deleted: message.deleted_at.is_some(),
-        created_at: message.created_at,
-    }
+    crate::model::preview(message)
 }
 
 /// Whether a participant with `role` may post in a conversation of `kind`.
