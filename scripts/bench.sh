@@ -33,23 +33,4 @@ else
 fi
 
 printf '\nRelease WASM (bytes): crm-chat.wasm is what every page loads; the chunks load on demand\n'
-printf '%-60s %10s %10s %10s\n' file raw gzip brotli
-pkg=target/site/pkg
-# The manifest names the current chunks; older builds' chunks may linger beside them.
-chunks=$(grep -oE '"(chunk|split)_[A-Za-z0-9_]+"' "$pkg/__wasm_split_manifest.json" | tr -d '"' | sort -u)
-for name in crm-chat $chunks; do
-  wasm="$pkg/$name.wasm"
-  brotli_size=-
-  command -v brotli >/dev/null && brotli_size=$(brotli -c -q 11 "$wasm" | wc -c)
-  printf '%-60s %10s %10s %10s\n' "$name.wasm" "$(wc -c <"$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$brotli_size"
-done
-# The target is a main module of at most 1 MiB raw. wasm-split decides what
-# stays in it, and a small change can move tens of KB there (see
-# docs/benchmarks.md), so say it plainly.
-main_size=$(wc -c <"$pkg/crm-chat.wasm")
-budget=$((1024 * 1024))
-if [ "$main_size" -le "$budget" ]; then
-  printf 'crm-chat.wasm is %s bytes under the 1 MiB target.\n' "$((budget - main_size))"
-else
-  printf 'crm-chat.wasm is %s bytes OVER the 1 MiB target.\n' "$((main_size - budget))"
-fi
+scripts/wasm-size.sh

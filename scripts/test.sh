@@ -40,6 +40,9 @@ cargo test --locked
 step "Release build (server and WASM)"
 cargo leptos build --release --split --precompress
 
+step "WASM size budget"
+scripts/wasm-size.sh --check
+
 step "End-to-end tests (Playwright, Chromium, desktop and mobile)"
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 export CRM_CHAT_SERVER_BIN="$target_dir/release/server"
