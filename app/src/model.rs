@@ -46,6 +46,8 @@ pub struct Thread {
     /// The first loaded message from others after `unread_after`: the "New
     /// messages" line goes above it. An older page may move it up.
     pub first_unread_seq: Option<i64>,
+    /// The pinned messages, the last pinned first, loaded or not.
+    pub pinned: Vec<Message>,
 }
 
 impl Thread {
@@ -109,6 +111,30 @@ impl Thread {
                 true
             }
         }
+    }
+
+    /// Takes in a version of a message for the pinned list: a pin joins it,
+    /// an unpin or a delete leaves it, an edit shows. A version older than
+    /// the one listed changes nothing.
+    fn note_pin(&mut self, message: &Message) {
+        if let Some(at) = self.pinned.iter().position(|p| p.id == message.id) {
+            if self.pinned[at].event_seq >= message.event_seq {
+                return;
+            }
+            self.pinned.remove(at);
+        }
+        let Some(pin) = message
+            .pinned
+            .as_ref()
+            .filter(|_| message.deleted_at.is_none())
+        else {
+            return;
+        };
+        let at = self.pinned.partition_point(|p| {
+            let listed = p.pinned.as_ref().map_or(0, |p| p.at);
+            (listed, p.seq) > (pin.at, message.seq)
+        });
+        self.pinned.insert(at, message.clone());
     }
 
     fn find_mut(&mut self, id: MessageId) -> Option<&mut Message> {
@@ -665,6 +691,11 @@ impl ChatModel {
         }
     }
 
+    /// The pinned messages as the thread opened, read after its first page.
+    pub fn load_pins(&mut self, id: ConversationId, pinned: Vec<Message>) {
+        self.threads.entry(id).or_default().pinned = pinned;
+    }
+
     /// The user had marked the thread unread from the message at `seq`:
     /// the "New messages" line goes above it, if that is earlier than the
     /// first unread message.
@@ -989,6 +1020,7 @@ impl ChatModel {
             row.last_activity_at = row.last_activity_at.max(message.created_at);
         }
         if let Some(thread) = self.threads.get_mut(&id) {
+            thread.note_pin(&message);
             thread.upsert(message);
         }
     }
@@ -1555,6 +1587,7 @@ mod tests {
             reply_to: None,
             attachment: None,
             forwarded_from: None,
+            pinned: None,
             reactions: Vec::new(),
             created_at: 1000 + seq,
             edited_at: None,
@@ -1701,6 +1734,75 @@ mod tests {
             0,
         );
         assert_eq!(contents(&model), vec!["edited"]);
+    }
+
+    #[test]
+    fn pins_list_the_last_pinned_first_and_leave_on_unpin_or_delete() {
+        let pinned = |seq, event_seq, at, content: &str| Message {
+            pinned: Some(crate::protocol::Pin {
+                by: crate::protocol::Author {
+                    user_id: BOB,
+                    name: "Bob".into(),
+                },
+                at,
+            }),
+            ..message(seq, event_seq, BOB, content)
+        };
+        let listed = |model: &ChatModel| -> Vec<String> {
+            model.threads[&C]
+                .pinned
+                .iter()
+                .map(|m| m.content.clone())
+                .collect()
+        };
+        let mut model = model();
+        model.load_page(C, vec![message(1, 1, BOB, "one")], false, Some(4));
+        model.load_pins(
+            C,
+            vec![pinned(3, 4, 200, "three"), pinned(2, 3, 100, "two")],
+        );
+
+        model.apply(ServerEvent::MessageUpdated(pinned(1, 5, 150, "one")), 0);
+        assert_eq!(
+            listed(&model),
+            ["three", "one", "two"],
+            "by when they were pinned"
+        );
+        model.apply(
+            ServerEvent::MessageUpdated(pinned(2, 6, 100, "two, edited")),
+            0,
+        );
+        assert_eq!(
+            listed(&model),
+            ["three", "one", "two, edited"],
+            "an edit shows"
+        );
+
+        model.apply(ServerEvent::MessageUpdated(message(3, 7, BOB, "three")), 0);
+        assert_eq!(listed(&model), ["one", "two, edited"], "unpinned");
+        // Even a tombstone that still said pinned would leave the list.
+        let deleted = Message {
+            deleted_at: Some(9),
+            ..pinned(1, 8, 150, "")
+        };
+        model.apply(
+            ServerEvent::MessageDeleted {
+                message_id: deleted.id,
+                conversation_id: C,
+                event_seq: 8,
+                timestamp: 9,
+                message: deleted,
+            },
+            0,
+        );
+        assert_eq!(listed(&model), ["two, edited"], "deleted");
+
+        model.apply(ServerEvent::MessageUpdated(pinned(2, 3, 100, "two")), 0);
+        assert_eq!(
+            listed(&model),
+            ["two, edited"],
+            "an older version changes nothing"
+        );
     }
 
     #[test]

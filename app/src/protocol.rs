@@ -286,7 +286,8 @@ pub struct ReplyPreview {
     pub is_deleted: bool,
 }
 
-/// Who wrote a message that was forwarded.
+/// A person named on a message: who wrote the original of a forwarded one,
+/// or who pinned it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -294,6 +295,19 @@ pub struct Author {
     pub user_id: UserId,
     pub name: String,
 }
+
+/// A message pinned to the top of its conversation, for every member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Pin {
+    pub by: Author,
+    /// When it was pinned (ms since the epoch).
+    pub at: i64,
+}
+
+/// A conversation holds at most this many pinned messages.
+pub const MAX_PINNED_MESSAGES: i64 = 20;
 
 /// The reactions with one emoji on one message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,6 +346,9 @@ pub struct Message {
     /// On a forwarded copy: who wrote the original. Absent on everything else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_from: Option<Author>,
+    /// Pinned to the top of the conversation. Absent when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pin>,
     pub reactions: Vec<ReactionSummary>,
     pub created_at: i64,
     pub edited_at: Option<i64>,

@@ -70,6 +70,8 @@ pub fn api_router(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(chat::mark_read))
         .routes(routes!(chat::edit_message, chat::delete_message))
         .routes(routes!(chat::toggle_reaction))
+        .routes(routes!(chat::pin_message, chat::unpin_message))
+        .routes(routes!(chat::pinned_messages))
         .routes(routes!(chat::forward_message))
         .routes(routes!(chat::mark_unread_from))
         .routes(routes!(chat::emoji))

@@ -132,6 +132,18 @@ test_both_dbs! {
         let changes = json_ok(app.get(&format!("/api/chat/conversations/{id}/changes?since=1")).bearer_auth(bt).send().await.unwrap()).await;
         // The message, its edit and two reactions; the refused one is no event.
         assert_eq!(changes["lastEventSeq"], 4);
+
+        // Bob pins it for both of them; a second pin changes nothing.
+        let pinned = json_ok(app.put(&format!("/api/chat/messages/{message_id}/pin")).bearer_auth(bt).send().await.unwrap()).await;
+        assert_eq!(pinned["pinned"]["by"], json!({"userId": bob.id, "name": "Bob"}));
+        let again = json_ok(app.put(&format!("/api/chat/messages/{message_id}/pin")).bearer_auth(at).send().await.unwrap()).await;
+        assert_eq!(again["eventSeq"], pinned["eventSeq"]);
+        let pins = json_ok(app.get(&format!("/api/chat/conversations/{id}/pins")).bearer_auth(at).send().await.unwrap()).await;
+        assert_eq!(pins["messages"][0]["id"].as_i64(), Some(message_id));
+        let unpinned = json_ok(app.delete(&format!("/api/chat/messages/{message_id}/pin")).bearer_auth(at).send().await.unwrap()).await;
+        assert!(unpinned.get("pinned").is_none(), "{unpinned}");
+        let pins = json_ok(app.get(&format!("/api/chat/conversations/{id}/pins")).bearer_auth(bt).send().await.unwrap()).await;
+        assert_eq!(pins["messages"], json!([]));
         let ahead = app.get(&format!("/api/chat/conversations/{id}/changes?since=99")).bearer_auth(bt).send().await.unwrap();
         assert_eq!(status_and_json(ahead).await.0, StatusCode::CONFLICT);
 
@@ -170,6 +182,9 @@ test_both_dbs! {
                 ("delete", app.delete(&format!("/api/chat/messages/{message_id}"))),
                 ("react", app.post(&format!("/api/chat/messages/{message_id}/reactions")).json(&json!({"emoji": "👍"}))),
                 ("forward", app.post(&format!("/api/chat/messages/{message_id}/forward")).json(&json!({"conversationId": id, "clientMsgId": uuid()}))),
+                ("pin", app.put(&format!("/api/chat/messages/{message_id}/pin"))),
+                ("unpin", app.delete(&format!("/api/chat/messages/{message_id}/pin"))),
+                ("pins", app.get(&format!("/api/chat/conversations/{id}/pins"))),
                 ("upload", app.post("/api/chat/uploads").multipart(upload_form(id, "x.txt", b"x".to_vec()))),
                 ("download", app.get(&format!("/api/chat/uploads/{attachment_id}"))),
             ];
@@ -210,6 +225,9 @@ test_both_dbs! {
             ("POST", "/api/chat/messages/1/reactions"),
             ("POST", "/api/chat/messages/1/forward"),
             ("POST", "/api/chat/messages/1/mark-unread"),
+            ("PUT", "/api/chat/messages/1/pin"),
+            ("DELETE", "/api/chat/messages/1/pin"),
+            ("GET", "/api/chat/conversations/1/pins"),
             ("GET", "/api/chat/contacts"),
             ("GET", "/api/chat/search?q=x"),
             ("POST", "/api/chat/uploads"),

@@ -391,6 +391,38 @@ test_both_dbs! {
         assert_eq!(live_message.event_seq, final_seq + 1);
     }
 
+    async fn a_pin_reaches_every_member_s_tabs_as_the_message_updated(engine) {
+        let o = office(engine).await;
+        let backend = o.app.backend();
+        let bob_me = backend.authenticate(&o.bob.token).await.unwrap();
+        let send = app::protocol::SendMessage { client_msg_id: Some(uuid()), content: "Terms: net 30".into(), ..Default::default() };
+        let message = backend.send_message(&bob_me, o.direct, send, None).await.unwrap();
+        let mut alice = o.app.ws(&o.alice.token).await;
+        let mut bob = o.app.ws(&o.bob.token).await;
+        let mut dave = o.app.ws(&o.dave.token).await;
+
+        backend.pin_message(&bob_me, message.id, true).await.unwrap();
+        for socket in [&mut alice, &mut bob] {
+            let pinned = socket
+                .expect("the pinned message", |e| match e {
+                    ServerEvent::MessageUpdated(m) if m.id == message.id => m.pinned.clone(),
+                    _ => None,
+                })
+                .await;
+            assert_eq!((pinned.by.user_id, pinned.by.name.as_str()), (bob_me.id, "Bob"));
+        }
+        backend.pin_message(&bob_me, message.id, false).await.unwrap();
+        let unpinned = alice
+            .expect("the unpinned message", |e| match e {
+                ServerEvent::MessageUpdated(m) if m.id == message.id => Some(m.clone()),
+                _ => None,
+            })
+            .await;
+        assert!(unpinned.pinned.is_none());
+        let seen = dave.drain(Duration::from_millis(300)).await;
+        assert!(!seen.iter().any(|e| matches!(e, ServerEvent::MessageUpdated(_))), "an outsider saw the pin: {seen:?}");
+    }
+
     async fn a_cursor_ahead_or_for_someone_else_s_conversation_is_an_error_not_a_silent_replay(engine) {
         let o = office(engine).await;
         let bob_me = o.app.backend().authenticate(&o.bob.token).await.unwrap();

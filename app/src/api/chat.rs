@@ -108,6 +108,17 @@ pub async fn toggle_reaction(message_id: MessageId, emoji: String) -> Result<Mes
         .map_err(fail)
 }
 
+/// Pins the message to the top of its conversation, or unpins it.
+#[server(prefix = "/api/fn", endpoint = "pin-message", input = Json)]
+pub async fn pin_message(message_id: MessageId, pinned: bool) -> Result<Message, AppError> {
+    let me = current_user().await.map_err(fail)?;
+    app_state()?
+        .backend
+        .pin_message(&me, message_id, pinned)
+        .await
+        .map_err(fail)
+}
+
 /// The emoji to offer for a `:shortcode` being typed, as
 /// `GET /api/chat/emoji/shortcodes` answers. A server function rather than
 /// that request, so that the thread's chunk needs no HTTP client and JSON
@@ -319,6 +330,8 @@ pub struct OpenedThread {
     /// Where the caller had marked it unread from, if from a message (the
     /// opening cleared the mark): the "New messages" line goes there.
     pub marked_from_seq: Option<i64>,
+    /// The pinned messages, the last pinned first.
+    pub pinned: Vec<Message>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "open-thread", input = Json)]
@@ -330,9 +343,14 @@ pub async fn open_thread(conversation_id: ConversationId) -> Result<OpenedThread
         .await
         .map_err(fail)?;
     let page = backend.opening_page(&me, &opened).await.map_err(fail)?;
+    let pinned = backend
+        .pinned_messages(&me, conversation_id)
+        .await
+        .map_err(fail)?;
     Ok(OpenedThread {
         conversation: opened.row,
         page,
         marked_from_seq: opened.marked_from_seq,
+        pinned,
     })
 }

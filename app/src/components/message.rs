@@ -2,14 +2,16 @@
 //! links, mentions of members and its line breaks), an image or file, reactions, and on one's own
 //! messages the ticks: sent ✓, delivered ✓✓, read (coloured ✓✓); in groups,
 //! who read it. Actions (react, with any emoji through the picker; copy,
-//! reply, forward, mark unread, edit, delete) show on hover, on focus, or on
-//! a long press.
+//! reply, forward, pin, mark unread, edit, delete) show on hover, on focus,
+//! or on a long press.
 
 use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
 use super::thread::ThreadContext;
-use crate::api::chat::{delete_message, edit_message, mark_unread_from, toggle_reaction};
+use crate::api::chat::{
+    delete_message, edit_message, mark_unread_from, pin_message, toggle_reaction,
+};
 use crate::format::{EVERYONE, Node, Style, and_everyone, clock, file_size, markup};
 use crate::model::{NAMED_IN_TOOLTIP, Outgoing, Tick, preview_text, reacted_by, readers, tick_for};
 use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
@@ -74,6 +76,21 @@ pub fn MessageView(
         })
     };
     let can_delete = move || !deleted && (mine || is_moderator());
+    // Pinning is for whoever may post here, as in Slack.
+    let can_pin = move || row.with(|r| r.as_ref().is_some_and(|r| r.can_post));
+    let pinned_by = message.pinned.as_ref().map(|pin| pin.by.name.clone());
+    let is_pinned = pinned_by.is_some();
+    let toggle_pin = move |_| {
+        menu.set(false);
+        leptos::task::spawn_local(async move {
+            match pin_message(id, !is_pinned).await {
+                Ok(updated) => apply(store, updated),
+                Err(e) => {
+                    error.try_set(Some(e.message));
+                }
+            }
+        });
+    };
     let can_react = !deleted;
 
     let react = move |emoji: String| {
@@ -234,6 +251,14 @@ pub fn MessageView(
                     }.into_any()
                 }}
                 <span class="meta">
+                    {pinned_by.map(|name| {
+                        let label = format!("Pinned by {name}");
+                        view! {
+                            <span class="pinned-mark" data-testid="pinned-mark" role="img" title=label.clone() aria-label=label>
+                                <Svg icon=Icon::Pin size=12 />
+                            </span>
+                        }
+                    })}
                     {edited.then(|| view! { <span class="edited">"edited"</span> })}
                     <time>{move || clock(created_at, store.offset.get())}</time>
                     {mine.then(|| view! {
@@ -351,6 +376,11 @@ pub fn MessageView(
                         menu.set(false);
                         context.forwarding.set(Some(forward_target.clone()));
                     }><Svg icon=Icon::Forward size=18 /></button>
+                    <Show when=can_pin>
+                        <button type="button" class="icon-button" aria-label=if is_pinned { "Unpin" } else { "Pin" }
+                            title=if is_pinned { "Unpin" } else { "Pin to the top of the conversation" }
+                            on:click=toggle_pin><Svg icon=Icon::Pin size=18 /></button>
+                    </Show>
                     {(!mine).then(|| view! {
                         <button type="button" class="icon-button" aria-label="Mark unread" title="Mark unread from here"
                             on:click=mark_unread><Svg icon=Icon::Mail size=18 /></button>

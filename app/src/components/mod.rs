@@ -15,6 +15,7 @@ pub mod message;
 pub mod message_search;
 pub mod new_conversation;
 pub mod notifications;
+pub mod pinned;
 pub mod shortcuts;
 pub mod thread;
 pub mod voice;

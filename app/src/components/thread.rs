@@ -17,6 +17,7 @@ use super::forward::forward_dialog;
 use super::group_info::group_info_dialog;
 use super::icon::{Icon, Svg};
 use super::message::{MessageView, PendingView};
+use super::pinned::PinnedBar;
 use crate::api::chat::get_messages;
 use crate::format::{day_label, day_of, presence, typing_line};
 use crate::model::{ChatModel, Outgoing};
@@ -43,8 +44,10 @@ pub struct ThreadContext {
     pub holding_reads: RwSignal<bool>,
 }
 
-/// One row of the message list.
+/// One row of the message list. Most rows are messages, so boxing them to
+/// make the small rows smaller would cost an allocation per row instead.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 enum Row {
     Day(i64, String),
     NewLine,
@@ -254,6 +257,7 @@ pub fn Thread(id: ConversationId, highlight: Memo<Option<MessageId>>) -> impl In
                         unread=false />
                 </Show>
             </header>
+            <PinnedBar />
             {move || (info_open.get() && !gone()).then(|| Suspend::new(group_info_dialog(id, info_open)))}
             {move || context.forwarding.get().map(|message| Suspend::new(forward_dialog(message, context.forwarding)))}
             {move || context.reacting.get().map(|message| Suspend::new(emoji_picker(message, context.reacting)))}

@@ -159,13 +159,14 @@ fn ThreadPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="centered muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match opened.await {
-                        Ok(Some(OpenedThread { conversation, page, marked_from_seq })) => {
+                        Ok(Some(OpenedThread { conversation, page, marked_from_seq, pinned })) => {
                             let id = conversation.id;
                             let cursor = conversation.last_event_seq;
                             store.model.update(|m| {
                                 let mark = fetched_at.get_value().unwrap_or_else(|| m.mark());
                                 m.merge_fetched_conversation(conversation, mark);
                                 m.load_page(id, page.messages, page.has_more, Some(cursor));
+                                m.load_pins(id, pinned);
                                 if let Some(seq) = marked_from_seq {
                                     m.mark_new_from(id, seq);
                                 }

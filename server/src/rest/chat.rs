@@ -375,6 +375,61 @@ pub async fn toggle_reaction(
     ))
 }
 
+/// Pins a message.
+///
+/// Pins it to the top of its conversation for every member; anyone who may
+/// post there may (in a broadcast, its admins). Pinning a pinned message
+/// changes nothing. A conversation holds at most 20 pins.
+#[utoipa::path(
+    put, path = "/api/chat/messages/{id}/pin", tag = "chat",
+    params(("id" = i64, Path, description = "A message in a conversation of the caller")),
+    responses((status = 200, body = Message), (status = 400, description = "20 messages are pinned already", body = AppError), (status = 401, body = AppError), (status = 403, description = "A system message, or a broadcast the caller does not administer", body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError), (status = 409, description = "The message was deleted", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn pin_message(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<MessageId>,
+) -> Result<Json<Message>, AppError> {
+    Ok(Json(state.backend.pin_message(&me, id, true).await?))
+}
+
+/// Unpins a message.
+#[utoipa::path(
+    delete, path = "/api/chat/messages/{id}/pin", tag = "chat",
+    params(("id" = i64, Path, description = "A message in a conversation of the caller")),
+    responses((status = 200, body = Message), (status = 401, body = AppError), (status = 403, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError), (status = 409, description = "The message was deleted", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn unpin_message(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<MessageId>,
+) -> Result<Json<Message>, AppError> {
+    Ok(Json(state.backend.pin_message(&me, id, false).await?))
+}
+
+/// A conversation's pinned messages, the last pinned first.
+#[utoipa::path(
+    get, path = "/api/chat/conversations/{id}/pins", tag = "chat",
+    params(("id" = i64, Path, description = "A conversation of the caller")),
+    responses((status = 200, body = PinnedMessages), (status = 401, body = AppError), (status = 404, description = "Not found, or not the caller's to see", body = AppError)),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn pinned_messages(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<Json<PinnedMessages>, AppError> {
+    let messages = state.backend.pinned_messages(&me, id).await?;
+    Ok(Json(PinnedMessages { messages }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PinnedMessages {
+    messages: Vec<Message>,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TextQuery {

@@ -180,6 +180,10 @@ impl TestApp {
         self.request(Method::POST, path)
     }
 
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+
     pub fn patch(&self, path: &str) -> RequestBuilder {
         self.request(Method::PATCH, path)
     }

@@ -30,6 +30,8 @@ pub enum MessageChange {
     Edited,
     Deleted,
     Reactions,
+    /// Pinned or unpinned: members get the whole message, as for an edit.
+    Pinned,
 }
 
 /// Serialised as is onto the bus between nodes (see `realtime::bus`).

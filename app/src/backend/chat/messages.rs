@@ -250,6 +250,39 @@ impl Backend {
         )
     }
 
+    /// Pins a message to the top of its conversation for every member, or
+    /// unpins it.
+    pub async fn pin_message(
+        &self,
+        me: &Me,
+        message_id: MessageId,
+        pinned: bool,
+    ) -> Result<Message> {
+        expect_message(
+            self.writer
+                .submit(Command::Pin {
+                    actor: me.clone(),
+                    message_id,
+                    pinned,
+                })
+                .await?,
+        )
+    }
+
+    /// The conversation's pinned messages, the last pinned first.
+    pub async fn pinned_messages(
+        &self,
+        me: &Me,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<Message>> {
+        let mut conn = self.db.pool().acquire().await?;
+        let rows = messages::pinned(&mut conn, conversation_id, me.id).await?;
+        if rows.is_empty() {
+            self.require_member(&mut conn, me, conversation_id).await?;
+        }
+        Ok(messages_from_rows(rows, me.id))
+    }
+
     /// Moves the caller's read cursor forward to `up_to_seq` (default: the
     /// newest message). Never backward.
     pub async fn mark_read(

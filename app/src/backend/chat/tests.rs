@@ -625,6 +625,83 @@ test_both_dbs! {
         assert!(matches!(backend.toggle_reaction(&p[3], message.id, "👍").await, Err(Error::NotFound)));
     }
 
+    async fn a_pin_is_shared_listed_last_pinned_first_and_a_delete_unpins(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob, carol, dave) = (&p[0], &p[1], &p[2], &p[3]);
+        let id = group(&backend, alice, "Team", &[bob, carol]).await;
+        let terms = backend.send_message(alice, id, text("Terms: net 30"), None).await.unwrap();
+        let call = backend.send_message(carol, id, text("Call Friday 10:00"), None).await.unwrap();
+        let mut feed = backend.hub.subscribe();
+
+        let pinned = backend.pin_message(bob, terms.id, true).await.unwrap();
+        let pin = pinned.pinned.clone().expect("pinned");
+        assert_eq!((pin.by.user_id, pin.by.name.as_str()), (bob.id, "Bob"));
+        assert!(pinned.event_seq > call.event_seq, "a pin is a change of its own");
+        match feed.try_recv().as_deref() {
+            Ok(ChatEvent::MessageChanged { message, change, members, .. }) => {
+                assert_eq!((message.id, *change), (terms.id, crate::backend::chat::events::MessageChange::Pinned));
+                assert_eq!(members.len(), 3);
+            }
+            other => panic!("expected the pin's event, got {other:?}"),
+        }
+        let again = backend.pin_message(alice, terms.id, true).await.unwrap();
+        assert_eq!(again.event_seq, pinned.event_seq, "pinning twice is pinning once");
+        assert_eq!(again.pinned.unwrap().by.user_id, bob.id);
+        assert!(feed.try_recv().is_err(), "and announces nothing");
+
+        backend.pin_message(carol, call.id, true).await.unwrap();
+        let listed = |list: Vec<crate::protocol::Message>| list.into_iter().map(|m| m.content).collect::<Vec<_>>();
+        assert_eq!(listed(backend.pinned_messages(alice, id).await.unwrap()), ["Call Friday 10:00", "Terms: net 30"]);
+        let replay = backend.changes_since(alice, id, call.event_seq).await.unwrap();
+        assert!(replay.messages.iter().all(|m| m.pinned.is_some()), "a resume carries the pins");
+
+        let unpinned = backend.pin_message(alice, call.id, false).await.unwrap();
+        assert!(unpinned.pinned.is_none());
+        assert_eq!(listed(backend.pinned_messages(carol, id).await.unwrap()), ["Terms: net 30"]);
+        let deleted = backend.delete_message(alice, terms.id).await.unwrap();
+        assert!(deleted.pinned.is_none(), "a tombstone is not pinned");
+        assert!(backend.pinned_messages(bob, id).await.unwrap().is_empty());
+        assert!(matches!(backend.pin_message(bob, terms.id, true).await, Err(Error::MessageDeleted)));
+
+        // Outsiders see nothing of it, as if it did not exist.
+        assert!(matches!(backend.pin_message(dave, call.id, true).await, Err(Error::NotFound)));
+        assert!(matches!(backend.pinned_messages(dave, id).await, Err(Error::NotFound)));
+        let globex = people(&backend, "Globex", &["Grace"]).await;
+        assert!(matches!(backend.pin_message(&globex[0], call.id, true).await, Err(Error::NotFound)));
+    }
+
+    async fn a_conversation_holds_twenty_pins_and_only_broadcast_admins_pin_there(engine) {
+        let (_db, backend, p) = acme(engine).await;
+        let (alice, bob) = (&p[0], &p[1]);
+        let id = backend.direct_conversation(alice, bob.id).await.unwrap();
+        let mut sent = Vec::new();
+        for i in 0..=crate::protocol::MAX_PINNED_MESSAGES {
+            sent.push(backend.send_message(bob, id, text(&format!("m{i}")), None).await.unwrap());
+        }
+        for message in &sent[..sent.len() - 1] {
+            backend.pin_message(alice, message.id, true).await.unwrap();
+        }
+        let last = sent.last().unwrap();
+        assert!(matches!(backend.pin_message(bob, last.id, true).await, Err(Error::InvalidInput(_))));
+        assert!(backend.messages(bob, id, None, None).await.unwrap().messages.last().unwrap().pinned.is_none(), "nothing changed");
+        backend.pin_message(bob, sent[0].id, false).await.unwrap();
+        backend.pin_message(bob, last.id, true).await.unwrap();
+        let pins = backend.pinned_messages(alice, id).await.unwrap();
+        assert_eq!(pins.len() as i64, crate::protocol::MAX_PINNED_MESSAGES);
+        assert_eq!(pins[0].id, last.id, "the last pinned first");
+
+        let request = CreateConversation {
+            kind: Some(ConversationKind::Broadcast),
+            title: Some("Announcements".into()),
+            ..Default::default()
+        };
+        let broadcast = backend.create_conversation(alice, request).await.unwrap();
+        let news = backend.send_message(alice, broadcast.id, text("Office closed Friday"), None).await.unwrap();
+        assert!(matches!(backend.pin_message(bob, news.id, true).await, Err(Error::Forbidden(_))));
+        assert!(backend.pin_message(alice, news.id, true).await.unwrap().pinned.is_some());
+        assert_eq!(backend.pinned_messages(bob, broadcast.id).await.unwrap().len(), 1, "everyone sees it");
+    }
+
     async fn reading_moves_the_cursor_forward_only(engine) {
         let (_db, backend, p) = acme(engine).await;
         let (alice, bob) = (&p[0], &p[1]);

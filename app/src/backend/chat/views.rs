@@ -5,7 +5,7 @@ use crate::backend::db::messages::MessageRow;
 use crate::model::preview_text;
 use crate::protocol::{
     Attachment, AttachmentId, Author, ConversationKind, ConversationSummary, Me, Message,
-    MessageId, MessageKind, MessagePreview, Participant, ParticipantRole, ReactionSummary,
+    MessageId, MessageKind, MessagePreview, Participant, ParticipantRole, Pin, ReactionSummary,
     ReplyPreview, UserId,
 };
 
@@ -97,6 +97,16 @@ pub fn message_from_row(row: MessageRow, viewer: UserId) -> Message {
         user_id: UserId(id),
         name: row.forwarded_from_name.clone().unwrap_or_default(),
     });
+    let pinned = match (deleted, row.pinned_at, row.pinned_by) {
+        (false, Some(at), Some(by)) => Some(Pin {
+            by: Author {
+                user_id: UserId(by),
+                name: row.pinned_by_name.clone().unwrap_or_default(),
+            },
+            at,
+        }),
+        _ => None,
+    };
     Message {
         id: row.id,
         conversation_id: row.conversation_id,
@@ -109,6 +119,7 @@ pub fn message_from_row(row: MessageRow, viewer: UserId) -> Message {
         content: if deleted { String::new() } else { row.body },
         reply_to,
         forwarded_from,
+        pinned,
         attachment,
         reactions: if deleted { Vec::new() } else { reactions },
         created_at: row.created_at,

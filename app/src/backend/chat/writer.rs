@@ -38,8 +38,8 @@ use crate::backend::db::sqlite_writer::WriterConnection;
 use crate::backend::db::{Db, Engine, conversations, messages, notifications, participants, users};
 use crate::backend::{Error, Result, now_ms};
 use crate::protocol::{
-    AttachmentId, Author, ConversationId, ConversationKind, EDIT_WINDOW_MS, Me, Message, MessageId,
-    MessageKind, ParticipantRole, ReadState, UserId,
+    AttachmentId, Author, ConversationId, ConversationKind, EDIT_WINDOW_MS, MAX_PINNED_MESSAGES,
+    Me, Message, MessageId, MessageKind, ParticipantRole, ReadState, UserId,
 };
 
 /// The most commands applied in one transaction.
@@ -130,6 +130,12 @@ pub enum Command {
         actor: Me,
         message_id: MessageId,
         emoji: Emoji,
+    },
+    /// Pins a message to the top of its conversation, or unpins it.
+    Pin {
+        actor: Me,
+        message_id: MessageId,
+        pinned: bool,
     },
     MarkRead {
         actor: Me,
@@ -754,6 +760,11 @@ async fn apply_one(
             message_id,
             emoji,
         } => react(conn, engine, actor, *message_id, emoji, now, events).await,
+        Command::Pin {
+            actor,
+            message_id,
+            pinned,
+        } => pin(conn, engine, actor, *message_id, *pinned, now, events).await,
         Command::MarkRead {
             actor,
             conversation_id,
@@ -964,6 +975,54 @@ async fn react(
     events.push(ChatEvent::MessageChanged {
         message: Arc::new(message.clone()),
         change: MessageChange::Reactions,
+        members: member_ids(conn, row.conversation_id).await?,
+        unread: Vec::new(),
+    });
+    Ok(Outcome::Message(Box::new(message)))
+}
+
+/// Pins or unpins a message: anyone who may post in the conversation may,
+/// as in Slack. Pinning what is pinned (or unpinning what is not) changes
+/// nothing and announces nothing.
+async fn pin(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    actor: &Me,
+    message_id: MessageId,
+    pinned: bool,
+    now: i64,
+    events: &mut Vec<ChatEvent>,
+) -> Result<Outcome> {
+    let (row, participant, conversation) = visible_message(conn, actor, message_id).await?;
+    if !super::views::can_post(conversation.kind(), participant.role()) {
+        return Err(Error::Forbidden("Only admins pin messages in a broadcast."));
+    }
+    if row.deleted_at.is_some() {
+        return Err(Error::MessageDeleted);
+    }
+    if row.kind() == MessageKind::System {
+        return Err(Error::Forbidden("System messages cannot be pinned."));
+    }
+    if row.pinned_at.is_some() == pinned {
+        return Ok(Outcome::Message(Box::new(message_from_row(row, actor.id))));
+    }
+    if pinned && messages::pinned_count(conn, row.conversation_id).await? >= MAX_PINNED_MESSAGES {
+        return Err(Error::InvalidInput(format!(
+            "A conversation can have at most {MAX_PINNED_MESSAGES} pinned messages; unpin one first."
+        )));
+    }
+    let (event_seq, _) = advance_one(conn, engine, row.conversation_id, 0, now).await?;
+    messages::set_pin(
+        conn,
+        message_id,
+        pinned.then_some((actor.id, now)),
+        event_seq,
+    )
+    .await?;
+    let message = changed_message(conn, message_id, actor.id).await?;
+    events.push(ChatEvent::MessageChanged {
+        message: Arc::new(message.clone()),
+        change: MessageChange::Pinned,
         members: member_ids(conn, row.conversation_id).await?,
         unread: Vec::new(),
     });

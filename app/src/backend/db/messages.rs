@@ -36,6 +36,9 @@ pub struct MessageRow {
     pub attachment_height: Option<i64>,
     pub forwarded_from: Option<i64>,
     pub forwarded_from_name: Option<String>,
+    pub pinned_at: Option<i64>,
+    pub pinned_by: Option<i64>,
+    pub pinned_by_name: Option<String>,
     /// `emoji user,emoji user,…` in the order the reactions were made.
     pub reaction_list: Option<String>,
 }
@@ -56,6 +59,7 @@ const MESSAGE_SELECT: &str = "
            a.content_type AS attachment_content_type, a.size_bytes AS attachment_size,
            a.width AS attachment_width, a.height AS attachment_height,
            m.forwarded_from, fu.display_name AS forwarded_from_name,
+           m.pinned_at, m.pinned_by, pu.display_name AS pinned_by_name,
            (SELECT string_agg(rx.emoji || ' ' || rx.user_id, ',' ORDER BY rx.created_at, rx.user_id, rx.emoji)
             FROM reactions rx WHERE rx.message_id = m.id) AS reaction_list
     FROM messages m
@@ -63,7 +67,8 @@ const MESSAGE_SELECT: &str = "
     LEFT JOIN messages r ON r.id = m.reply_to_id
     LEFT JOIN users ru ON ru.id = r.sender_id
     LEFT JOIN attachments a ON a.id = m.attachment_id
-    LEFT JOIN users fu ON fu.id = m.forwarded_from";
+    LEFT JOIN users fu ON fu.id = m.forwarded_from
+    LEFT JOIN users pu ON pu.id = m.pinned_by";
 
 const MESSAGE_FIELDS: &[&str] = &[
     "id",
@@ -93,6 +98,9 @@ const MESSAGE_FIELDS: &[&str] = &[
     "attachment_height",
     "forwarded_from",
     "forwarded_from_name",
+    "pinned_at",
+    "pinned_by",
+    "pinned_by_name",
     "reaction_list",
 ];
 
@@ -344,7 +352,9 @@ pub async fn tombstone(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE messages SET body = '', deleted_at = $1, deleted_by = $2, event_seq = $3 WHERE id = $4",
+        "UPDATE messages SET body = '', deleted_at = $1, deleted_by = $2, event_seq = $3,
+                pinned_at = NULL, pinned_by = NULL
+         WHERE id = $4",
     )
     .bind(now)
     .bind(deleted_by)
@@ -353,6 +363,58 @@ pub async fn tombstone(
     .execute(&mut *conn)
     .await?;
     sqlx::query("DELETE FROM reactions WHERE message_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The conversation's pinned messages, the last pinned first, if `viewer`
+/// is in it; nothing otherwise.
+#[tracing::instrument(skip_all)]
+pub async fn pinned(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    viewer: UserId,
+) -> sqlx::Result<Vec<MessageRow>> {
+    let filter = "WHERE m.conversation_id = $1 AND m.pinned_at IS NOT NULL
+           AND EXISTS (SELECT 1 FROM participants pm WHERE pm.conversation_id = $1 AND pm.user_id = $2)
+         ORDER BY m.pinned_at DESC, m.seq DESC LIMIT $3";
+    select_messages(conn, filter, "t.pinned_at DESC, t.seq DESC", |q| {
+        q.bind(conversation_id)
+            .bind(viewer)
+            .bind(crate::protocol::MAX_PINNED_MESSAGES)
+    })
+    .await
+}
+
+/// How many messages are pinned in the conversation.
+#[tracing::instrument(skip_all)]
+pub async fn pinned_count(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND pinned_at IS NOT NULL",
+    )
+    .bind(conversation_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Pins a message (`Some((by, at))`) or unpins it (`None`), stamped with
+/// the event that did it.
+#[tracing::instrument(skip_all)]
+pub async fn set_pin(
+    conn: &mut AnyConnection,
+    id: MessageId,
+    pin: Option<(UserId, i64)>,
+    event_seq: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE messages SET pinned_by = $1, pinned_at = $2, event_seq = $3 WHERE id = $4")
+        .bind(pin.map(|(by, _)| by))
+        .bind(pin.map(|(_, at)| at))
+        .bind(event_seq)
         .bind(id)
         .execute(conn)
         .await?;

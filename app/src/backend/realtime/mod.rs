@@ -516,7 +516,7 @@ impl Hub {
                 ..message.clone()
             };
             let event = match change {
-                MessageChange::Edited => ServerEvent::MessageUpdated(seen),
+                MessageChange::Edited | MessageChange::Pinned => ServerEvent::MessageUpdated(seen),
                 MessageChange::Deleted => ServerEvent::MessageDeleted {
                     message_id: seen.id,
                     conversation_id: seen.conversation_id,

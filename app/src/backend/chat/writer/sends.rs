@@ -553,6 +553,9 @@ fn new_message(
         attachment_height: None,
         forwarded_from: a.send.forwarded_from.as_ref().map(|f| f.user_id.0),
         forwarded_from_name: a.send.forwarded_from.as_ref().map(|f| f.name.clone()),
+        pinned_at: None,
+        pinned_by: None,
+        pinned_by_name: None,
         reaction_list: None,
     };
     let row = with_reply(row, a.send.reply_to.and_then(|r| replies.get(&r)));
