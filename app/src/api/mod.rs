@@ -100,3 +100,39 @@ fn is_plain_form_post() -> bool {
         .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
         .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Leptos registers server functions by path, and a second function at
+    /// a path silently takes the first one's place: each needs its own.
+    #[test]
+    fn every_server_function_answers_at_a_path_of_its_own() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("chat.rs"),
+            include_str!("notifications.rs"),
+        ];
+        // Spelt in two, or this test's own text would be a declaration.
+        let marker = concat!("#[ser", "ver(");
+        let mut seen = std::collections::BTreeSet::new();
+        let mut count = 0;
+        for source in sources {
+            for declaration in source.split(marker).skip(1) {
+                let attribute = declaration.split(")]").next().unwrap_or_default();
+                let endpoint = attribute
+                    .split("endpoint = \"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or_else(|| {
+                        panic!("a server function without an endpoint: {attribute}")
+                    });
+                assert!(
+                    seen.insert(endpoint),
+                    "two server functions answer at /api/fn/{endpoint}"
+                );
+                count += 1;
+            }
+        }
+        assert!(count > 20, "found only {count} server functions");
+    }
+}
