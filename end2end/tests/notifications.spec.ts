@@ -201,8 +201,10 @@ test('the drawer’s Unread view finds an unread notification behind a page of r
   const drawer = bob.page.getByRole('dialog', { name: 'Notifications' });
   const item = (title: string) => drawer.getByTestId('notification').filter({ hasText: title });
   const all = drawer.getByRole('button', { name: 'All', exact: true });
-  const unreadOnly = drawer.getByRole('button', { name: 'Unread', exact: true });
+  const unreadOnly = drawer.getByRole('button', { name: /^Unread/ });
   await expect(all).toHaveAttribute('aria-pressed', 'true');
+  // The toggle says how many, as the bell does.
+  await expect(unreadOnly).toHaveAccessibleName('Unread 2');
   await expect(item(reminder)).toBeVisible();
   await expect(drawer.getByRole('button', { name: 'Show older' })).toBeVisible();
   await expect(item(task)).toHaveCount(0);
@@ -217,6 +219,7 @@ test('the drawer’s Unread view finds an unread notification behind a page of r
   await item(reminder).getByRole('button', { name: 'Mark read' }).click();
   await expect(item(reminder)).not.toHaveClass(/unread/);
   await expect(bob.page.getByTestId('bell-count')).toHaveText('1');
+  await expect(unreadOnly).toHaveAccessibleName('Unread 1');
   await all.click();
   await expect(item(reminder)).not.toHaveClass(/unread/);
   await unreadOnly.click();
@@ -233,6 +236,7 @@ test('the drawer’s Unread view finds an unread notification behind a page of r
   await expect(drawer.getByTestId('notification')).toHaveCount(0);
   await expect(drawer.getByText('No unread notifications.')).toBeVisible();
   await expect(bob.page.getByTestId('bell-count')).toHaveCount(0);
+  await expect(unreadOnly).toHaveAccessibleName('Unread');
 });
 
 test('the drawer shows one type when asked: others still count on the bell, and Mark all read reads only that type', async ({ page, newPerson, request }) => {

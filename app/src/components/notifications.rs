@@ -278,7 +278,14 @@ fn NotificationDrawer() -> impl IntoView {
                     <button type="button" class="view-toggle" aria-pressed=move || (!unread_only.get()).to_string()
                         on:click=move |_| show(&|v| v.unread_only = false)>"All"</button>
                     <button type="button" class="view-toggle" aria-pressed=move || unread_only.get().to_string()
-                        on:click=move |_| show(&|v| v.unread_only = true)>"Unread"</button>
+                        on:click=move |_| show(&|v| v.unread_only = true)>
+                        "Unread "
+                        // How many, as the bell says; not for one type, whose
+                        // own count the bell does not know.
+                        <Show when=move || { unread.get() > 0 && view.get().kind.is_none() }>
+                            <span class="toggle-count">{move || unread.get().to_string()}</span>
+                        </Show>
+                    </button>
                 </div>
                 <select
                     class="view-kind"
