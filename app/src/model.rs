@@ -117,6 +117,15 @@ impl Thread {
     /// an unpin or a delete leaves it, an edit shows. A version older than
     /// the one listed changes nothing.
     fn note_pin(&mut self, message: &Message) {
+        // A version older than the thread's own copy is not news either,
+        // even when the list no longer holds the message (an unpin).
+        if self
+            .messages
+            .get(&message.seq)
+            .is_some_and(|known| known.id == message.id && known.event_seq >= message.event_seq)
+        {
+            return;
+        }
         if let Some(at) = self.pinned.iter().position(|p| p.id == message.id) {
             if self.pinned[at].event_seq >= message.event_seq {
                 return;
@@ -1780,6 +1789,12 @@ mod tests {
 
         model.apply(ServerEvent::MessageUpdated(message(3, 7, BOB, "three")), 0);
         assert_eq!(listed(&model), ["one", "two, edited"], "unpinned");
+        model.apply(ServerEvent::MessageUpdated(pinned(3, 4, 200, "three")), 0);
+        assert_eq!(
+            listed(&model),
+            ["one", "two, edited"],
+            "and a stale pin does not come back"
+        );
         // Even a tombstone that still said pinned would leave the list.
         let deleted = Message {
             deleted_at: Some(9),
