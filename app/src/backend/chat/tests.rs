@@ -5,11 +5,11 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use super::events::ChatEvent;
-use super::views::preview_of;
 use super::writer::Outcome;
 use crate::backend::db::testing::{TestDb, people};
 use crate::backend::db::{Engine, participants};
 use crate::backend::{Backend, Error};
+use crate::model::preview;
 use crate::protocol::{
     ConversationId, ConversationKind, ConversationSummary, CreateConversation, ForwardMessage, Me,
     MessageKind, ParticipantRole, SendMessage,
@@ -1055,7 +1055,7 @@ test_both_dbs! {
         };
         let pdf = backend.upload_attachment(&p[0], id, "q3.pdf", bytes_stream(b"%PDF-1.7\n%..."), 1 << 20).await.unwrap();
         let sent = backend.send_message(&p[0], id, SendMessage { attachment_id: Some(pdf.id), ..text("") }, None).await.unwrap();
-        assert_eq!(preview_of(&sent).text, "📎 q3.pdf");
+        assert_eq!(preview(&sent).text, "📎 q3.pdf");
         assert_eq!(listed(backend.conversations(&p[1]).await.unwrap()).as_deref(), Some("📎 q3.pdf"));
 
         // The start of a recording as Chrome makes it: Opus in WebM.
@@ -1064,7 +1064,7 @@ test_both_dbs! {
         assert_eq!(voice.content_type, "audio/webm");
         let sent = backend.send_message(&p[0], id, SendMessage { attachment_id: Some(voice.id), ..text("") }, None).await.unwrap();
         assert_eq!(sent.message_type, MessageKind::File);
-        assert_eq!(preview_of(&sent).text, "🎤 Voice message");
+        assert_eq!(preview(&sent).text, "🎤 Voice message");
         assert_eq!(listed(backend.conversations(&p[1]).await.unwrap()).as_deref(), Some("🎤 Voice message"));
     }
 

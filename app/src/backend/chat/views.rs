@@ -135,12 +135,6 @@ pub fn messages_from_rows(rows: Vec<MessageRow>, viewer: UserId) -> Vec<Message>
         .collect()
 }
 
-/// A message's list preview: the same as the browser makes from a live
-/// message (`model::preview`).
-pub fn preview_of(message: &Message) -> MessagePreview {
-    crate::model::preview(message)
-}
-
 /// Whether a participant with `role` may post in a conversation of `kind`.
 pub fn can_post(kind: ConversationKind, role: ParticipantRole) -> bool {
     kind != ConversationKind::Broadcast || role == ParticipantRole::Admin

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::backend::chat::views::preview_of;
 use crate::backend::db::conversations::LockedMember;
 use crate::backend::db::notifications::NewNotification;
 use crate::format::{EVERYONE, and_everyone, mentions};
@@ -67,7 +66,7 @@ fn mentioned_members(message: &Message, members: &[LockedMember]) -> Vec<UserId>
 }
 
 fn notice(message: &Message, member: &LockedMember, item_count: i64) -> NewNotification {
-    let preview = preview_of(message).text;
+    let preview = crate::model::preview(message).text;
     let (title, body) = match member.kind() {
         ConversationKind::Direct => (message.sender_name.clone(), preview),
         ConversationKind::Group | ConversationKind::Broadcast => (

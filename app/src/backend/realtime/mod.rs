@@ -20,7 +20,7 @@ use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::backend::chat::events::{ChatEvent, ConnectionId, MessageChange, UnreadState};
-use crate::backend::chat::views::{preview_of, reactions_for_viewer};
+use crate::backend::chat::views::reactions_for_viewer;
 use crate::backend::chat::writer::EventSink;
 use crate::backend::now_ms;
 use crate::protocol::{
@@ -485,7 +485,7 @@ impl Hub {
         }
         // Counts and preview for every member's list; a broadcast tells only
         // those whose count changed (everyone, for a new announcement).
-        let preview = preview_of(message);
+        let preview = crate::model::preview(message);
         for state in unread {
             let update = conversation_update(
                 message.conversation_id,
