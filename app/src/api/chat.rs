@@ -343,10 +343,7 @@ pub async fn open_thread(conversation_id: ConversationId) -> Result<OpenedThread
         .await
         .map_err(fail)?;
     let page = backend.opening_page(&me, &opened).await.map_err(fail)?;
-    let pinned = backend
-        .pinned_messages(&me, conversation_id)
-        .await
-        .map_err(fail)?;
+    let pinned = backend.opening_pins(&me, &opened).await.map_err(fail)?;
     Ok(OpenedThread {
         conversation: opened.row,
         page,

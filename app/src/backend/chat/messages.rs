@@ -278,8 +278,17 @@ impl Backend {
         let mut conn = self.db.pool().acquire().await?;
         let rows = messages::pinned(&mut conn, conversation_id, me.id).await?;
         if rows.is_empty() {
+            // None, or not theirs to see: only the second is an error.
             self.require_member(&mut conn, me, conversation_id).await?;
         }
+        Ok(messages_from_rows(rows, me.id))
+    }
+
+    /// The pins a thread opens with. Opening it showed the caller is in it,
+    /// so no pins (the usual case) needs no second look at membership.
+    pub async fn opening_pins(&self, me: &Me, opened: &OpenedConversation) -> Result<Vec<Message>> {
+        let mut conn = self.db.pool().acquire().await?;
+        let rows = messages::pinned(&mut conn, opened.row.id, me.id).await?;
         Ok(messages_from_rows(rows, me.id))
     }
 

@@ -652,6 +652,8 @@ test_both_dbs! {
         backend.pin_message(carol, call.id, true).await.unwrap();
         let listed = |list: Vec<crate::protocol::Message>| list.into_iter().map(|m| m.content).collect::<Vec<_>>();
         assert_eq!(listed(backend.pinned_messages(alice, id).await.unwrap()), ["Call Friday 10:00", "Terms: net 30"]);
+        let opened = backend.open_conversation(alice, id).await.unwrap();
+        assert_eq!(listed(backend.opening_pins(alice, &opened).await.unwrap()), ["Call Friday 10:00", "Terms: net 30"], "a thread opens with them");
         let replay = backend.changes_since(alice, id, call.event_seq).await.unwrap();
         assert!(replay.messages.iter().all(|m| m.pinned.is_some()), "a resume carries the pins");
 
