@@ -14,7 +14,7 @@ use crate::api::chat::{
 };
 use crate::format::{EVERYONE, Node, Style, and_everyone, clock, file_size, markup};
 use crate::model::{NAMED_IN_TOOLTIP, Outgoing, Tick, preview_text, reacted_by, readers, tick_for};
-use crate::protocol::{Attachment, ConversationKind, Message, MessageKind, ServerEvent};
+use crate::protocol::{Attachment, ConversationKind, Message, MessageId, MessageKind, ServerEvent};
 use crate::store::{Store, use_store};
 
 /// The quick reactions.
@@ -82,14 +82,7 @@ pub fn MessageView(
     let is_pinned = pinned_by.is_some();
     let toggle_pin = move |_| {
         menu.set(false);
-        leptos::task::spawn_local(async move {
-            match pin_message(id, !is_pinned).await {
-                Ok(updated) => apply(store, updated),
-                Err(e) => {
-                    error.try_set(Some(e.message));
-                }
-            }
-        });
+        set_pinned(store, id, !is_pinned, error);
     };
     let can_react = !deleted;
 
@@ -595,6 +588,24 @@ fn media(ev: &leptos::ev::Event) -> Option<web_sys::HtmlMediaElement> {
 
 /// A changed message the server returned, applied at once (the socket's
 /// event for it then changes nothing).
+/// Pins or unpins a message (the actions, the pinned bar); a refusal shows
+/// in `error`.
+pub(super) fn set_pinned(
+    store: Store,
+    id: MessageId,
+    pinned: bool,
+    error: RwSignal<Option<String>>,
+) {
+    leptos::task::spawn_local(async move {
+        match pin_message(id, pinned).await {
+            Ok(updated) => apply(store, updated),
+            Err(e) => {
+                error.try_set(Some(e.message));
+            }
+        }
+    });
+}
+
 pub(super) fn apply(store: Store, message: Message) {
     store.model.update(|m| {
         m.apply(ServerEvent::MessageUpdated(message), 0);

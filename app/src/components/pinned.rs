@@ -6,9 +6,8 @@
 use leptos::prelude::*;
 
 use super::icon::{Icon, Svg};
-use super::message::apply;
+use super::message::set_pinned;
 use super::thread::ThreadContext;
-use crate::api::chat::pin_message;
 use crate::model::preview;
 use crate::store::use_store;
 
@@ -52,14 +51,7 @@ pub fn PinnedBar() -> impl IntoView {
         let text = preview(&message).text;
         let unpin = move |_| {
             error.set(None);
-            leptos::task::spawn_local(async move {
-                match pin_message(target, false).await {
-                    Ok(updated) => apply(store, updated),
-                    Err(e) => {
-                        error.try_set(Some(e.message));
-                    }
-                }
-            });
+            set_pinned(store, target, false, error);
         };
         Some(view! {
             <div class="pinned-bar" data-testid="pinned-bar">
